@@ -1,0 +1,3 @@
+/** pvops-lab: the public API. Notebooks, tests and the CLI import from here. */
+export * from './errors';
+export * from './x86';

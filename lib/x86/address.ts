@@ -1,0 +1,120 @@
+/**
+ * Canonical 48-bit virtual addresses (Intel SDM vol. 3, 4.5 "4-level paging", and 3.3.7.1
+ * "Canonical addressing").
+ *
+ * A linear address under 4-level paging has 48 significant bits; bits 63:48 must copy bit 47.
+ * The model keeps an address inside its hot paths as a number holding bits 47:0 only (below
+ * 2^48, so exact in a double); the upper 16 bits are implied by bit 47.
+ *
+ *   47      39 38      30 29      21 20      12 11         0
+ *  +----------+----------+----------+----------+------------+
+ *  |  PML4    |  PDPT    |   PD     |   PT     |   offset   |
+ *  +----------+----------+----------+----------+------------+
+ */
+import { LabError, describeValue } from '../errors';
+
+export const PAGE_SHIFT = 12;
+export const PAGE_SIZE = 4096;
+export const PT_SHIFT = 12;
+export const PD_SHIFT = 21;
+export const PDPT_SHIFT = 30;
+export const PML4_SHIFT = 39;
+export const ENTRIES_PER_TABLE = 512;
+export const VA_BITS = 48;
+/** 2^48: the size of the space a 48-bit address indexes. */
+export const VA_SPACE = 2 ** 48;
+const VA_HALF = 2 ** 47;
+
+const TWO_64 = 1n << 64n;
+const LOW_48 = (1n << 48n) - 1n;
+const UPPER_CANONICAL = 0xffffn << 48n;
+
+/** Parses a bigint or hex string ("0x" optional, "_" and "`" separators allowed) to a 64-bit bigint. */
+export function parseU64(name: string, value: unknown): bigint {
+  let v: bigint;
+  if (typeof value === 'bigint') {
+    v = value;
+  } else if (typeof value === 'string') {
+    const text = value.trim().replace(/[_`]/g, '');
+    if (!/^(0x)?[0-9a-fA-F]{1,16}$/.test(text)) {
+      throw new LabError('MALFORMED_ADDRESS',
+        `${name} must be a bigint or a hex string of 1 to 16 digits (e.g. "ffffea000005b2d0" or "0x1000"); got ${describeValue(value)}`);
+    }
+    v = BigInt(text.startsWith('0x') || text.startsWith('0X') ? text : `0x${text}`);
+  } else {
+    throw new LabError('WRONG_TYPE', `${name} must be a bigint or a hex string; got ${describeValue(value)}`);
+  }
+  if (v < 0n || v >= TWO_64) {
+    throw new LabError('VALUE_OUT_OF_RANGE', `${name} must fit 64 bits (0 to 0xffffffffffffffff); got 0x${v.toString(16)}`);
+  }
+  return v;
+}
+
+/** True when bits 63:47 of a 64-bit value are all equal (SDM 3.3.7.1). */
+export function isCanonical(va: bigint): boolean {
+  const upper = va >> 47n;
+  return upper === 0n || upper === 0x1ffffn;
+}
+
+/**
+ * Parses a virtual address (bigint or hex string) and returns bits 47:0 as a number.
+ * A non-canonical address is refused: the hardware raises #GP for it, never #PF.
+ */
+export function parseVirtualAddress(name: string, value: unknown): number {
+  const v = parseU64(name, value);
+  if (!isCanonical(v)) {
+    throw new LabError('NON_CANONICAL',
+      `${name} 0x${v.toString(16).padStart(16, '0')} is not canonical: bits 63:47 must all be 0 or all be 1 ` +
+      `(0000000000000000-00007fffffffffff or ffff800000000000-ffffffffffffffff); the CPU raises #GP, not #PF, for it`);
+  }
+  return Number(v & LOW_48);
+}
+
+/** The full 64-bit canonical address of a 48-bit value (sign-extended from bit 47). */
+export function canonicalAddress(va48: number): bigint {
+  const low = BigInt(va48);
+  return va48 >= VA_HALF ? low | UPPER_CANONICAL : low;
+}
+
+/** Formats a 48-bit address as Xen and Linux print it: 16 lower-case hex digits, sign-extended. */
+export function formatVirtualAddress(va48: number): string {
+  return canonicalAddress(va48).toString(16).padStart(16, '0');
+}
+
+/** The index of `va48` in the table at a level (4 = PML4 ... 1 = PT). */
+export function tableIndex(va48: number, level: number): number {
+  return Math.floor(va48 / 2 ** (PT_SHIFT + 9 * (level - 1))) % ENTRIES_PER_TABLE;
+}
+
+export interface AddressIndices {
+  /** the address as 16 hex digits */
+  address: string;
+  pml4: number;
+  pdpt: number;
+  pd: number;
+  pt: number;
+  offset: number;
+}
+
+/** Splits a virtual address into its PML4, PDPT, PD and PT indices and the page offset. */
+export function splitVirtualAddress(va: bigint | string): AddressIndices {
+  const va48 = parseVirtualAddress('va', va);
+  return {
+    address: formatVirtualAddress(va48),
+    pml4: tableIndex(va48, 4),
+    pdpt: tableIndex(va48, 3),
+    pd: tableIndex(va48, 2),
+    pt: tableIndex(va48, 1),
+    offset: va48 % PAGE_SIZE,
+  };
+}
+
+/** The 48-bit address whose indices are the given ones (inverse of splitVirtualAddress). */
+export function addressFromIndices(pml4: number, pdpt: number, pd: number, pt: number, offset = 0): number {
+  return (((pml4 * 512 + pdpt) * 512 + pd) * 512 + pt) * PAGE_SIZE + offset;
+}
+
+/** Formats any number below 2^53 as 16 hex digits (physical addresses, entries' low parts). */
+export function hex16(value: number | bigint): string {
+  return value.toString(16).padStart(16, '0');
+}

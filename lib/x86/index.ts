@@ -1,0 +1,5 @@
+export * from './address';
+export * from './pte';
+export * from './page-fault';
+export * from './physical-memory';
+export * from './walk';

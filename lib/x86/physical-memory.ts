@@ -1,0 +1,152 @@
+/**
+ * Physical memory: 4 KiB frames, allocated on first write (sparse) and zeroed. A frame never
+ * written reads as zeros and costs nothing. Each frame is 1024 32-bit words; a 64-bit quantity at
+ * a physical address is the word pair (lo, hi) at index (pa % 4096) / 4.
+ */
+import { LabError, describeValue } from '../errors';
+import { parseU64 } from './address';
+import { joinU64, splitU64 } from './pte';
+
+export const FRAME_WORDS = 1024;
+/** Frames are carved out of slabs of this many to keep allocations few. */
+const SLAB_FRAMES = 64;
+
+export interface PhysicalMemoryOptions {
+  /** MAXPHYADDR: the number of physical address bits, 36 to 52 (default 46) */
+  maxPhysAddr?: number;
+}
+
+export class PhysicalMemory {
+  /** MAXPHYADDR (SDM 4.1.4): physical-address width in bits */
+  readonly maxPhysAddr: number;
+  /** the number of frames MAXPHYADDR allows: frame numbers run from 0 to frameLimit - 1 */
+  readonly frameLimit: number;
+  /** frame number -> its words; the hot paths read this map directly */
+  readonly frames = new Map<number, Uint32Array>();
+  private nextFree = 0;
+  private slab: Uint32Array | null = null;
+  private slabUsed = SLAB_FRAMES;
+
+  constructor(options: PhysicalMemoryOptions = {}) {
+    const bits = options.maxPhysAddr ?? 46;
+    if (typeof bits !== 'number' || !Number.isInteger(bits) || bits < 36 || bits > 52) {
+      throw new LabError('VALUE_OUT_OF_RANGE', `maxPhysAddr must be an integer from 36 to 52; got ${describeValue(bits)}`);
+    }
+    this.maxPhysAddr = bits;
+    this.frameLimit = 2 ** (bits - 12);
+  }
+
+  /** Allocates the lowest never-used frame at or above the allocation cursor; it reads as zeros. */
+  allocFrame(): number {
+    while (this.frames.has(this.nextFree)) this.nextFree++;
+    if (this.nextFree >= this.frameLimit) {
+      throw new LabError('FRAME_OUT_OF_RANGE', `no frame left below MAXPHYADDR (${this.maxPhysAddr} bits, ${this.frameLimit} frames)`);
+    }
+    const frame = this.nextFree++;
+    this.words(frame);
+    return frame;
+  }
+
+  /** The number of frames that hold storage. */
+  get frameCount(): number {
+    return this.frames.size;
+  }
+
+  /** True when the frame has been allocated or written. */
+  hasFrame(frame: number): boolean {
+    return this.frames.has(frame);
+  }
+
+  /** The words of a frame, allocating (zeroed) storage if it has none yet. */
+  words(frame: number): Uint32Array {
+    let w = this.frames.get(frame);
+    if (w === undefined) {
+      this.checkFrame('frame', frame);
+      w = this.newFrameStorage();
+      this.frames.set(frame, w);
+    }
+    return w;
+  }
+
+  /** Reads the 32-bit word at a 4-byte aligned physical address given as a number. */
+  readWord(pa: number): number {
+    const w = this.frames.get(Math.floor(pa / 4096));
+    return w === undefined ? 0 : w[(pa % 4096) >>> 2];
+  }
+
+  /** Writes the 32-bit word at a 4-byte aligned physical address given as a number. */
+  writeWord(pa: number, value: number): void {
+    this.words(Math.floor(pa / 4096))[(pa % 4096) >>> 2] = value;
+  }
+
+  /** Reads 64 bits at an 8-byte aligned physical address. */
+  read64(pa: bigint | string): bigint {
+    const addr = this.checkPhysical('pa', pa);
+    const w = this.frames.get(Math.floor(addr / 4096));
+    if (w === undefined) return 0n;
+    const i = (addr % 4096) >>> 2;
+    return joinU64(w[i], w[i + 1]);
+  }
+
+  /** Writes 64 bits at an 8-byte aligned physical address, allocating the frame if needed. */
+  write64(pa: bigint | string, value: bigint): void {
+    const addr = this.checkPhysical('pa', pa);
+    if (typeof value !== 'bigint') {
+      throw new LabError('WRONG_TYPE', `value must be a bigint; got ${describeValue(value)}`);
+    }
+    if (value < 0n || value >= 1n << 64n) {
+      throw new LabError('VALUE_OUT_OF_RANGE', `value must fit 64 bits (0 to 0xffffffffffffffff); got ${value}`);
+    }
+    const [lo, hi] = splitU64(value);
+    const w = this.words(Math.floor(addr / 4096));
+    const i = (addr % 4096) >>> 2;
+    w[i] = lo;
+    w[i + 1] = hi;
+  }
+
+  /** Zeroes a frame (keeps its storage). */
+  clearFrame(frame: number): void {
+    this.words(frame).fill(0);
+  }
+
+  /** A deep copy: the same frames with their own storage (for snapshots). */
+  clone(): PhysicalMemory {
+    const copy = new PhysicalMemory({ maxPhysAddr: this.maxPhysAddr });
+    for (const [frame, w] of this.frames) copy.words(frame).set(w);
+    copy.nextFree = this.nextFree;
+    return copy;
+  }
+
+  /** Throws FRAME_OUT_OF_RANGE unless `frame` is an integer frame number below the limit. */
+  checkFrame(name: string, frame: unknown): number {
+    if (typeof frame !== 'number' || !Number.isInteger(frame)) {
+      throw new LabError('WRONG_TYPE', `${name} must be an integer frame number; got ${describeValue(frame)}`);
+    }
+    if (frame < 0 || frame >= this.frameLimit) {
+      throw new LabError('FRAME_OUT_OF_RANGE',
+        `${name} ${frame} (0x${frame.toString(16)}) is out of range: frames run from 0 to 0x${(this.frameLimit - 1).toString(16)} with MAXPHYADDR ${this.maxPhysAddr}`);
+    }
+    return frame;
+  }
+
+  private checkPhysical(name: string, pa: unknown): number {
+    const v = parseU64(name, pa);
+    if (v >= 1n << BigInt(this.maxPhysAddr)) {
+      throw new LabError('ADDRESS_OUT_OF_RANGE',
+        `${name} 0x${v.toString(16)} is above MAXPHYADDR (${this.maxPhysAddr} bits: 0 to 0x${((1n << BigInt(this.maxPhysAddr)) - 1n).toString(16)})`);
+    }
+    if ((v & 7n) !== 0n) {
+      throw new LabError('ADDRESS_OUT_OF_RANGE', `${name} 0x${v.toString(16)} must be 8-byte aligned for a 64-bit access`);
+    }
+    return Number(v);
+  }
+
+  private newFrameStorage(): Uint32Array {
+    if (this.slab === null || this.slabUsed === SLAB_FRAMES) {
+      this.slab = new Uint32Array(FRAME_WORDS * SLAB_FRAMES);
+      this.slabUsed = 0;
+    }
+    const start = this.slabUsed++ * FRAME_WORDS;
+    return this.slab.subarray(start, start + FRAME_WORDS);
+  }
+}
