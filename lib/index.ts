@@ -1,3 +1,4 @@
 /** pvops-lab: the public API. Notebooks, tests and the CLI import from here. */
 export * from './errors';
 export * from './x86';
+export * from './trace';

@@ -1,0 +1,118 @@
+/**
+ * One recorder per run. Structured events for what a person would look at (routines, page-table
+ * pages, hypercalls, faults, console lines) and plain counters for what happens millions of times
+ * (PTE writes), so a 64 GiB boot does not build millions of objects.
+ */
+import type { FaultHandler, PtLevel, TraceEvent, TraceEventBody } from './events';
+
+export interface Counters {
+  /** page faults by who handled them */
+  pageFaults: { handled: number; unhandled: number; byHandler: Record<FaultHandler, number> };
+  /** page-table pages allocated, by level */
+  ptPages: { l4: number; l3: number; l2: number; l1: number };
+  /** page-table entries written, by level */
+  pteWrites: { l4: number; l3: number; l2: number; l1: number };
+  /** hypercalls by name (a multicall counts once, and each call it carries counts under its own name) */
+  hypercalls: Record<string, number>;
+  /** MMUEXT operations by command name */
+  mmuextOps: Record<string, number>;
+  /** CR3 loads */
+  cr3Loads: number;
+}
+
+export function emptyCounters(): Counters {
+  return {
+    pageFaults: { handled: 0, unhandled: 0, byHandler: { 'early-pf': 0, kernel: 0, bounced: 0, fixup: 0, unhandled: 0 } },
+    ptPages: { l4: 0, l3: 0, l2: 0, l1: 0 },
+    pteWrites: { l4: 0, l3: 0, l2: 0, l1: 0 },
+    hypercalls: {},
+    mmuextOps: {},
+    cr3Loads: 0,
+  };
+}
+
+const LEVEL_KEYS = ['', 'l1', 'l2', 'l3', 'l4'] as const;
+
+export class TraceRecorder {
+  readonly events: TraceEvent[] = [];
+  readonly counters: Counters = emptyCounters();
+  /** counters split by phase, in the order phases began */
+  readonly countersByPhase = new Map<string, Counters>();
+  private phaseName = 'start';
+  private phaseCounters: Counters;
+  private seq = 0;
+
+  constructor() {
+    this.phaseCounters = emptyCounters();
+    this.countersByPhase.set(this.phaseName, this.phaseCounters);
+  }
+
+  get phase(): string {
+    return this.phaseName;
+  }
+
+  /** The number of events and counted operations so far: the run's clock. */
+  get now(): number {
+    return this.seq;
+  }
+
+  emit(body: TraceEventBody): void {
+    this.events.push({ ...body, seq: this.seq++, phase: this.phaseName } as TraceEvent);
+    switch (body.type) {
+      case 'pt-page-alloc': this.bump((c) => { c.ptPages[LEVEL_KEYS[body.level] as 'l1'] += 1; }); break;
+      case 'hypercall': this.bump((c) => { c.hypercalls[body.name] = (c.hypercalls[body.name] ?? 0) + 1; }); break;
+      case 'page-fault': this.bump((c) => countFault(c, body.handler)); break;
+      case 'cr3-load': this.bump((c) => { c.cr3Loads += 1; }); break;
+      default: break;
+    }
+  }
+
+  /** Enters a boot phase: later events and counts belong to it. */
+  enterPhase(name: string): void {
+    this.phaseName = name;
+    let c = this.countersByPhase.get(name);
+    if (c === undefined) {
+      c = emptyCounters();
+      this.countersByPhase.set(name, c);
+    }
+    this.phaseCounters = c;
+    this.emit({ type: 'phase', name });
+  }
+
+  /** Counts one PTE write at a level (no event object: this is the hot path). */
+  countPteWrite(level: PtLevel): void {
+    const key = LEVEL_KEYS[level] as 'l1';
+    this.counters.pteWrites[key] += 1;
+    this.phaseCounters.pteWrites[key] += 1;
+    this.seq++;
+  }
+
+  /** Counts one MMUEXT operation by its command name. */
+  countMmuextOp(cmd: string): void {
+    this.bump((c) => { c.mmuextOps[cmd] = (c.mmuextOps[cmd] ?? 0) + 1; });
+  }
+
+  /** A deep copy (for snapshots). */
+  clone(): TraceRecorder {
+    const copy = new TraceRecorder();
+    copy.events.push(...this.events);
+    copy.countersByPhase.clear();
+    for (const [k, v] of this.countersByPhase) copy.countersByPhase.set(k, structuredClone(v));
+    Object.assign(copy.counters, structuredClone(this.counters));
+    copy.phaseName = this.phaseName;
+    copy.phaseCounters = copy.countersByPhase.get(this.phaseName) as Counters;
+    copy.seq = this.seq;
+    return copy;
+  }
+
+  private bump(f: (c: Counters) => void): void {
+    f(this.counters);
+    f(this.phaseCounters);
+  }
+}
+
+function countFault(c: Counters, handler: FaultHandler): void {
+  c.pageFaults.byHandler[handler] += 1;
+  if (handler === 'unhandled') c.pageFaults.unhandled += 1;
+  else c.pageFaults.handled += 1;
+}
