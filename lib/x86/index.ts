@@ -3,3 +3,4 @@ export * from './pte';
 export * from './page-fault';
 export * from './physical-memory';
 export * from './walk';
+export * from './cpu';
