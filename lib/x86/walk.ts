@@ -222,6 +222,10 @@ export interface WalkSuccess {
   steps: WalkStep[];
   /** effective rights of the translation */
   rights: { writable: boolean; user: boolean; noExecute: boolean };
+  /** absent on success; declared so notebook code (compiled without strict) can read it off the union */
+  errorCode?: undefined;
+  kind?: undefined;
+  level?: undefined;
 }
 
 export interface WalkFault {
@@ -232,6 +236,10 @@ export interface WalkFault {
   kind: WalkFaultKind;
   /** the level whose entry faulted (0 for a rights fault decided on the whole path) */
   level: number;
+  /** absent on a fault; declared so notebook code (compiled without strict) can read it off the union */
+  pa?: undefined;
+  pageSize?: undefined;
+  rights?: undefined;
 }
 
 export type WalkResult = WalkSuccess | WalkFault;
