@@ -50,6 +50,8 @@ export interface VirtualCpu {
   read64(va48: number): bigint;
   /** writes 64 bits at an 8-byte aligned virtual address */
   write64(va48: number, value: bigint): void;
+  /** writes 64 bits given as two 32-bit halves: the hot path (page-table fills), no BigInt */
+  writeQword(va48: number, lo: number, hi: number): void;
   /** the value in CR2 after the last page fault, as 48 bits */
   readonly cr2: number;
 }
