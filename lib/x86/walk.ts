@@ -13,9 +13,10 @@ import { LabError, describeValue, expectBoolean } from '../errors';
 import { parseU64, parseVirtualAddress, tableIndex } from './address';
 import { PFEC_INSTR, PFEC_PRESENT, PFEC_RSVD, PFEC_USER, PFEC_WRITE } from './page-fault';
 import {
-  LEAF_PAGE_SIZE, LEVEL_NAMES, PTE_A, PTE_D, PTE_G, PTE_HI_ADDR, PTE_HI_XD, PTE_LO_FRAME, PTE_P, PTE_PS,
+  LEVEL_NAMES, PTE_A, PTE_D, PTE_G, PTE_HI_ADDR, PTE_HI_XD, PTE_LO_FRAME, PTE_P, PTE_PS,
   PTE_RW, PTE_US, TWO_32, joinU64,
 } from './pte';
+import { accessDenied } from './access-rights';
 import type { PhysicalMemory } from './physical-memory';
 
 /** Control-register state the walk depends on, as plain numbers and booleans. */
@@ -58,6 +59,7 @@ export interface WalkScratch {
   leafEntryPa: number;
 }
 
+/** A fresh scratch object for `walkCore` (allocate once, reuse for every walk). */
 export function newWalkScratch(): WalkScratch {
   return {
     pa: 0, pageSize: 0, errorCode: 0, faultKind: null, faultLevel: 0, writable: false, user: false,
@@ -74,10 +76,12 @@ export interface RawWalkStep {
   hi: number;
 }
 
-const LARGE_2M_RSVD_LO = 0x001fe000; // bits 20:13 of a 2 MiB PDE
-const LARGE_1G_RSVD_LO = 0x3fffe000; // bits 29:13 of a 1 GiB PDPTE
+const LARGE_2M_RSVD_LO = 0x001fe000; // bits 20:13 of a 2 MiB PDE (SDM 4.5, table 4-18)
+const LARGE_1G_RSVD_LO = 0x3fffe000; // bits 29:13 of a 1 GiB PDPTE (SDM 4.5, table 4-16)
+/** Bits of the low word that are the page offset under a leaf at each level (1..3). */
+const LEAF_OFFSET_MASK = [0, 0xfff, 0x1fffff, 0x3fffffff] as const;
 
-/** Bits 51:MAXPHYADDR, in the high word of an entry. */
+/** Bits 51:MAXPHYADDR, in the high word of an entry, plus XD (bit 63) when EFER.NXE=0 (SDM 4.5). */
 export function reservedHighMask(maxPhysAddr: number, nxe: boolean): number {
   const addrBits = maxPhysAddr >= 52 ? 0 : (PTE_HI_ADDR & ~((1 << (maxPhysAddr - 32)) - 1)) >>> 0;
   return (nxe ? addrBits : addrBits | PTE_HI_XD) >>> 0;
@@ -88,6 +92,10 @@ export function reservedHighMask(maxPhysAddr: number, nxe: boolean): number {
  * error-code bits: PFEC_WRITE, PFEC_USER, PFEC_INSTR. Returns true and fills `out.pa` on
  * success; returns false and fills `out.errorCode` on a page fault. `steps`, when given,
  * receives each level visited.
+ *
+ * SDM 4.5 (the walk, reserved bits), 4.6.1 (rights), 4.7 (error code), 4.8 (A/D flags). The
+ * index of each level is taken from the address split once into two 32-bit halves, so the loop
+ * does integer arithmetic only; the final frame is never touched (it need not exist).
  */
 export function walkCore(
   mem: PhysicalMemory, ctl: PagingControl, va48: number, access: number, out: WalkScratch,
@@ -95,10 +103,11 @@ export function walkCore(
 ): boolean {
   const frames = mem.frames;
   const rsvdHi = reservedHighMask(ctl.maxPhysAddr, ctl.nxe);
+  const vaLo = va48 >>> 0;                 // bits 31:0
+  const vaHi = (va48 / TWO_32) | 0;        // bits 47:32
   let tablePa = ctl.pml4;
-  let writable = true;
-  let user = true;
-  let noExecute = false;
+  let rights = PTE_RW | PTE_US;            // AND of R/W and U/S over the levels
+  let xd = 0;                              // OR of the high words (bit 31 = XD)
   let level = 4;
   let lo = 0;
   let hi = 0;
@@ -109,8 +118,10 @@ export function walkCore(
   let w3: Uint32Array | undefined; let i3 = 0;
   let w2: Uint32Array | undefined; let i2 = 0;
   for (;;) {
-    const index = Math.floor(va48 / 2 ** (3 + 9 * level)) % 512;
-    const entryPa = tablePa + index * 8;
+    const index = level === 4 ? (vaHi >>> 7) & 511
+      : level === 3 ? ((vaHi << 2) | (vaLo >>> 30)) & 511
+      : level === 2 ? (vaLo >>> 21) & 511
+      : (vaLo >>> 12) & 511;
     words = frames.get(Math.floor(tablePa / 4096));
     wordIndex = index * 2;
     if (words === undefined) {
@@ -118,49 +129,44 @@ export function walkCore(
     } else {
       lo = words[wordIndex]; hi = words[wordIndex + 1];
     }
-    if (steps !== null) steps.push({ level, index, entryPa, lo, hi });
+    if (steps !== null) steps.push({ level, index, entryPa: tablePa + index * 8, lo, hi });
     if ((lo & PTE_P) === 0) return fault(out, 'not-present', level, access, ctl, 0);
-    let rsvd = (hi & rsvdHi) !== 0;
     const ps = (lo & PTE_PS) !== 0;
-    if (level === 4 && ps) rsvd = true;
-    else if (level === 3 && ps && (lo & LARGE_1G_RSVD_LO) !== 0) rsvd = true;
-    else if (level === 2 && ps && (lo & LARGE_2M_RSVD_LO) !== 0) rsvd = true;
-    if (rsvd) return fault(out, 'reserved-bit', level, access, ctl, PFEC_PRESENT | PFEC_RSVD);
-    writable = writable && (lo & PTE_RW) !== 0;
-    user = user && (lo & PTE_US) !== 0;
-    noExecute = noExecute || (ctl.nxe && (hi & PTE_HI_XD) !== 0);
+    if ((hi & rsvdHi) !== 0
+      || (ps && (level === 4
+        || (level === 3 && (lo & LARGE_1G_RSVD_LO) !== 0)
+        || (level === 2 && (lo & LARGE_2M_RSVD_LO) !== 0)))) {
+      return fault(out, 'reserved-bit', level, access, ctl, PFEC_PRESENT | PFEC_RSVD);
+    }
+    rights &= lo;
+    xd |= hi;
     if (level === 1 || ps) break;
     if (level === 4) { w4 = words; i4 = wordIndex; } else if (level === 3) { w3 = words; i3 = wordIndex; } else { w2 = words; i2 = wordIndex; }
     tablePa = (hi & PTE_HI_ADDR) * TWO_32 + ((lo & PTE_LO_FRAME) >>> 0);
     level--;
   }
 
-  // Access rights (SDM 4.6): the effective rights checked against the kind of access.
-  const isUser = (access & PFEC_USER) !== 0;
-  const isWrite = (access & PFEC_WRITE) !== 0;
-  const isFetch = (access & PFEC_INSTR) !== 0;
-  let denied: boolean;
-  if (isUser) {
-    denied = !user || (isWrite && !writable) || (isFetch && noExecute);
-  } else if (isFetch) {
-    denied = noExecute || (user && ctl.smep);
-  } else {
-    denied = (isWrite && !writable && ctl.wp) || (user && ctl.smap && !ctl.ac);
+  // Access rights (SDM 4.6.1): the effective rights checked against the kind of access.
+  const writable = (rights & PTE_RW) !== 0;
+  const user = (rights & PTE_US) !== 0;
+  const noExecute = ctl.nxe && (xd & PTE_HI_XD) !== 0;
+  if (accessDenied(access, writable, user, noExecute, ctl)) {
+    return fault(out, 'protection', 0, access, ctl, PFEC_PRESENT);
   }
-  if (denied) return fault(out, 'protection', 0, access, ctl, PFEC_PRESENT);
 
   // Accessed flags on every entry used, dirty on a written leaf (SDM 4.8).
+  const isWrite = (access & PFEC_WRITE) !== 0;
   if (w4 !== undefined) w4[i4] |= PTE_A;
   if (w3 !== undefined) w3[i3] |= PTE_A;
   if (w2 !== undefined) w2[i2] |= PTE_A;
   const leafWords = words as Uint32Array;
-  leafWords[wordIndex] |= isWrite ? PTE_A | PTE_D : PTE_A;
+  const leafLo = leafWords[wordIndex] | (isWrite ? PTE_A | PTE_D : PTE_A);
+  leafWords[wordIndex] = leafLo;
 
-  const pageSize = LEAF_PAGE_SIZE[level];
-  const frameBase = (hi & PTE_HI_ADDR) * TWO_32 + ((lo & PTE_LO_FRAME) >>> 0);
-  const base = frameBase - (frameBase % pageSize); // drops the PAT bit (12) of a large leaf
-  out.pa = base + (va48 % pageSize);
-  out.pageSize = pageSize;
+  // The frame base loses its low bits under a large leaf (bit 12 there is PAT, SDM 4.5).
+  const offsetMask = LEAF_OFFSET_MASK[level];
+  out.pa = (hi & PTE_HI_ADDR) * TWO_32 + ((((lo & PTE_LO_FRAME) & ~offsetMask) | (vaLo & offsetMask)) >>> 0);
+  out.pageSize = offsetMask + 1;
   out.errorCode = 0;
   out.faultKind = null;
   out.faultLevel = 0;
@@ -168,12 +174,13 @@ export function walkCore(
   out.user = user;
   out.noExecute = noExecute;
   out.global = (lo & PTE_G) !== 0;
-  out.dirty = (leafWords[wordIndex] & PTE_D) !== 0;
+  out.dirty = (leafLo & PTE_D) !== 0;
   out.leafLevel = level;
-  out.leafEntryPa = tablePa + (wordIndex >>> 1) * 8;
+  out.leafEntryPa = tablePa + wordIndex * 4;
   return true;
 }
 
+/** Fills `out` for a page fault and returns false; the error code follows SDM 4.7. */
 function fault(out: WalkScratch, kind: WalkFaultKind, level: number, access: number, ctl: PagingControl, base: number): false {
   let code = base | (access & (PFEC_WRITE | PFEC_USER));
   // I/D is reported only when SMEP or NXE is on (SDM 4.7).
@@ -189,23 +196,32 @@ function fault(out: WalkScratch, kind: WalkFaultKind, level: number, access: num
 // ---------------------------------------------------------------------------------------------
 // The public edge
 
-/** Control registers as the public API takes them. */
+/** Control registers as the public API takes them; a missing flag is clear. */
 export interface PagingRegisters {
+  /** CR3: bits 51:12 hold the PML4 table's physical address; bits 63:52 must be clear */
   cr3: bigint | string;
+  /** CR0.WP (SDM 2.5, 4.6.1) */
   cr0?: { wp?: boolean };
+  /** CR4.SMEP, CR4.SMAP (SDM 4.6.1) and CR4.PGE (global pages, SDM 4.10.2.4; the walk ignores it) */
   cr4?: { smep?: boolean; smap?: boolean; pge?: boolean };
+  /** IA32_EFER.NXE (SDM 4.1.3): XD is honoured, else it is a reserved bit */
   efer?: { nxe?: boolean };
+  /** RFLAGS.AC: lifts SMAP for explicit supervisor data accesses (SDM 4.6.1) */
   rflags?: { ac?: boolean };
   /** MAXPHYADDR, 36 to 52; defaults to the memory's */
   maxPhysAddr?: number;
 }
 
+/** The kind of a memory access: a data read, a data write or an instruction fetch. */
 export type AccessKind = 'read' | 'write' | 'fetch';
+/** One memory access as the public API takes it. */
 export interface Access {
   kind: AccessKind;
+  /** true for a user-mode (CPL 3) access, false for supervisor mode */
   user: boolean;
 }
 
+/** One paging-structure entry a walk read, with its address and value. */
 export interface WalkStep {
   /** 4 = PML4E, 3 = PDPTE, 2 = PDE, 1 = PTE */
   level: 1 | 2 | 3 | 4;
@@ -215,6 +231,7 @@ export interface WalkStep {
   entry: bigint;
 }
 
+/** A walk that produced a translation. */
 export interface WalkSuccess {
   ok: true;
   pa: bigint;
@@ -228,6 +245,7 @@ export interface WalkSuccess {
   level?: undefined;
 }
 
+/** A walk that ended in a page fault (SDM 4.7). */
 export interface WalkFault {
   ok: false;
   errorCode: number;
@@ -242,6 +260,7 @@ export interface WalkFault {
   rights?: undefined;
 }
 
+/** The outcome of `walk`: narrow on `ok`. */
 export type WalkResult = WalkSuccess | WalkFault;
 
 /** Converts the public register shape to the walk's numbers, refusing bad values. */
@@ -254,20 +273,32 @@ export function pagingControlFrom(regs: PagingRegisters, mem: PhysicalMemory): P
   if (typeof maxPhysAddr !== 'number' || !Number.isInteger(maxPhysAddr) || maxPhysAddr < 36 || maxPhysAddr > 52) {
     throw new LabError('VALUE_OUT_OF_RANGE', `regs.maxPhysAddr must be an integer from 36 to 52; got ${describeValue(maxPhysAddr)}`);
   }
+  if (cr3 >> 52n !== 0n) {
+    throw new LabError('ADDRESS_OUT_OF_RANGE',
+      `regs.cr3 0x${cr3.toString(16)} has reserved bits 63:52 set (PCIDs are not modelled); loading it would raise #GP`);
+  }
   const pml4 = cr3 & 0x000ffffffffff000n;
   if (pml4 >= 1n << BigInt(maxPhysAddr)) {
     throw new LabError('ADDRESS_OUT_OF_RANGE',
       `regs.cr3 0x${cr3.toString(16)} points above MAXPHYADDR (${maxPhysAddr} bits); loading it would raise #GP`);
   }
-  return {
-    pml4: Number(pml4),
-    wp: expectBoolean('regs.cr0.wp', regs.cr0?.wp, true) ?? false,
-    smep: expectBoolean('regs.cr4.smep', regs.cr4?.smep, true) ?? false,
-    smap: expectBoolean('regs.cr4.smap', regs.cr4?.smap, true) ?? false,
-    ac: expectBoolean('regs.rflags.ac', regs.rflags?.ac, true) ?? false,
-    nxe: expectBoolean('regs.efer.nxe', regs.efer?.nxe, true) ?? false,
-    maxPhysAddr,
-  };
+  const wp = registerFlag(regs, 'cr0', 'wp');
+  const smep = registerFlag(regs, 'cr4', 'smep');
+  const smap = registerFlag(regs, 'cr4', 'smap');
+  registerFlag(regs, 'cr4', 'pge'); // not read by the walk, but a typo there is still refused
+  const nxe = registerFlag(regs, 'efer', 'nxe');
+  const ac = registerFlag(regs, 'rflags', 'ac');
+  return { pml4: Number(pml4), wp, smep, smap, ac, nxe, maxPhysAddr };
+}
+
+/** Reads `regs[group][name]` as an optional boolean (false when absent), refusing anything else. */
+export function registerFlag(regs: object, group: string, name: string): boolean {
+  const holder = (regs as Record<string, unknown>)[group];
+  if (holder === undefined) return false;
+  if (typeof holder !== 'object' || holder === null) {
+    throw new LabError('WRONG_TYPE', `regs.${group} must be an object like { ${name}: true } or left out; got ${describeValue(holder)}`);
+  }
+  return expectBoolean(`regs.${group}.${name}`, (holder as Record<string, unknown>)[name], true) ?? false;
 }
 
 /** The access kind as error-code bits; refuses anything but read/write/fetch and a boolean user. */
@@ -287,6 +318,7 @@ export function accessBits(access: Access): number {
   return bits;
 }
 
+/** Converts the raw numbers of the levels visited into the public bigint shape. */
 export function toWalkSteps(raw: RawWalkStep[]): WalkStep[] {
   return raw.map((s) => ({
     level: s.level as 1 | 2 | 3 | 4,
