@@ -11,15 +11,23 @@
  *  |  PML4    |  PDPT    |   PD     |   PT     |   offset   |
  *  +----------+----------+----------+----------+------------+
  */
-import { LabError, describeValue } from '../errors';
+import { LabError, describeValue, expectInteger } from '../errors';
 
+/** log2 of the 4 KiB page size. */
 export const PAGE_SHIFT = 12;
+/** The 4 KiB page size. */
 export const PAGE_SIZE = 4096;
+/** The lowest address bit of the PT index (bits 20:12). */
 export const PT_SHIFT = 12;
+/** The lowest address bit of the PD index (bits 29:21). */
 export const PD_SHIFT = 21;
+/** The lowest address bit of the PDPT index (bits 38:30). */
 export const PDPT_SHIFT = 30;
+/** The lowest address bit of the PML4 index (bits 47:39). */
 export const PML4_SHIFT = 39;
+/** Entries in every paging structure of 4-level paging (4 KiB of 8-byte entries). */
 export const ENTRIES_PER_TABLE = 512;
+/** Significant bits of a linear address under 4-level paging. */
 export const VA_BITS = 48;
 /** 2^48: the size of the space a 48-bit address indexes. */
 export const VA_SPACE = 2 ** 48;
@@ -36,7 +44,7 @@ export function parseU64(name: string, value: unknown): bigint {
     v = value;
   } else if (typeof value === 'string') {
     const text = value.trim().replace(/[_`]/g, '');
-    if (!/^(0x)?[0-9a-fA-F]{1,16}$/.test(text)) {
+    if (!/^(0[xX])?[0-9a-fA-F]{1,16}$/.test(text)) {
       throw new LabError('MALFORMED_ADDRESS',
         `${name} must be a bigint or a hex string of 1 to 16 digits (e.g. "ffffea000005b2d0" or "0x1000"); got ${describeValue(value)}`);
     }
@@ -70,8 +78,19 @@ export function parseVirtualAddress(name: string, value: unknown): number {
   return Number(v & LOW_48);
 }
 
+/** Throws unless `va48` is an integer from 0 to 2^48 - 1 (bits 47:0 of an address as a number). */
+export function checkVa48(name: string, va48: unknown): number {
+  if (typeof va48 !== 'number' || !(va48 >= 0 && va48 < VA_SPACE) || Math.floor(va48) !== va48) {
+    throw new LabError(typeof va48 === 'number' ? 'VALUE_OUT_OF_RANGE' : 'WRONG_TYPE',
+      `${name} must be bits 47:0 of a canonical address as an integer number from 0 to 0xffffffffffff ` +
+      `(pass a bigint or a hex string for a full 64-bit address); got ${describeValue(va48)}`);
+  }
+  return va48;
+}
+
 /** The full 64-bit canonical address of a 48-bit value (sign-extended from bit 47). */
 export function canonicalAddress(va48: number): bigint {
+  checkVa48('va48', va48);
   const low = BigInt(va48);
   return va48 >= VA_HALF ? low | UPPER_CANONICAL : low;
 }
@@ -83,9 +102,12 @@ export function formatVirtualAddress(va48: number): string {
 
 /** The index of `va48` in the table at a level (4 = PML4 ... 1 = PT). */
 export function tableIndex(va48: number, level: number): number {
+  checkVa48('va48', va48);
+  expectInteger('level', level, 1, 4);
   return Math.floor(va48 / 2 ** (PT_SHIFT + 9 * (level - 1))) % ENTRIES_PER_TABLE;
 }
 
+/** A virtual address split into its table indices (SDM 4.5, figure 4-8). */
 export interface AddressIndices {
   /** the address as 16 hex digits */
   address: string;
@@ -111,10 +133,19 @@ export function splitVirtualAddress(va: bigint | string): AddressIndices {
 
 /** The 48-bit address whose indices are the given ones (inverse of splitVirtualAddress). */
 export function addressFromIndices(pml4: number, pdpt: number, pd: number, pt: number, offset = 0): number {
+  expectInteger('pml4', pml4, 0, 511);
+  expectInteger('pdpt', pdpt, 0, 511);
+  expectInteger('pd', pd, 0, 511);
+  expectInteger('pt', pt, 0, 511);
+  expectInteger('offset', offset, 0, PAGE_SIZE - 1);
   return (((pml4 * 512 + pdpt) * 512 + pd) * 512 + pt) * PAGE_SIZE + offset;
 }
 
-/** Formats any number below 2^53 as 16 hex digits (physical addresses, entries' low parts). */
+/** Formats a non-negative integer below 2^64 (number or bigint) as 16 hex digits. */
 export function hex16(value: number | bigint): string {
+  if (typeof value === 'number' ? !(Number.isInteger(value) && value >= 0) : typeof value !== 'bigint' || value < 0n || value >= TWO_64) {
+    throw new LabError(typeof value === 'number' || typeof value === 'bigint' ? 'VALUE_OUT_OF_RANGE' : 'WRONG_TYPE',
+      `value must be a non-negative integer below 2^64 (number or bigint); got ${describeValue(value)}`);
+  }
   return value.toString(16).padStart(16, '0');
 }

@@ -7,12 +7,20 @@
  *   bit 3  RSVD  1: a reserved bit was set in some paging-structure entry
  *   bit 4  I/D   1: an instruction fetch (reported only when CR4.SMEP or EFER.NXE is 1)
  */
+import { expectInteger } from '../errors';
+
+/** P (bit 0): 0 = not-present page, 1 = protection violation. */
 export const PFEC_PRESENT = 1 << 0;
+/** W/R (bit 1): the access was a write. */
 export const PFEC_WRITE = 1 << 1;
+/** U/S (bit 2): the access was made in user mode. */
 export const PFEC_USER = 1 << 2;
+/** RSVD (bit 3): a reserved bit was set in a paging-structure entry. */
 export const PFEC_RSVD = 1 << 3;
+/** I/D (bit 4): the access was an instruction fetch (only with SMEP or NXE). */
 export const PFEC_INSTR = 1 << 4;
 
+/** An error code split into its bits, with one explaining sentence per bit. */
 export interface DecodedErrorCode {
   value: number;
   /** "0000" style, as Xen prints it (%04X) */
@@ -28,6 +36,7 @@ export interface DecodedErrorCode {
 
 /** Decodes an error code bit by bit. */
 export function decodeErrorCode(value: number): DecodedErrorCode {
+  expectInteger('errorCode', value, 0, 0xffffffff);
   const present = (value & PFEC_PRESENT) !== 0;
   const write = (value & PFEC_WRITE) !== 0;
   const user = (value & PFEC_USER) !== 0;

@@ -7,15 +7,21 @@ import { LabError, describeValue } from '../errors';
 import { parseU64 } from './address';
 import { joinU64, splitU64 } from './pte';
 
+/** 32-bit words in one 4 KiB frame. */
 export const FRAME_WORDS = 1024;
 /** Frames are carved out of slabs of this many to keep allocations few. */
 const SLAB_FRAMES = 64;
 
+/** Options of a `PhysicalMemory`. */
 export interface PhysicalMemoryOptions {
   /** MAXPHYADDR: the number of physical address bits, 36 to 52 (default 46) */
   maxPhysAddr?: number;
 }
 
+/**
+ * Sparse physical memory of up to 2^MAXPHYADDR bytes (SDM 4.1.4 for MAXPHYADDR). Frames read
+ * as zeros until written; the page walk reads `frames` directly.
+ */
 export class PhysicalMemory {
   /** MAXPHYADDR (SDM 4.1.4): physical-address width in bits */
   readonly maxPhysAddr: number;
@@ -68,7 +74,10 @@ export class PhysicalMemory {
     return w;
   }
 
-  /** Reads the 32-bit word at a 4-byte aligned physical address given as a number. */
+  /**
+   * Reads the 32-bit word at a 4-byte aligned physical address given as a number (hot path: not
+   * checked; bits 1:0 of `pa` are ignored).
+   */
   readWord(pa: number): number {
     const w = this.frames.get(Math.floor(pa / 4096));
     return w === undefined ? 0 : w[(pa % 4096) >>> 2];

@@ -9,26 +9,39 @@
  * In memory an entry is two 32-bit words (lo = bits 31:0, hi = bits 63:32); the hot paths work
  * on those halves as numbers. BigInt appears only in the encode/decode helpers at the API edge.
  */
-import { LabError, describeValue } from '../errors';
+import { LabError, describeValue, expectBoolean } from '../errors';
 import { parseU64 } from './address';
 
-export const PTE_P = 1 << 0;      // present
-export const PTE_RW = 1 << 1;     // read/write
-export const PTE_US = 1 << 2;     // user/supervisor
-export const PTE_PWT = 1 << 3;    // page-level write-through
-export const PTE_PCD = 1 << 4;    // page-level cache disable
-export const PTE_A = 1 << 5;      // accessed
-export const PTE_D = 1 << 6;      // dirty (leaf only)
-export const PTE_PS = 1 << 7;     // page size (PDPTE, PDE); PAT in a 4 KiB PTE
-export const PTE_PAT_4K = 1 << 7; // PAT bit of a 4 KiB PTE
-export const PTE_G = 1 << 8;      // global (leaf only)
-export const PTE_PAT_LARGE = 1 << 12; // PAT bit of a 2 MiB or 1 GiB leaf
+/** P (bit 0): present. */
+export const PTE_P = 1 << 0;
+/** R/W (bit 1): writes allowed. */
+export const PTE_RW = 1 << 1;
+/** U/S (bit 2): user-mode accesses allowed. */
+export const PTE_US = 1 << 2;
+/** PWT (bit 3): page-level write-through. */
+export const PTE_PWT = 1 << 3;
+/** PCD (bit 4): page-level cache disable. */
+export const PTE_PCD = 1 << 4;
+/** A (bit 5): accessed (SDM 4.8). */
+export const PTE_A = 1 << 5;
+/** D (bit 6): dirty, leaf only (SDM 4.8). */
+export const PTE_D = 1 << 6;
+/** PS (bit 7): page size in a PDPTE or PDE (1 GiB / 2 MiB leaf); reserved in a PML4E; PAT in a PTE. */
+export const PTE_PS = 1 << 7;
+/** PAT (bit 7) of a 4 KiB PTE. */
+export const PTE_PAT_4K = 1 << 7;
+/** G (bit 8): global, leaf only (SDM 4.10.2.4). */
+export const PTE_G = 1 << 8;
+/** PAT (bit 12) of a 2 MiB or 1 GiB leaf. */
+export const PTE_PAT_LARGE = 1 << 12;
 /** XD (NX) is bit 63: bit 31 of the high word. */
 export const PTE_HI_XD = 0x80000000;
 /** Bits 51:32 of an address live in bits 19:0 of the high word. */
 export const PTE_HI_ADDR = 0x000fffff;
+/** Bits 31:12 of an address, in the low word. */
 export const PTE_LO_FRAME = 0xfffff000;
 
+/** 2^32, to join two 32-bit halves as numbers. */
 export const TWO_32 = 4294967296;
 
 /** The level names as Bochs prints them, indexed by level (1..4). */
@@ -77,6 +90,7 @@ export interface PteFields {
  */
 export function decodePte(value: bigint | string, level: 1 | 2 | 3 | 4 = 1): PteFields {
   const v = parseU64('value', value);
+  checkLevel(level);
   const [lo, hi] = splitU64(v);
   const ps = level !== 1 && level !== 4 && (lo & PTE_PS) !== 0;
   let address = v & 0x000ffffffffff000n;
@@ -100,6 +114,23 @@ export function decodePte(value: bigint | string, level: 1 | 2 | 3 | 4 = 1): Pte
 
 /** Encodes entry fields into a 64-bit value; missing flags are clear. */
 export function encodePte(fields: Partial<PteFields> & { address?: bigint }, level: 1 | 2 | 3 | 4 = 1): bigint {
+  if (typeof fields !== 'object' || fields === null) {
+    throw new LabError('WRONG_TYPE', `fields must be an object like { present: true, address: 0x1000n }; got ${describeValue(fields)}`);
+  }
+  checkLevel(level);
+  for (const name of FLAG_NAMES) expectBoolean(`fields.${name}`, fields[name], true);
+  if (fields.pageSize && level === 1) {
+    throw new LabError('BAD_CONFIG', 'fields.pageSize cannot be set at level 1: bit 7 of a PTE is PAT (use fields.pat)');
+  }
+  if (fields.pat && (level === 4 || (level !== 1 && !fields.pageSize))) {
+    throw new LabError('BAD_CONFIG',
+      `fields.pat can be set only in a PTE (level 1) or a large leaf (level 2 or 3 with pageSize); got level ${level}${level === 4 ? '' : ' without pageSize'}`);
+  }
+  const avail = fields.available ?? 0;
+  if (typeof avail !== 'number' || !Number.isInteger(avail) || avail < 0 || avail > 0x3fff) {
+    throw new LabError('VALUE_OUT_OF_RANGE',
+      `fields.available must be an integer from 0 to 0x3fff (bits 11:9 then 62:52); got ${describeValue(avail)}`);
+  }
   const address = fields.address ?? 0n;
   if (typeof address !== 'bigint' || address < 0n || address > 0x000ffffffffff000n || (address & 0xfffn) !== 0n) {
     throw new LabError('VALUE_OUT_OF_RANGE',
@@ -116,11 +147,21 @@ export function encodePte(fields: Partial<PteFields> & { address?: bigint }, lev
   if (fields.pageSize) lo |= PTE_PS;
   if (fields.global) lo |= PTE_G;
   if (fields.pat) lo |= level === 1 ? PTE_PAT_4K : PTE_PAT_LARGE;
-  const avail = fields.available ?? 0;
   lo |= (avail & 7) << 9;
   let value = address | BigInt(lo >>> 0) | (BigInt((avail >>> 3) & 0x7ff) << 52n);
   if (fields.noExecute) value |= 1n << 63n;
   return value;
+}
+
+const FLAG_NAMES = [
+  'present', 'writable', 'user', 'writeThrough', 'cacheDisable', 'accessed', 'dirty', 'pageSize', 'global', 'pat', 'noExecute',
+] as const;
+
+/** Throws unless `level` is 1 (PTE), 2 (PDE), 3 (PDPTE) or 4 (PML4E). */
+function checkLevel(level: unknown): void {
+  if (level !== 1 && level !== 2 && level !== 3 && level !== 4) {
+    throw new LabError('VALUE_OUT_OF_RANGE', `level must be 1 (PTE), 2 (PDE), 3 (PDPTE) or 4 (PML4E); got ${describeValue(level)}`);
+  }
 }
 
 /** Names of the set flags of an entry, in Linux ptdump order (for display). */
