@@ -6,3 +6,5 @@ export * from './physical-memory';
 export * from './access-rights';
 export * from './walk';
 export * from './cpu';
+export * from './tlb';
+export * from './mmu';

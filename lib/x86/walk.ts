@@ -263,42 +263,55 @@ export interface WalkFault {
 /** The outcome of `walk`: narrow on `ok`. */
 export type WalkResult = WalkSuccess | WalkFault;
 
-/** Converts the public register shape to the walk's numbers, refusing bad values. */
-export function pagingControlFrom(regs: PagingRegisters, mem: PhysicalMemory): PagingControl {
+/**
+ * Converts the public register shape to the walk's numbers, refusing bad values; `name` is what
+ * error messages call the argument.
+ */
+export function pagingControlFrom(regs: PagingRegisters, mem: PhysicalMemory, name = 'regs'): PagingControl {
   if (typeof regs !== 'object' || regs === null) {
-    throw new LabError('WRONG_TYPE', `regs must be an object like { cr3: 0x1000n }; got ${describeValue(regs)}`);
+    throw new LabError('WRONG_TYPE', `${name} must be an object like { cr3: 0x1000n }; got ${describeValue(regs)}`);
   }
-  const cr3 = parseU64('regs.cr3', regs.cr3);
+  const cr3 = parseU64(`${name}.cr3`, regs.cr3);
   const maxPhysAddr = regs.maxPhysAddr ?? mem.maxPhysAddr;
   if (typeof maxPhysAddr !== 'number' || !Number.isInteger(maxPhysAddr) || maxPhysAddr < 36 || maxPhysAddr > 52) {
-    throw new LabError('VALUE_OUT_OF_RANGE', `regs.maxPhysAddr must be an integer from 36 to 52; got ${describeValue(maxPhysAddr)}`);
+    throw new LabError('VALUE_OUT_OF_RANGE', `${name}.maxPhysAddr must be an integer from 36 to 52; got ${describeValue(maxPhysAddr)}`);
   }
+  const pml4 = cr3Pml4(`${name}.cr3`, cr3, maxPhysAddr);
+  const wp = registerFlag(regs, 'cr0', 'wp', name);
+  const smep = registerFlag(regs, 'cr4', 'smep', name);
+  const smap = registerFlag(regs, 'cr4', 'smap', name);
+  registerFlag(regs, 'cr4', 'pge', name); // not read by the walk, but a typo there is still refused
+  const nxe = registerFlag(regs, 'efer', 'nxe', name);
+  const ac = registerFlag(regs, 'rflags', 'ac', name);
+  return { pml4, wp, smep, smap, ac, nxe, maxPhysAddr };
+}
+
+/**
+ * The PML4 address a CR3 value holds (bits 51:12; PWT/PCD in bits 4:3 are ignored), refusing
+ * values a MOV to CR3 would #GP on: bits 63:52 set (no PCIDs here) or an address at or above
+ * MAXPHYADDR (SDM 4.5, table 4-12).
+ */
+export function cr3Pml4(name: string, cr3: bigint, maxPhysAddr: number): number {
   if (cr3 >> 52n !== 0n) {
     throw new LabError('ADDRESS_OUT_OF_RANGE',
-      `regs.cr3 0x${cr3.toString(16)} has reserved bits 63:52 set (PCIDs are not modelled); loading it would raise #GP`);
+      `${name} 0x${cr3.toString(16)} has reserved bits 63:52 set (PCIDs are not modelled); loading it would raise #GP`);
   }
   const pml4 = cr3 & 0x000ffffffffff000n;
   if (pml4 >= 1n << BigInt(maxPhysAddr)) {
     throw new LabError('ADDRESS_OUT_OF_RANGE',
-      `regs.cr3 0x${cr3.toString(16)} points above MAXPHYADDR (${maxPhysAddr} bits); loading it would raise #GP`);
+      `${name} 0x${cr3.toString(16)} points above MAXPHYADDR (${maxPhysAddr} bits); loading it would raise #GP`);
   }
-  const wp = registerFlag(regs, 'cr0', 'wp');
-  const smep = registerFlag(regs, 'cr4', 'smep');
-  const smap = registerFlag(regs, 'cr4', 'smap');
-  registerFlag(regs, 'cr4', 'pge'); // not read by the walk, but a typo there is still refused
-  const nxe = registerFlag(regs, 'efer', 'nxe');
-  const ac = registerFlag(regs, 'rflags', 'ac');
-  return { pml4: Number(pml4), wp, smep, smap, ac, nxe, maxPhysAddr };
+  return Number(pml4);
 }
 
-/** Reads `regs[group][name]` as an optional boolean (false when absent), refusing anything else. */
-export function registerFlag(regs: object, group: string, name: string): boolean {
+/** Reads `regs[group][flag]` as an optional boolean (false when absent), refusing anything else. */
+export function registerFlag(regs: object, group: string, flag: string, name = 'regs'): boolean {
   const holder = (regs as Record<string, unknown>)[group];
   if (holder === undefined) return false;
   if (typeof holder !== 'object' || holder === null) {
-    throw new LabError('WRONG_TYPE', `regs.${group} must be an object like { ${name}: true } or left out; got ${describeValue(holder)}`);
+    throw new LabError('WRONG_TYPE', `${name}.${group} must be an object like { ${flag}: true } or left out; got ${describeValue(holder)}`);
   }
-  return expectBoolean(`regs.${group}.${name}`, (holder as Record<string, unknown>)[name], true) ?? false;
+  return expectBoolean(`${name}.${group}.${flag}`, (holder as Record<string, unknown>)[flag], true) ?? false;
 }
 
 /** The access kind as error-code bits; refuses anything but read/write/fetch and a boolean user. */
