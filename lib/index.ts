@@ -2,3 +2,4 @@
 export * from './errors';
 export * from './x86';
 export * from './trace';
+export * from './viz';
