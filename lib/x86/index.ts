@@ -8,3 +8,4 @@ export * from './walk';
 export * from './cpu';
 export * from './tlb';
 export * from './mmu';
+export * from './bare-metal-cpu';
