@@ -1,0 +1,131 @@
+/**
+ * Bare-metal entry: startup_64 (arch/x86/kernel/head_64.S) and x86_64_start_kernel with the early
+ * page-fault handler that materialises mappings on demand (arch/x86/kernel/head64.c), at v3.8 and
+ * at 8170e6bed465.
+ */
+import { PTE_P } from '../../x86/pte';
+import type { Kernel } from '../kernel';
+import { EARLY_DYNAMIC_PAGE_TABLES, MAXMEM, PAGE_SIZE, PMD_SIZE, __PAGE_OFFSET, pgd_index, pmd_index, pud_index } from '../layout';
+import { REAL_MODE_DATA } from '../image';
+import { __PAGE_KERNEL_LARGE_EXEC, _KERNPG_TABLE, _PAGE_GLOBAL, entryFrame, entryHi, entryLo } from '../pgtable';
+import type { NativeCpuControl } from '../native/native-mmu';
+
+/** early_pmd_flags = __PAGE_KERNEL_LARGE & ~(_PAGE_GLOBAL | _PAGE_NX) (head64.c, 8170e6bed465) */
+const early_pmd_flags = __PAGE_KERNEL_LARGE_EXEC & ~_PAGE_GLOBAL;
+
+/** Writes a 64-bit entry given as frame + flags through the kernel's mapping. */
+function setEntry(k: Kernel, va: number, frame: number, flags: number, hi = 0): void {
+  k.cpu.writeQword(va, entryLo(frame, flags), entryHi(frame, hi));
+}
+
+// arch/x86/kernel/head64.c (8170e6bed465): wipe all early page tables except the kernel's slot
+export function reset_early_page_tables(k: Kernel): void {
+  k.call('reset_early_page_tables', () => {
+    const l4 = k.ktextVa(k.image.early_level4_pgt);
+    for (let i = 0; i < 511; i++) k.cpu.writeQword(l4 + i * 8, 0, 0);
+    k.g.next_early_pgt = 0;
+    k.pv.write_cr3.fn(k.image.early_level4_pgt);
+  });
+}
+
+/** Takes the next early_dynamic_pgts page, zeroed; returns its physical address. */
+function nextEarlyTable(k: Kernel, level: 2 | 3): number {
+  const pa = k.image.early_dynamic_pgts + k.g.next_early_pgt++ * PAGE_SIZE;
+  const va = k.ktextVa(pa); // through __START_KERNEL_map: "avoid recursive faults"
+  for (let i = 0; i < 512; i++) k.cpu.writeQword(va + i * 8, 0, 0);
+  k.trace.emit({ type: 'pt-page-alloc', level, pfn: pa / PAGE_SIZE, by: 'early_make_pgtable' });
+  return pa;
+}
+
+/**
+ * early_make_pgtable(address) (head64.c, 8170e6bed465): called by the early #PF handler with CR2.
+ * Maps the 2 MiB page holding `address` in the direct map, taking page tables from
+ * early_dynamic_pgts, and wipes everything to start again when they run out. Returns false
+ * (a genuine fault) outside the direct map or once CR3 no longer holds early_level4_pgt.
+ */
+export function early_make_pgtable(k: Kernel, address: number): boolean {
+  return k.call('early_make_pgtable', () => {
+    const physaddr = address - __PAGE_OFFSET;
+    if (physaddr < 0 || physaddr >= MAXMEM || k.g.native_cr3 !== k.image.early_level4_pgt) return false;
+    for (;;) {
+      const l4 = k.ktextVa(k.image.early_level4_pgt);
+      const pgd_p = l4 + pgd_index(address) * 8;
+      let [lo, hi] = k.readEntry(pgd_p);
+      let pud_pa: number;
+      if ((lo & PTE_P) !== 0) {
+        pud_pa = entryFrame(lo, hi) * PAGE_SIZE;
+      } else {
+        if (k.g.next_early_pgt >= EARLY_DYNAMIC_PAGE_TABLES) { k.g.early_pgt_resets++; reset_early_page_tables(k); continue; }
+        pud_pa = nextEarlyTable(k, 3);
+        setEntry(k, pgd_p, pud_pa / PAGE_SIZE, _KERNPG_TABLE);
+      }
+      const pud_p = k.ktextVa(pud_pa) + pud_index(address) * 8;
+      [lo, hi] = k.readEntry(pud_p);
+      let pmd_pa: number;
+      if ((lo & PTE_P) !== 0) {
+        pmd_pa = entryFrame(lo, hi) * PAGE_SIZE;
+      } else {
+        if (k.g.next_early_pgt >= EARLY_DYNAMIC_PAGE_TABLES) { k.g.early_pgt_resets++; reset_early_page_tables(k); continue; }
+        pmd_pa = nextEarlyTable(k, 2);
+        setEntry(k, pud_p, pmd_pa / PAGE_SIZE, _KERNPG_TABLE);
+      }
+      const pmd_p = k.ktextVa(pmd_pa) + pmd_index(address) * 8;
+      setEntry(k, pmd_p, Math.floor(physaddr / PMD_SIZE) * (PMD_SIZE / PAGE_SIZE), early_pmd_flags);
+      return true;
+    }
+  });
+}
+
+/** Kernel text+data at __START_KERNEL_map: level2_kernel_pgt's 2 MiB entries (head_64.S PMDS). */
+export function fillLevel2KernelPgt(k: Kernel, write: (pa: number, lo: number, hi: number) => void): void {
+  const KERNEL_IMAGE_SIZE = 512 * 1024 * 1024;
+  for (let i = 0; i < KERNEL_IMAGE_SIZE / PMD_SIZE; i++) {
+    const frame = i * (PMD_SIZE / PAGE_SIZE);
+    write(k.image.level2_kernel_pgt + i * 8, entryLo(frame, __PAGE_KERNEL_LARGE_EXEC), entryHi(frame, 0));
+  }
+}
+
+/** The early IDT's page-fault vector, as x86_64_start_kernel installs it. */
+export type PageFaultHandler = (cr2: number, errorCode: number) => boolean;
+
+// arch/x86/kernel/head64.c (v3.8 and 8170e6bed465): the C entry of a bare-metal boot
+export function x86_64_start_kernel(
+  k: Kernel, ctl: NativeCpuControl, installPfHandler: (h: PageFaultHandler) => void, next: () => void,
+): void {
+  k.call('x86_64_start_kernel', () => {
+    if (k.variant.earlyPfHandler) {
+      // Kill off the identity-map trampoline
+      reset_early_page_tables(k);
+    } else {
+      // zap_identity_mappings(): pgd[0] = 0 and flush (v3.8)
+      k.cpu.writeQword(k.ktextVa(k.image.init_level4_pgt), 0, 0);
+      ctl.flushTlb();
+    }
+    k.call('clear_bss', () => undefined);
+    // set_intr_gate(i, early_idt_handlers[i]) for every exception vector; load_idt(&idt_descr)
+    installPfHandler((cr2, errorCode) => k.call('early_idt_handler', () => {
+      if (k.variant.earlyPfHandler && early_make_pgtable(k, cr2)) {
+        k.trace.emit({ type: 'page-fault', address: cr2.toString(16), errorCode, handler: 'early-pf', rip: null });
+        return true;
+      }
+      k.console.push(`PANIC: early exception 0e rip 10:0 error ${errorCode.toString(16)} cr2 ${cr2.toString(16)}`);
+      k.trace.emit({ type: 'page-fault', address: cr2.toString(16), errorCode, handler: 'unhandled', rip: null });
+      return false;
+    }));
+    k.g.early_idt_installed = true;
+    // copy_bootdata(__va(real_mode_data)): the first touch of the direct map
+    k.call('copy_bootdata', () => {
+      const src = k.__va(REAL_MODE_DATA);
+      const dst = k.ktextVa(k.image.boot_params);
+      for (let off = 0; off < 0x1000; off += 4) k.cpu.write32(dst + off, k.cpu.read32(src + off));
+    });
+    if (k.variant.earlyPfHandler) {
+      // clear_page(init_level4_pgt); init_level4_pgt[511] = early_level4_pgt[511];
+      const l4 = k.ktextVa(k.image.init_level4_pgt);
+      k.clear_page(l4);
+      const [lo, hi] = k.readEntry(k.ktextVa(k.image.early_level4_pgt) + 511 * 8);
+      k.cpu.writeQword(l4 + 511 * 8, lo, hi);
+    }
+    next();
+  });
+}

@@ -1,0 +1,75 @@
+/**
+ * start_kernel (init/main.c) and setup_arch (arch/x86/kernel/setup.c) as far as the page tables
+ * go, at v3.8 and v3.9-rc1, with x86_init.paging.pagetable_init as the platform's hook.
+ */
+import type { Kernel } from '../kernel';
+import { PAGE_SIZE } from '../layout';
+import { early_alloc_pgt_buf, init_mem_mapping, init_memory_mapping_3_8, probe_page_size_mask } from '../mm/init';
+import { memblock_find_in_range, memblock_reserve } from '../mm/memblock-ops';
+
+/** What setup_arch needs from the platform. */
+export interface ArchHooks {
+  /** the e820 RAM ranges the firmware (or xen_memory_setup) reports */
+  ram: { base: number; end: number }[];
+  cpuHasPse: boolean;
+  cpuHasGbpages: boolean;
+  /** x86_init.paging.pagetable_init: paging_init on bare metal, xen_pagetable_init under Xen */
+  pagetable_init: () => void;
+  /** early_trap_pf_init: the real #PF handler replaces the early one (bare metal) */
+  early_trap_pf_init: () => void;
+}
+
+/** The banner start_kernel prints before setup_arch (linux_banner). */
+export function linuxBanner(k: Kernel): string {
+  return `Linux version 3.9.0-rc1 (${k.variant.id}) #1 SMP`;
+}
+
+// arch/x86/kernel/setup.c (v3.8 / v3.9)
+export function setup_arch(k: Kernel, arch: ArchHooks): void {
+  k.call('setup_arch', () => {
+    const g = k.g;
+    // memblock_x86_fill(): memblock.memory from e820
+    k.call('memblock_x86_fill', () => { for (const r of arch.ram) k.memblock.add(r.base, r.end - r.base); });
+    // memblock_reserve(__pa_symbol(_text), (unsigned long)__bss_stop - (unsigned long)_text)
+    memblock_reserve(k, k.image._text, k.image.__brk_base - k.image._text);
+    g.max_pfn = Math.max(...arch.ram.map((r) => r.end)) / PAGE_SIZE; // e820_end_of_ram_pfn()
+    g.max_low_pfn = Math.min(g.max_pfn, 2 ** 32 / PAGE_SIZE);
+    if (k.variant.memoryMapping === '3.9') early_alloc_pgt_buf(k);
+    // reserve_brk(): the BRK area is in use from here
+    k.call('reserve_brk', () => k.memblock.reserve(k.image.__brk_base, k.image.brk_size));
+    // reserve_real_mode(): the trampoline below 1 MiB
+    const size = 24576;
+    const mem = memblock_find_in_range(k, 0, 1 << 20, size, PAGE_SIZE);
+    memblock_reserve(k, mem, size);
+    k.printk(`Base memory trampoline at [${k.__va(mem).toString(16).padStart(16, 'f')}] ${mem.toString(16)} size ${size}`);
+    if (k.variant.memoryMapping === '3.9') {
+      init_mem_mapping(k, arch.cpuHasPse, arch.cpuHasGbpages);
+    } else {
+      // v3.8: max_low_pfn_mapped = init_memory_mapping(0, max_low_pfn << PAGE_SHIFT) and above 4G
+      probe_page_size_mask(k, arch.cpuHasPse, arch.cpuHasGbpages);
+      g.max_pfn_mapped = init_memory_mapping_3_8(k, 0, g.max_low_pfn * PAGE_SIZE);
+      if (g.max_pfn > g.max_low_pfn) g.max_pfn_mapped = init_memory_mapping_3_8(k, 2 ** 32, g.max_pfn * PAGE_SIZE);
+    }
+    k.call('early_trap_pf_init', arch.early_trap_pf_init);
+    k.memblock.current_limit = g.max_pfn_mapped * PAGE_SIZE; // get_max_mapped()
+    k.call('initmem_init', () => undefined);
+    arch.pagetable_init();
+    g.setup_arch_done = true;
+  });
+}
+
+// init/main.c (v3.9): as far as setup_arch
+export function start_kernel(k: Kernel, arch: ArchHooks): void {
+  k.call('start_kernel', () => {
+    k.printk(linuxBanner(k)); // pr_notice("%s", linux_banner)
+    setup_arch(k, arch);
+  });
+}
+
+// arch/x86/kernel/head64.c (v3.9)
+export function x86_64_start_reservations(k: Kernel, arch: ArchHooks, reserveEbda: () => void): void {
+  k.call('x86_64_start_reservations', () => {
+    k.call('reserve_ebda_region', reserveEbda);
+    start_kernel(k, arch);
+  });
+}

@@ -1,0 +1,55 @@
+/**
+ * Where things sit in the kernel image (physical addresses; the image is loaded at 16 MiB and
+ * mapped at __START_KERNEL_map + pa). init_thread_union and init_level4_pgt are where the crash
+ * report puts them (the stack at ffffffff81a00000, the pgd at pfn 0x1a0c); the other static
+ * tables follow init_level4_pgt in head_64.S's order (NEXT_PAGE(...) in .data), and the BRK area
+ * starts where Konrad Wilk's 3.9 boot log shows its first PGTABLE page.
+ */
+export interface KernelImage {
+  /** _text: the first byte of the image */
+  _text: number;
+  /** init_thread_union: the boot stack (THREAD_SIZE) */
+  init_thread_union: number;
+  init_level4_pgt: number;
+  level3_ident_pgt: number;
+  level2_ident_pgt: number;
+  level3_kernel_pgt: number;
+  level2_kernel_pgt: number;
+  level2_fixmap_pgt: number;
+  level1_fixmap_pgt: number;
+  /** level3_user_vsyscall (arch/x86/xen/mmu.c, __page_aligned_bss) */
+  level3_user_vsyscall: number;
+  /** early_level4_pgt and the EARLY_DYNAMIC_PAGE_TABLES pages after it (__INITDATA, 8170e6bed465) */
+  early_level4_pgt: number;
+  early_dynamic_pgts: number;
+  /** boot_params (struct boot_params, 4 KiB) */
+  boot_params: number;
+  /** __brk_base: the BRK area (RESERVE_BRK) */
+  __brk_base: number;
+  /** the size of the BRK area */
+  brk_size: number;
+  /** _end */
+  _end: number;
+}
+
+export const KERNEL_IMAGE: KernelImage = {
+  _text: 0x1000000,
+  init_thread_union: 0x1a00000,
+  init_level4_pgt: 0x1a0c000,
+  level3_ident_pgt: 0x1a0d000,
+  level2_ident_pgt: 0x1a0e000,
+  level3_kernel_pgt: 0x1a0f000,
+  level2_kernel_pgt: 0x1a10000,
+  level2_fixmap_pgt: 0x1a11000,
+  level1_fixmap_pgt: 0x1a12000,
+  early_level4_pgt: 0x1b00000,
+  early_dynamic_pgts: 0x1b01000,
+  boot_params: 0x1b80000,
+  level3_user_vsyscall: 0x1c00000,
+  __brk_base: 0x1cd2000,
+  brk_size: 0x20000,
+  _end: 0x1cf2000,
+};
+
+/** Physical address of the bootloader's real-mode data (bare metal: struct boot_params copy source). */
+export const REAL_MODE_DATA = 0x14000;

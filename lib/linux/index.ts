@@ -1,0 +1,10 @@
+export * from './layout';
+export * from './struct-page';
+export * from './symbols';
+export * from './variants';
+export * from './image';
+export * from './memblock';
+export * from './kernel';
+export * from './pgtable';
+export * from './pv-mmu-ops';
+export { KernelPanic } from './mm/panic';

@@ -1,0 +1,120 @@
+/**
+ * The kernel stack in guest memory, with frame pointers (CONFIG_FRAME_POINTER): a call pushes the
+ * return address (caller + call-site offset), the callee's prologue pushes rbp, sets rbp = rsp,
+ * pushes its callee-saved registers and makes room for its locals. The model writes the return
+ * address, the saved rbp and the saved registers; locals are left as they were, so words from
+ * earlier, deeper calls stay visible, as the seed's stale `printk+0x48` did.
+ */
+import type { VirtualCpu } from '../x86/cpu';
+import { DEFAULT_FRAME, type FrameShape, type KernelVariant } from './variants';
+
+interface Frame {
+  name: string;
+  /** rsp at the call (before the return address was pushed) */
+  rspAtCall: number;
+  rbp: number;
+  savedRbp: number;
+}
+
+const CALLEE_SAVED = ['rbx', 'r12', 'r13', 'r14', 'r15'] as const;
+
+export class KernelStack {
+  private readonly frames: Frame[] = [];
+  private rsp: number;
+  private rbp = 0;
+  /** distinct callees per caller, for call sites the variant does not list */
+  private readonly placedSites = new Map<string, number>();
+
+  constructor(private readonly cpu: VirtualCpu, private readonly variant: KernelVariant, top: number) {
+    this.rsp = top;
+    this.sync();
+  }
+
+  /** The functions on the stack, outermost first. */
+  get callChain(): string[] {
+    return this.frames.map((f) => f.name);
+  }
+
+  get current(): string | null {
+    return this.frames.length === 0 ? null : this.frames[this.frames.length - 1].name;
+  }
+
+  get depth(): number {
+    return this.frames.length;
+  }
+
+  /** Enters `callee` by a jump (no return address), as startup_xen jumps to xen_start_kernel. */
+  jump(callee: string): void {
+    this.prologue(callee, this.rsp);
+  }
+
+  /** Calls `callee` from the current function: pushes the return address, then the prologue. */
+  call(callee: string): void {
+    const caller = this.current;
+    const rspAtCall = this.rsp;
+    if (caller !== null) {
+      this.push(this.returnAddress(caller, callee));
+    }
+    this.prologue(callee, rspAtCall);
+  }
+
+  /** Returns from the current function (epilogue and ret). */
+  ret(): void {
+    const f = this.frames.pop();
+    if (f === undefined) return;
+    this.rsp = f.rspAtCall;
+    this.rbp = f.savedRbp;
+    this.sync();
+  }
+
+  /** The return address a call from `caller` to `callee` pushes. */
+  returnAddress(caller: string, callee: string): number {
+    const symbols = this.variant.symbols;
+    const key = `${caller}>${callee}`;
+    const known = this.variant.callSites[key];
+    if (known !== undefined) return symbols.address(caller) + known;
+    let offset = this.placedSites.get(key);
+    if (offset === undefined) {
+      // A placed call site: the n-th distinct callee of a caller returns to caller + 0x10 + 8n.
+      let n = 0;
+      for (const k of this.placedSites.keys()) if (k.startsWith(`${caller}>`)) n++;
+      offset = 0x10 + 8 * n;
+      this.placedSites.set(key, offset);
+    }
+    return symbols.address(caller) + offset;
+  }
+
+  private prologue(name: string, rspAtCall: number): void {
+    const shape: FrameShape = this.variant.frames[name] ?? DEFAULT_FRAME;
+    const savedRbp = this.rbp;
+    this.push(savedRbp);
+    this.rbp = this.rsp;
+    const regs = this.cpu.regs;
+    for (let i = 0; i < shape.saved; i++) {
+      const v = regs[CALLEE_SAVED[i % CALLEE_SAVED.length]];
+      this.pushBig(v);
+    }
+    this.rsp -= shape.locals;
+    this.frames.push({ name, rspAtCall, rbp: this.rbp, savedRbp });
+    this.sync();
+  }
+
+  private push(va48: number): void {
+    this.rsp -= 8;
+    // Kernel text and stack addresses are canonical upper-half: bits 63:48 set.
+    const lo = va48 % 4294967296;
+    const hi = Math.floor(va48 / 4294967296);
+    this.cpu.writeQword(this.rsp, lo >>> 0, va48 === 0 ? 0 : (hi | 0xffff0000) >>> 0);
+  }
+
+  private pushBig(value: bigint): void {
+    this.rsp -= 8;
+    this.cpu.writeQword(this.rsp, Number(value & 0xffffffffn), Number((value >> 32n) & 0xffffffffn));
+  }
+
+  private sync(): void {
+    const regs = this.cpu.regs;
+    regs.rsp = this.rsp === 0 ? 0n : BigInt(this.rsp) | 0xffff000000000000n;
+    regs.rbp = this.rbp === 0 ? 0n : BigInt(this.rbp) | 0xffff000000000000n;
+  }
+}

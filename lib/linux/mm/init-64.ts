@@ -1,0 +1,170 @@
+/**
+ * Building the direct mapping: kernel_physical_mapping_init and the phys_*_init helpers
+ * (arch/x86/mm/init_64.c, v3.9). Each child table is allocated, filled, and only then hooked into
+ * its parent through the pv hooks (alloc_* then set_*), which is what lets Xen validate it.
+ */
+import type { Kernel } from '../kernel';
+import { PG_LEVEL_1G, PG_LEVEL_2M } from '../kernel';
+import { PAGE_SIZE, PMD_SIZE, PUD_SIZE, PGDIR_SIZE, pgd_index, pmd_index, pte_index, pud_index } from '../layout';
+import { PAGE_KERNEL, PAGE_KERNEL_LARGE, _PAGE_PRESENT, _PAGE_PSE, _PAGE_TABLE, _KERNPG_TABLE, entryFrame, entryHi, entryLo, type PgProt } from '../pgtable';
+
+/** Allocates one page-table page for level `level` (alloc_low_pages in 3.9, the pgt_buf in 3.8). */
+export type PageTableAllocator = (k: Kernel, level: 1 | 2 | 3) => number;
+
+export interface MappingContext {
+  alloc: PageTableAllocator;
+  /** the e820 RAM ranges: phys_*_init clear entries with no RAM behind them */
+  isRam: (start: number, end: number) => boolean;
+}
+
+/** The kernel VA of the table an entry points to (pgd_page_vaddr and friends): __va(pfn << 12). */
+function childTable(k: Kernel, lo: number, hi: number): number {
+  return k.__va(k.pv.entry_frame_to_pfn.fn(entryFrame(lo, hi)) * PAGE_SIZE);
+}
+
+function writeTableEntry(k: Kernel, op: 'set_pgd' | 'set_pud' | 'set_pmd', ptr: number, pfn: number, flags: number): void {
+  const frame = k.pv.pfn_to_entry_frame.fn(pfn);
+  k.pv[op].fn(ptr, entryLo(frame, flags), entryHi(frame, 0));
+}
+
+// arch/x86/mm/init_64.c (v3.9)
+export function kernel_physical_mapping_init(k: Kernel, ctx: MappingContext, start: number, end: number, page_size_mask: number): number {
+  return k.call('kernel_physical_mapping_init', () => {
+    let last_map_addr = end;
+    const pgdBase = k.ktextVa(k.image.init_level4_pgt); // pgd_offset_k: init_mm.pgd = swapper_pg_dir
+    let addr = k.__va(start);
+    const endVa = k.__va(end);
+    while (addr < endVa) {
+      const pgd = pgdBase + pgd_index(addr) * 8;
+      let next = Math.floor(addr / PGDIR_SIZE) * PGDIR_SIZE + PGDIR_SIZE;
+      if (next > endVa) next = endVa;
+      const [lo, hi] = k.readEntry(pgd);
+      if ((lo & _PAGE_PRESENT) !== 0) {
+        last_map_addr = phys_pud_init(k, ctx, childTable(k, lo, hi), k.__pa(addr), k.__pa(next), page_size_mask);
+      } else {
+        const pudPfn = ctx.alloc(k, 3);
+        last_map_addr = phys_pud_init(k, ctx, k.__va(pudPfn * PAGE_SIZE), k.__pa(addr), k.__pa(next), page_size_mask);
+        // pgd_populate(&init_mm, pgd, pud): paravirt_alloc_pud, then set_pgd
+        k.pv.alloc_pud.fn(pudPfn);
+        writeTableEntry(k, 'set_pgd', pgd, pudPfn, _PAGE_TABLE);
+      }
+      addr = next;
+    }
+    k.pv.flush_tlb_kernel.fn(); // __flush_tlb_all()
+    return last_map_addr;
+  });
+}
+
+// arch/x86/mm/init_64.c (v3.9)
+export function phys_pud_init(k: Kernel, ctx: MappingContext, pudPage: number, addr: number, end: number, page_size_mask: number): number {
+  return k.call('phys_pud_init', () => {
+    let last_map_addr = end;
+    for (let i = pud_index(addr); i < 512; i++) {
+      const pud = pudPage + i * 8;
+      const next = Math.floor(addr / PUD_SIZE) * PUD_SIZE + PUD_SIZE;
+      if (addr >= end) {
+        const base = Math.floor(addr / PUD_SIZE) * PUD_SIZE;
+        if (!ctx.isRam(base, next)) k.pv.set_pud.fn(pud, 0, 0);
+        addr = next;
+        continue;
+      }
+      const [lo, hi] = k.readEntry(pud);
+      if ((lo & _PAGE_PRESENT) !== 0) {
+        if ((lo & _PAGE_PSE) === 0) {
+          last_map_addr = phys_pmd_init(k, ctx, childTable(k, lo, hi), addr, end, page_size_mask);
+          k.pv.flush_tlb_kernel.fn();
+          addr = next;
+          continue;
+        }
+        if ((page_size_mask & (1 << PG_LEVEL_1G)) !== 0) { last_map_addr = next; addr = next; continue; }
+      }
+      if ((page_size_mask & (1 << PG_LEVEL_1G)) !== 0) {
+        const prot = PAGE_KERNEL_LARGE(k.g.supports_global);
+        const frame = k.pv.pfn_to_entry_frame.fn(Math.floor(addr / PUD_SIZE) * (PUD_SIZE / PAGE_SIZE));
+        k.pv.set_pte.fn(pud, entryLo(frame, prot.lo), entryHi(frame, prot.hi));
+        last_map_addr = next;
+        addr = next;
+        continue;
+      }
+      const pmdPfn = ctx.alloc(k, 2);
+      last_map_addr = phys_pmd_init(k, ctx, k.__va(pmdPfn * PAGE_SIZE), addr, end, page_size_mask);
+      // pud_populate(&init_mm, pud, pmd): paravirt_alloc_pmd, then set_pud
+      k.pv.alloc_pmd.fn(pmdPfn);
+      writeTableEntry(k, 'set_pud', pud, pmdPfn, _PAGE_TABLE);
+      addr = next;
+    }
+    k.pv.flush_tlb_kernel.fn();
+    return last_map_addr;
+  });
+}
+
+// arch/x86/mm/init_64.c (v3.9)
+export function phys_pmd_init(k: Kernel, ctx: MappingContext, pmdPage: number, address: number, end: number, page_size_mask: number): number {
+  return k.call('phys_pmd_init', () => {
+    let last_map_addr = end;
+    const prot = PAGE_KERNEL(k.g.supports_global);
+    for (let i = pmd_index(address); i < 512; i++) {
+      const pmd = pmdPage + i * 8;
+      const next = Math.floor(address / PMD_SIZE) * PMD_SIZE + PMD_SIZE;
+      if (address >= end) {
+        const base = Math.floor(address / PMD_SIZE) * PMD_SIZE;
+        if (!ctx.isRam(base, next)) k.pv.set_pmd.fn(pmd, 0, 0);
+        address = next;
+        continue;
+      }
+      const [lo, hi] = k.readEntry(pmd);
+      if ((lo & _PAGE_PRESENT) !== 0) {
+        if ((lo & _PAGE_PSE) === 0) {
+          last_map_addr = phys_pte_init(k, ctx, childTable(k, lo, hi), address, end, prot);
+          address = next;
+          continue;
+        }
+        if ((page_size_mask & (1 << PG_LEVEL_2M)) !== 0) { last_map_addr = next; address = next; continue; }
+      }
+      if ((page_size_mask & (1 << PG_LEVEL_2M)) !== 0) {
+        const large = PAGE_KERNEL_LARGE(k.g.supports_global);
+        const frame = k.pv.pfn_to_entry_frame.fn(Math.floor(address / PMD_SIZE) * (PMD_SIZE / PAGE_SIZE));
+        k.pv.set_pte.fn(pmd, entryLo(frame, large.lo), entryHi(frame, large.hi));
+        k.trace.countPteWrite(2);
+        last_map_addr = next;
+        address = next;
+        continue;
+      }
+      const ptePfn = ctx.alloc(k, 1);
+      last_map_addr = phys_pte_init(k, ctx, k.__va(ptePfn * PAGE_SIZE), address, end, prot);
+      // pmd_populate_kernel(&init_mm, pmd, pte): paravirt_alloc_pte, then set_pmd
+      k.pv.alloc_pte.fn(ptePfn);
+      writeTableEntry(k, 'set_pmd', pmd, ptePfn, _KERNPG_TABLE);
+      address = next;
+    }
+    return last_map_addr;
+  });
+}
+
+// arch/x86/mm/init_64.c (v3.9)
+export function phys_pte_init(k: Kernel, ctx: MappingContext, ptePage: number, addr: number, end: number, prot: PgProt): number {
+  return k.call('phys_pte_init', () => {
+    let last_map_addr = end;
+    const cpu = k.cpu;
+    const setPte = k.pv.set_pte.fn;
+    const toFrame = k.pv.pfn_to_entry_frame.fn;
+    for (let i = pte_index(addr); i < 512; i++) {
+      const pte = ptePage + i * 8;
+      const next = addr + PAGE_SIZE;
+      if (addr >= end) {
+        if (!ctx.isRam(addr, next)) setPte(pte, 0, 0);
+        addr = next;
+        continue;
+      }
+      // "We will re-use the existing mapping. Xen for example has some special requirements,
+      //  like mapping pagetable pages as RO."
+      if ((cpu.read32(pte) & _PAGE_PRESENT) !== 0) { addr = next; continue; }
+      const frame = toFrame(addr / PAGE_SIZE);
+      setPte(pte, entryLo(frame, prot.lo), entryHi(frame, prot.hi));
+      k.trace.countPteWrite(1);
+      last_map_addr = next;
+      addr = next;
+    }
+    return last_map_addr;
+  });
+}

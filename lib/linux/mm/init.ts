@@ -1,0 +1,227 @@
+/**
+ * Direct-map set-up: arch/x86/mm/init.c at v3.9-rc1 (8170e6bed465 and the fix) and at v3.8.
+ * 3.9 maps RAM top-down in growing steps so that each new page-table page comes from memory that is
+ * already mapped (alloc_low_pages), and ends by loading CR3 on every architecture: the line that
+ * reaches Xen's write_cr3 before vmemmap exists. 3.8 maps bottom-up from a pre-sized buffer
+ * (find_early_table_space) and on 64-bit only flushes the TLB.
+ */
+import type { Kernel } from '../kernel';
+import { PG_LEVEL_1G, PG_LEVEL_2M } from '../kernel';
+import { ISA_END_ADDRESS, PAGE_SIZE, PMD_SIZE, PUD_SIZE } from '../layout';
+import { kernel_physical_mapping_init, type MappingContext } from './init-64';
+import { fmt010, panic } from './panic';
+
+/** INIT_PGT_BUF_SIZE (3.9-rc1): "need 4 4k for initial PMD_SIZE, 4k for 0-ISA_END_ADDRESS" */
+export const INIT_PGT_BUF_SIZE = 5 * PAGE_SIZE;
+/** STEP_SIZE_SHIFT (3.9): the step grows 32-fold while more RAM gets mapped */
+export const STEP_SIZE_SHIFT = 5;
+
+const roundDown = (x: number, a: number): number => Math.floor(x / a) * a;
+const roundUp = (x: number, a: number): number => Math.ceil(x / a) * a;
+
+/** A piece of init_memory_mapping's work: [start, end) with the page sizes allowed. */
+interface MapRange { start: number; end: number; page_size_mask: number }
+
+// arch/x86/mm/init.c (v3.9)
+export function probe_page_size_mask(k: Kernel, cpuHasPse: boolean, cpuHasGbpages: boolean): void {
+  k.call('probe_page_size_mask', () => {
+    let mask = 0;
+    if (cpuHasGbpages) mask |= 1 << PG_LEVEL_1G;
+    if (cpuHasPse) mask |= 1 << PG_LEVEL_2M;
+    k.g.page_size_mask = mask;
+  });
+}
+
+// arch/x86/mm/init.c (v3.9): early_alloc_pgt_buf, the BRK buffer alloc_low_pages starts from
+export function early_alloc_pgt_buf(k: Kernel): void {
+  k.call('early_alloc_pgt_buf', () => {
+    const base = k.image.__brk_base;
+    k.g.pgt_buf_start = base / PAGE_SIZE;
+    k.g.pgt_buf_end = k.g.pgt_buf_start;
+    k.g.pgt_buf_top = k.g.pgt_buf_start + INIT_PGT_BUF_SIZE / PAGE_SIZE;
+  });
+}
+
+// arch/x86/mm/init.c (v3.9-rc1): one page-table page, already in the direct map, zeroed
+export function alloc_low_pages(k: Kernel, num: number): number {
+  return k.call('alloc_low_pages', () => {
+    const g = k.g;
+    let pfn: number;
+    if (g.pgt_buf_end + num > g.pgt_buf_top) {
+      if (g.min_pfn_mapped >= g.max_pfn_mapped) panic(k, 'alloc_low_page: ran out of memory');
+      const ret = k.call('memblock_find_in_range', () =>
+        k.memblock.findInRange(g.min_pfn_mapped * PAGE_SIZE, g.max_pfn_mapped * PAGE_SIZE, PAGE_SIZE * num, PAGE_SIZE));
+      if (ret === 0) panic(k, 'alloc_low_page: can not alloc memory');
+      k.call('memblock_reserve', () => k.memblock.reserve(ret, PAGE_SIZE * num));
+      pfn = ret / PAGE_SIZE;
+    } else {
+      pfn = g.pgt_buf_end;
+      g.pgt_buf_end += num;
+      k.printk(`BRK [${fmt010(pfn * PAGE_SIZE)}, ${fmt010(g.pgt_buf_end * PAGE_SIZE - 1)}] PGTABLE`);
+    }
+    for (let i = 0; i < num; i++) k.clear_page(k.__va((pfn + i) * PAGE_SIZE));
+    return pfn;
+  });
+}
+
+/** The 3.9 allocator as a MappingContext allocator: one page, its level reported to the trace. */
+function lowPageAllocator(k: Kernel, level: 1 | 2 | 3): number {
+  const pfn = alloc_low_pages(k, 1);
+  k.trace.emit({ type: 'pt-page-alloc', level, pfn, by: 'alloc_low_pages' });
+  return pfn;
+}
+
+// arch/x86/mm/init.c (v3.9): split [start, end) into 4k head, 2M, 1G, 2M tail, 4k tail
+export function split_mem_range(start: number, end: number, mask: number): MapRange[] {
+  const mr: MapRange[] = [];
+  const save = (s: number, e: number, m: number): void => { if (s < e) mr.push({ start: s, end: e, page_size_mask: m }); };
+  let pos = start;
+  let endPos = Math.min(roundUp(pos, PMD_SIZE), end);
+  save(pos, endPos, 0);
+  pos = endPos;
+  endPos = Math.min(roundUp(pos, PUD_SIZE), roundDown(end, PMD_SIZE));
+  if (endPos > pos) { save(pos, endPos, mask & (1 << PG_LEVEL_2M)); pos = endPos; }
+  endPos = roundDown(end, PUD_SIZE);
+  if (endPos > pos) { save(pos, endPos, mask & ((1 << PG_LEVEL_2M) | (1 << PG_LEVEL_1G))); pos = endPos; }
+  endPos = roundDown(end, PMD_SIZE);
+  if (endPos > pos) { save(pos, endPos, mask & (1 << PG_LEVEL_2M)); pos = endPos; }
+  save(pos, end, 0);
+  // merge neighbours with the same page size
+  const merged: MapRange[] = [];
+  for (const r of mr) {
+    const last = merged[merged.length - 1];
+    if (last !== undefined && last.end === r.start && last.page_size_mask === r.page_size_mask) last.end = r.end;
+    else merged.push({ ...r });
+  }
+  return merged;
+}
+
+const pageSizeName = (mask: number): string =>
+  (mask & (1 << PG_LEVEL_1G)) !== 0 ? '1G' : (mask & (1 << PG_LEVEL_2M)) !== 0 ? '2M' : '4k';
+
+function mappingContext(k: Kernel, alloc: MappingContext['alloc']): MappingContext {
+  return { alloc, isRam: (s, e) => k.memblock.memoryIn(s, e).length > 0 };
+}
+
+// arch/x86/mm/init.c (v3.9): map [start, end) into the direct map; returns the end pfn mapped
+export function init_memory_mapping(k: Kernel, start: number, end: number): number {
+  return k.call('init_memory_mapping', () => {
+    k.printk(`init_memory_mapping: [mem ${fmt010(start)}-${fmt010(end - 1)}]`);
+    const ranges = k.call('split_mem_range', () => split_mem_range(start, end, k.g.page_size_mask));
+    for (const r of ranges) k.printk(` [mem ${fmt010(r.start)}-${fmt010(r.end - 1)}] page ${pageSizeName(r.page_size_mask)}`);
+    let ret = 0;
+    const ctx = mappingContext(k, lowPageAllocator);
+    for (const r of ranges) ret = kernel_physical_mapping_init(k, ctx, r.start, r.end, r.page_size_mask);
+    // add_pfn_range_mapped(start >> PAGE_SHIFT, ret >> PAGE_SHIFT)
+    k.g.max_pfn_mapped = Math.max(k.g.max_pfn_mapped, ret / PAGE_SIZE);
+    return ret / PAGE_SIZE;
+  });
+}
+
+// arch/x86/mm/init.c (v3.9): map the RAM inside [range_start, range_end); returns bytes mapped
+export function init_range_memory_mapping(k: Kernel, range_start: number, range_end: number): number {
+  return k.call('init_range_memory_mapping', () => {
+    let mapped = 0;
+    for (const r of k.memblock.memoryIn(range_start, range_end)) {
+      init_memory_mapping(k, r.base, r.end);
+      mapped += r.end - r.base;
+    }
+    return mapped;
+  });
+}
+
+// arch/x86/mm/init.c (v3.9-rc1): the whole direct map, top-down, then load_cr3(swapper_pg_dir)
+export function init_mem_mapping(k: Kernel, cpuHasPse: boolean, cpuHasGbpages: boolean): void {
+  k.call('init_mem_mapping', () => {
+    const g = k.g;
+    probe_page_size_mask(k, cpuHasPse, cpuHasGbpages);
+    const end = g.max_pfn * PAGE_SIZE;
+    // the ISA range is always mapped regardless of memory holes
+    init_memory_mapping(k, 0, ISA_END_ADDRESS);
+    // xen has big range in reserved near end of ram, skip it at first
+    const addr = k.call('memblock_find_in_range', () => k.memblock.findInRange(ISA_END_ADDRESS, end, PMD_SIZE, PAGE_SIZE));
+    const real_end = addr + PMD_SIZE;
+    let step_size = PMD_SIZE;
+    g.max_pfn_mapped = 0; // will get exact value next
+    g.min_pfn_mapped = real_end / PAGE_SIZE;
+    let last_start = real_end;
+    let mapped_ram_size = 0;
+    k.cpu.regs.r15 = BigInt(ISA_END_ADDRESS);
+    // We start from the top (end of memory) and go to the bottom; the memblock_find_in_range gets
+    // us a block from the top that is already mapped, for the new page tables.
+    while (last_start > ISA_END_ADDRESS) {
+      const start = last_start > step_size ? Math.max(roundDown(last_start - 1, step_size), ISA_END_ADDRESS) : ISA_END_ADDRESS;
+      const new_mapped_ram_size = init_range_memory_mapping(k, start, last_start);
+      last_start = start;
+      g.min_pfn_mapped = last_start / PAGE_SIZE;
+      // only increase step_size after a big range gets mapped
+      if (new_mapped_ram_size > mapped_ram_size) step_size *= 2 ** STEP_SIZE_SHIFT;
+      mapped_ram_size += new_mapped_ram_size;
+    }
+    if (real_end < end) init_range_memory_mapping(k, real_end, end);
+    if (g.max_pfn > g.max_low_pfn) g.max_low_pfn = g.max_pfn;
+    // load_cr3(swapper_pg_dir): now on 64-bit too (8170e6bed465: "switch to init_level4_pgt")
+    const cr3 = k.__pa(k.ktextVa(k.image.init_level4_pgt));
+    k.pv.write_cr3.fn(cr3);
+    k.pv.flush_tlb_kernel.fn(); // __flush_tlb_all()
+  });
+}
+
+// ---- v3.8 ---------------------------------------------------------------------------------------
+
+// arch/x86/mm/init.c (v3.8): size the page tables a range needs and find room for them
+export function find_early_table_space(k: Kernel, ranges: MapRange[], start: number): void {
+  k.call('find_early_table_space', () => {
+    const g = k.g;
+    const end = ranges[ranges.length - 1].end;
+    const puds = Math.ceil(end / PUD_SIZE);
+    let tables = roundUp(puds * 8, PAGE_SIZE);
+    let extraPmd = 0;
+    let extraPte = 0;
+    for (const r of ranges) {
+      if ((r.page_size_mask & (1 << PG_LEVEL_1G)) === 0) extraPmd += r.end - r.start;
+      if ((r.page_size_mask & ((1 << PG_LEVEL_2M) | (1 << PG_LEVEL_1G))) === 0) extraPte += r.end - r.start;
+    }
+    const pmds = Math.ceil(extraPmd / PUD_SIZE) + ranges.length;
+    tables += roundUp(pmds * 512 * 8, PAGE_SIZE);
+    const ptes = Math.ceil(extraPte / PAGE_SIZE);
+    tables += roundUp(ptes * 8, PAGE_SIZE) + ranges.length * PAGE_SIZE;
+    const good_end = g.max_pfn_mapped * PAGE_SIZE;
+    const base = k.memblock.findInRange(start, good_end, tables, PAGE_SIZE);
+    if (base === 0) panic(k, 'Cannot find space for the kernel page tables');
+    g.pgt_buf_start = base / PAGE_SIZE;
+    g.pgt_buf_end = g.pgt_buf_start;
+    g.pgt_buf_top = g.pgt_buf_start + tables / PAGE_SIZE;
+    k.printk(`kernel direct mapping tables up to ${`0x${(end - 1).toString(16)}`} @ [mem ${fmt010(base)}-${fmt010(g.pgt_buf_top * PAGE_SIZE - 1)}]`);
+  });
+}
+
+// arch/x86/mm/init_64.c (v3.8): the next page of the pre-sized buffer
+function alloc_low_page_3_8(k: Kernel, level: 1 | 2 | 3): number {
+  return k.call('alloc_low_pages', () => {
+    const pfn = k.g.pgt_buf_end++;
+    if (pfn >= k.g.pgt_buf_top) panic(k, 'alloc_low_page: ran out of memory');
+    k.clear_page(k.__va(pfn * PAGE_SIZE));
+    k.trace.emit({ type: 'pt-page-alloc', level, pfn, by: 'alloc_low_page' });
+    return pfn;
+  });
+}
+
+// arch/x86/mm/init.c (v3.8): init_memory_mapping, bottom-up, no CR3 load on 64-bit
+export function init_memory_mapping_3_8(k: Kernel, start: number, end: number): number {
+  return k.call('init_memory_mapping', () => {
+    k.printk(`init_memory_mapping: [mem ${fmt010(start)}-${fmt010(end - 1)}]`);
+    const ranges = split_mem_range(start, end, k.g.page_size_mask);
+    for (const r of ranges) k.printk(` [mem ${fmt010(r.start)}-${fmt010(r.end - 1)}] page ${pageSizeName(r.page_size_mask)}`);
+    find_early_table_space(k, ranges, start);
+    const ctx = mappingContext(k, alloc_low_page_3_8);
+    let ret = 0;
+    for (const r of ranges) ret = kernel_physical_mapping_init(k, ctx, r.start, r.end, r.page_size_mask);
+    k.pv.flush_tlb_kernel.fn(); // __flush_tlb_all(); 64-bit: no load_cr3 here
+    // x86_init.mapping.pagetable_reserve(PFN_PHYS(pgt_buf_start), PFN_PHYS(pgt_buf_end))
+    if (k.g.pgt_buf_end > k.g.pgt_buf_start) {
+      k.memblock.reserve(k.g.pgt_buf_start * PAGE_SIZE, (k.g.pgt_buf_end - k.g.pgt_buf_start) * PAGE_SIZE);
+    }
+    return ret / PAGE_SIZE;
+  });
+}

@@ -1,0 +1,32 @@
+/**
+ * struct pv_mmu_ops (arch/x86/include/asm/paravirt_types.h, v3.9): the slots through which
+ * generic kernel code reaches the page tables, filled with native_* on bare metal and xen_* under
+ * Xen. Each slot holds a modelled routine; `name` says which one (what a debugger would print for
+ * `p pv_mmu_ops.write_cr3`). Entries are passed as 32-bit halves; `ptep` is a kernel virtual address.
+ */
+export interface PvOp<F> {
+  name: string;
+  fn: F;
+}
+
+export interface PvMmuOps {
+  read_cr3: PvOp<() => number>;
+  write_cr3: PvOp<(cr3: number) => void>;
+  flush_tlb_kernel: PvOp<() => void>;
+  alloc_pte: PvOp<(pfn: number) => void>;
+  alloc_pmd: PvOp<(pfn: number) => void>;
+  alloc_pud: PvOp<(pfn: number) => void>;
+  set_pte: PvOp<(ptep: number, lo: number, hi: number) => void>;
+  set_pte_at: PvOp<(ptep: number, lo: number, hi: number) => void>;
+  set_pmd: PvOp<(pmdp: number, lo: number, hi: number) => void>;
+  set_pud: PvOp<(pudp: number, lo: number, hi: number) => void>;
+  set_pgd: PvOp<(pgdp: number, lo: number, hi: number) => void>;
+  /** make_pte's frame translation: the frame number an entry for `pfn` carries (pfn_to_mfn under Xen) */
+  pfn_to_entry_frame: PvOp<(pfn: number) => number>;
+  /** pte_val's frame translation: the pfn an entry's frame stands for (mfn_to_pfn under Xen) */
+  entry_frame_to_pfn: PvOp<(frame: number) => number>;
+}
+
+export function pvOp<F>(name: string, fn: F): PvOp<F> {
+  return { name, fn };
+}

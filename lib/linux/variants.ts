@@ -1,0 +1,162 @@
+/**
+ * The three kernels of the story, as data: what each one runs, and the symbol table and stack
+ * frame shapes that make its stack words symbolise as the seed's do.
+ *
+ * Addresses: the function starts of 8170e6bed465 are those implied by the crash report (the
+ * seed's frames and Konrad Wilk's full report of 22 Feb 2013: e.g. xen_get_user_pgd+0x5a at
+ * ffffffff8103feba puts xen_get_user_pgd at ffffffff8103fe60). Functions the report does not show
+ * are placed by the model in free text (marked `placed`); no System.map of these builds is
+ * available. The other two variants reuse the table (the fix adds xen_write_cr3_init).
+ * Frame shapes (callee-saved registers pushed, bytes of locals) follow the frame-pointer chain of
+ * the dom0 dump in the same report (rbp ffffffff81a01dd8 -> 1e08 -> 1e48 -> 1ed8 -> 1f28 -> 1f38
+ * -> 1ff8).
+ */
+import { LabError, describeValue } from '../errors';
+import { SymbolTable, type SymbolEntry } from './symbols';
+
+export type VariantId = 'v3.8' | '8170e6bed465' | '5b5c1af104ab';
+export const VARIANT_IDS: readonly VariantId[] = ['v3.8', '8170e6bed465', '5b5c1af104ab'];
+
+export interface FrameShape {
+  /** callee-saved registers pushed after rbp (their values are written to the stack) */
+  saved: number;
+  /** bytes of locals below them (not written by the model: stale words stay visible) */
+  locals: number;
+}
+
+export interface KernelVariant {
+  id: VariantId;
+  title: string;
+  /** the commit's subject line */
+  subject: string;
+  /** bare metal boots on early_level4_pgt with the early #PF handler (early_make_pgtable) */
+  earlyPfHandler: boolean;
+  /** '3.8': init_memory_mapping bottom-up with find_early_table_space, no CR3 load on 64-bit;
+   *  '3.9': init_mem_mapping top-down with alloc_low_pages, ending with load_cr3(swapper_pg_dir) */
+  memoryMapping: '3.8' | '3.9';
+  /** the write_cr3 slot of xen_mmu_ops at boot on 64-bit */
+  xenEarlyWriteCr3: 'xen_write_cr3' | 'xen_write_cr3_init';
+  symbols: SymbolTable;
+  /** return-address offsets of call sites: `caller>callee` -> offset inside the caller */
+  callSites: Readonly<Record<string, number>>;
+  frames: Readonly<Record<string, FrameShape>>;
+  /** offsets of modelled memory-access instructions: `function:what` -> offset (the RIP on a fault) */
+  instructions: Readonly<Record<string, number>>;
+}
+
+const hex = (s: string): number => Number(BigInt(`0x${s}`) & ((1n << 48n) - 1n));
+
+/** Functions whose starts the crash report implies (8170e6bed465 build). */
+const REPORTED: SymbolEntry[] = [
+  { name: 'xen_get_user_pgd', address: hex('ffffffff8103fe60'), size: 0x70 },
+  { name: 'xen_write_cr3', address: hex('ffffffff81042cb0'), size: 0x190 },
+  { name: '__add_preferred_console.clone.1', address: hex('ffffffff810940d0'), size: 0x110 },
+  { name: 'printk', address: hex('ffffffff81666d29'), size: 0x4b },
+  { name: 'x86_64_start_reservations', address: hex('ffffffff81abc5cd'), size: 0x30 },
+  { name: 'start_kernel', address: hex('ffffffff81abccd2'), size: 0x3f0 },
+  { name: 'xen_start_kernel', address: hex('ffffffff81abeb63'), size: 0x6f0 },
+  { name: 'setup_arch', address: hex('ffffffff81ac21fd'), size: 0xbf0 },
+  { name: 'init_mem_mapping', address: hex('ffffffff81ad2b28'), size: 0x260 },
+];
+
+/** Functions the model runs that the report does not show: placed in free text, in this order. */
+const PLACED_TEXT = [
+  'vprintk_emit', 'strlcpy', 'add_preferred_console', '__xen_write_cr3', 'xen_mc_flush', 'xen_set_pmd_hyper',
+  'xen_set_pud_hyper', 'xen_set_pgd_hyper', 'xen_set_pte_init', 'xen_alloc_pte_init', 'xen_alloc_pmd_init',
+  'make_lowmem_page_readonly', 'lookup_address', 'pin_pagetable_pfn', 'xen_flush_tlb', 'xen_set_pte_at',
+  'native_write_cr3', 'native_flush_tlb', 'memblock_find_in_range', 'memblock_reserve', 'xen_mark_init_mm_pinned',
+  'early_idt_handler', 'xen_write_cr3_init', 'startup_64', 'startup_xen', 'xen_pgd_walk',
+];
+const PLACED_INIT = [
+  'x86_64_start_kernel', 'reset_early_page_tables', 'early_make_pgtable', 'copy_bootdata', 'clear_bss',
+  'reserve_ebda_region', 'xen_setup_kernel_pagetable', 'convert_pfn_mfn', 'set_page_prot', 'xen_build_dynamic_phys_to_machine',
+  'xen_init_mmu_ops', 'memblock_x86_fill', 'early_alloc_pgt_buf', 'reserve_brk', 'probe_page_size_mask',
+  'init_memory_mapping', 'init_range_memory_mapping', 'split_mem_range', 'kernel_physical_mapping_init',
+  'phys_pud_init', 'phys_pmd_init', 'phys_pte_init', 'alloc_low_pages', 'find_early_table_space',
+  'early_trap_pf_init', 'initmem_init', 'xen_pagetable_init', 'paging_init', 'sparse_init',
+  'sparse_mem_map_populate', 'vmemmap_populate', 'vmemmap_alloc_block', 'xen_post_allocator_init',
+  'xen_setup_shared_info', 'native_pagetable_init', 'xen_cleanhighmap',
+];
+
+function buildSymbols(): SymbolTable {
+  const entries = [...REPORTED];
+  PLACED_TEXT.forEach((name, i) => entries.push({ name, address: hex('ffffffff81200000') + i * 0x200, size: 0x200 }));
+  PLACED_INIT.forEach((name, i) => entries.push({ name, address: hex('ffffffff81ae0000') + i * 0x400, size: 0x400 }));
+  return new SymbolTable(entries);
+}
+
+/** Call sites the crash report shows (return addresses = caller + offset). */
+const CALL_SITES: Record<string, number> = {
+  'xen_start_kernel>x86_64_start_reservations': 0x564,
+  'x86_64_start_reservations>start_kernel': 0x2a,
+  'start_kernel>setup_arch': 0x90,
+  'setup_arch>init_mem_mapping': 0x742,
+  // load_cr3() is an indirect call through pv_mmu_ops.write_cr3: one call site, whichever op.
+  'init_mem_mapping>xen_write_cr3': 0x1f9,
+  'init_mem_mapping>xen_write_cr3_init': 0x1f9,
+  'init_mem_mapping>native_write_cr3': 0x1f9,
+  'xen_write_cr3>xen_get_user_pgd': 0x77,
+  'printk>vprintk_emit': 0x48,
+  '__add_preferred_console.clone.1>strlcpy': 0x9b,
+};
+
+/** Frame shapes read off the dom0 dump's frame-pointer chain; others get DEFAULT_FRAME. */
+const FRAMES: Record<string, FrameShape> = {
+  xen_start_kernel: { saved: 5, locals: 0x88 },
+  x86_64_start_reservations: { saved: 0, locals: 0 },
+  start_kernel: { saved: 2, locals: 0x30 },
+  printk: { saved: 0, locals: 0x50 },
+  add_preferred_console: { saved: 0, locals: 0 },
+  '__add_preferred_console.clone.1': { saved: 2, locals: 0x10 },
+  setup_arch: { saved: 5, locals: 0x58 },
+  init_mem_mapping: { saved: 6, locals: 0 },
+  xen_write_cr3: { saved: 4, locals: 0 },
+  xen_write_cr3_init: { saved: 2, locals: 0 },
+  xen_get_user_pgd: { saved: 0, locals: 0 },
+};
+/** The load of page->private in xen_get_user_pgd is at +0x5a (the seed's faulting RIP). */
+const INSTRUCTIONS: Record<string, number> = {
+  'xen_get_user_pgd:page->private': 0x5a,
+};
+
+export const DEFAULT_FRAME: FrameShape = { saved: 2, locals: 0x10 };
+
+const SYMBOLS = buildSymbols();
+
+const VARIANTS: Record<VariantId, KernelVariant> = {
+  'v3.8': {
+    id: 'v3.8',
+    title: 'Linux 3.8 (before 8170e6bed465)',
+    subject: 'v3.8: static early page tables; init_memory_mapping extends init_level4_pgt in place',
+    earlyPfHandler: false,
+    memoryMapping: '3.8',
+    xenEarlyWriteCr3: 'xen_write_cr3',
+    symbols: SYMBOLS, callSites: CALL_SITES, frames: FRAMES, instructions: INSTRUCTIONS,
+  },
+  '8170e6bed465': {
+    id: '8170e6bed465',
+    title: 'Linux 3.9-rc1 with 8170e6bed465',
+    subject: 'x86, 64bit: Use a #PF handler to materialize early mappings on demand',
+    earlyPfHandler: true,
+    memoryMapping: '3.9',
+    xenEarlyWriteCr3: 'xen_write_cr3',
+    symbols: SYMBOLS, callSites: CALL_SITES, frames: FRAMES, instructions: INSTRUCTIONS,
+  },
+  '5b5c1af104ab': {
+    id: '5b5c1af104ab',
+    title: 'Linux 3.9-rc1 with the fix 5b5c1af104ab',
+    subject: 'x86-64, xen, mmu: Provide an early version of write_cr3.',
+    earlyPfHandler: true,
+    memoryMapping: '3.9',
+    xenEarlyWriteCr3: 'xen_write_cr3_init',
+    symbols: SYMBOLS, callSites: CALL_SITES, frames: FRAMES, instructions: INSTRUCTIONS,
+  },
+};
+
+/** The variant with this id; UNKNOWN_VARIANT (listing the known ones) otherwise. */
+export function kernelVariant(id: unknown): KernelVariant {
+  if (typeof id !== 'string' || !(VARIANT_IDS as readonly string[]).includes(id)) {
+    throw new LabError('UNKNOWN_VARIANT', `variant must be one of ${VARIANT_IDS.join(', ')}; got ${describeValue(id)}`);
+  }
+  return VARIANTS[id as VariantId];
+}

@@ -1,0 +1,96 @@
+/**
+ * The Xen PV entry: startup_xen (arch/x86/xen/xen-head.S) and xen_start_kernel
+ * (arch/x86/xen/enlighten.c, v3.9), then x86_init.paging.pagetable_init = xen_pagetable_init and
+ * the switch to the late pv ops in xen_post_allocator_init (arch/x86/xen/mmu.c).
+ */
+import type { Kernel } from '../kernel';
+import { FIXADDR_TOP, PAGE_SIZE, XEN_HOLE_FIRST_SLOT, XEN_HOLE_LAST_SLOT, pgd_index } from '../layout';
+import { _PAGE_PRESENT, _PAGE_PSE, entryFrame } from '../pgtable';
+import { pfn_to_page, PG_pinned } from '../struct-page';
+import { type ArchHooks, x86_64_start_reservations } from '../boot/setup';
+import { paging_init } from '../mm/sparse';
+import { pvOp } from '../pv-mmu-ops';
+import { xen_write_cr3, xenMmuOps, type XenGuest } from './mmu';
+import { xen_setup_kernel_pagetable } from './setup-pagetable';
+
+// arch/x86/xen/mmu.c (v3.9): SetPagePinned on every page-table page of init_mm, the Xen hole skipped
+export function xen_mark_init_mm_pinned(k: Kernel, x: XenGuest): void {
+  k.call('xen_mark_init_mm_pinned', () => {
+    const setPinned = (pfn: number): void => {
+      const flags = pfn_to_page(k.page, pfn) + k.page.flags;
+      k.cpu.write32(flags + 4 * Math.floor(PG_pinned / 32), k.cpu.read32(flags) | (1 << (PG_pinned % 32)));
+    };
+    const walk = (tablePfn: number, level: number, firstSlot: number, lastSlot: number): void => {
+      const va = k.__va(tablePfn * PAGE_SIZE);
+      for (let i = firstSlot; i <= lastSlot; i++) {
+        if (level === 4 && i >= XEN_HOLE_FIRST_SLOT && i <= XEN_HOLE_LAST_SLOT) continue;
+        if (level === 1) break;
+        const [lo, hi] = k.readEntry(va + i * 8);
+        if ((lo & _PAGE_PRESENT) === 0 || (level < 4 && (lo & _PAGE_PSE) !== 0)) continue;
+        walk(x.p2m.mfn_to_pfn(entryFrame(lo, hi)), level - 1, 0, 511);
+      }
+      setPinned(tablePfn); // the pgd page last
+    };
+    walk(k.image.init_level4_pgt / PAGE_SIZE, 4, 0, pgd_index(FIXADDR_TOP));
+  });
+}
+
+// arch/x86/xen/mmu.c (v3.9 and 5b5c1af104ab): the late pv ops, once struct pages exist
+export function xen_post_allocator_init(k: Kernel, x: XenGuest): void {
+  k.call('xen_post_allocator_init', () => {
+    if (k.variant.xenEarlyWriteCr3 === 'xen_write_cr3_init') {
+      // #ifdef CONFIG_X86_64: pv_mmu_ops.write_cr3 = &xen_write_cr3; (added by 5b5c1af104ab)
+      k.pv.write_cr3 = pvOp('xen_write_cr3', (cr3: number) => xen_write_cr3(k, x, cr3));
+    }
+    const vsyscall = pfn_to_page(k.page, k.image.level3_user_vsyscall / PAGE_SIZE) + k.page.flags;
+    k.cpu.write32(vsyscall, k.cpu.read32(vsyscall) | (1 << PG_pinned)); // SetPagePinned(virt_to_page(level3_user_vsyscall))
+    xen_mark_init_mm_pinned(k, x);
+  });
+}
+
+// arch/x86/xen/mmu.c (v3.9): x86_init.paging.pagetable_init under Xen
+export function xen_pagetable_init(k: Kernel, x: XenGuest): void {
+  k.call('xen_pagetable_init', () => {
+    paging_init(k, false); // Xen masks PSE out of the guest's CPUID: 4 KiB vmemmap
+    k.call('xen_setup_shared_info', () => undefined);
+    xen_post_allocator_init(k, x);
+  });
+}
+
+/** The e820 map xen_memory_setup reports: RAM with the ISA hole (arch/x86/xen/setup.c, v3.9). */
+export function xenE820Ram(nrPages: number): { base: number; end: number }[] {
+  return [{ base: 0, end: 0xa0000 }, { base: 0x100000, end: nrPages * PAGE_SIZE }];
+}
+
+// arch/x86/xen/enlighten.c (v3.9): the C entry of a PV guest
+export function xen_start_kernel(k: Kernel, x: XenGuest): void {
+  const si = x.hv.start_info;
+  k.pv = xenMmuOps(k, x); // xen_init_mmu_ops(): pv_mmu_ops = xen_mmu_ops
+  k.call('xen_init_mmu_ops', () => undefined);
+  k.g.supports_global = false; // __supported_pte_mask &= ~_PAGE_GLOBAL
+  x.p2m.xen_build_dynamic_phys_to_machine(k);
+  x.hv.setUpcallMask(true); // local_irq_disable(); early_boot_irqs_disabled = true
+  k.console.push('mapping kernel into physical memory'); // xen_raw_console_write
+  xen_setup_kernel_pagetable(k, x);
+  // domU: the preferred consoles (their frames leave stale words on the stack)
+  for (const name of ['xenboot', 'tty', 'hvc']) {
+    k.call('add_preferred_console', () => k.call('__add_preferred_console.clone.1', () => k.call('strlcpy', () => void name)));
+  }
+  k.console.push('about to get started...');
+  const arch: ArchHooks = {
+    ram: xenE820Ram(si.nr_pages),
+    cpuHasPse: false,
+    cpuHasGbpages: false,
+    pagetable_init: () => xen_pagetable_init(k, x),
+    // early_trap_pf_init writes idt_table only: nothing reaches Xen before xen_load_idt
+    early_trap_pf_init: () => undefined,
+  };
+  // xen_memory_setup: the p2m list, start_info, xenstore and console pages stay reserved
+  k.memblock.reserve(k.__pa(si.mfn_list), k.__pa(si.pt_base) - k.__pa(si.mfn_list));
+  x86_64_start_reservations(k, arch, () => undefined);
+}
+
+/** startup_xen: `mov $init_thread_union+THREAD_SIZE,%rsp; jmp xen_start_kernel` (xen-head.S). */
+export function startup_xen(k: Kernel, x: XenGuest): void {
+  k.jumpTo('xen_start_kernel', () => xen_start_kernel(k, x));
+}

@@ -1,0 +1,56 @@
+/**
+ * The guest's view of the hypervisor: the hypercalls Linux issues (arch/x86/include/asm/xen/
+ * hypercall.h, v3.9: HYPERVISOR_*), the read-only M2P table Xen maps into every PV guest
+ * (machine_to_phys_mapping) and start_info. The lab connects it to the Xen model's vCPU.
+ */
+export interface MmuUpdateReq {
+  /** machine address of the entry | MMU_* command in bits 2:0 */
+  ptr: bigint;
+  val: bigint;
+}
+
+export interface MmuextOpReq {
+  cmd: number;
+  mfn?: number;
+  linear_addr?: bigint;
+}
+
+export type MulticallReq =
+  | { op: 'mmu_update'; reqs: MmuUpdateReq[] }
+  | { op: 'mmuext_op'; ops: MmuextOpReq[] }
+  | { op: 'update_va_mapping'; va: bigint; val: bigint; flags: number };
+
+/** start_info (xen/include/public/xen.h) as the guest reads it; addresses are guest virtual (bits 47:0). */
+export interface GuestStartInfo {
+  nr_pages: number;
+  /** virtual address of the P2M list the builder wrote (unsigned long mfn_list[nr_pages]) */
+  mfn_list: number;
+  /** virtual address of the bootstrap L4 */
+  pt_base: number;
+  nr_pt_frames: number;
+  /** virtual address of start_info itself */
+  start_info: number;
+}
+
+export interface XenHypercalls {
+  HYPERVISOR_mmu_update(reqs: MmuUpdateReq[]): number;
+  HYPERVISOR_mmuext_op(ops: MmuextOpReq[]): number;
+  HYPERVISOR_update_va_mapping(va: bigint, val: bigint, flags: number): number;
+  /** each entry's result is written back; returns the multicall's own code */
+  HYPERVISOR_multicall(entries: MulticallReq[]): { rc: number; results: number[] };
+  /** machine_to_phys_mapping[mfn]: the read-only M2P */
+  mfn_to_pfn(mfn: number): number;
+  /** vcpu_info.evtchn_upcall_mask: what local_irq_save/restore change under Xen */
+  setUpcallMask(masked: boolean): void;
+  readonly start_info: GuestStartInfo;
+}
+
+// mmuext_op commands and mmu_update types (xen/include/public/xen.h)
+export const MMUEXT_PIN_L1_TABLE = 0;
+export const MMUEXT_PIN_L4_TABLE = 3;
+export const MMUEXT_UNPIN_TABLE = 4;
+export const MMUEXT_NEW_BASEPTR = 5;
+export const MMUEXT_TLB_FLUSH_LOCAL = 6;
+export const MMUEXT_NEW_USER_BASEPTR = 15;
+export const MMU_NORMAL_PT_UPDATE = 0;
+export const UVMF_INVLPG = 2;

@@ -1,0 +1,41 @@
+/**
+ * pfn <-> mfn translation in a PV guest (arch/x86/xen/p2m.c, arch/x86/include/asm/xen/page.h, v3.9).
+ * The guest's P2M is the mfn_list the domain builder wrote into its memory: the kernel reads it
+ * once (xen_build_dynamic_phys_to_machine builds its lookup tree over it) and looks pfns up in it;
+ * mfn -> pfn reads Xen's read-only machine_to_phys_mapping.
+ */
+import type { Kernel } from '../kernel';
+import type { XenHypercalls } from './hypercall';
+
+/** INVALID_P2M_ENTRY (~0UL): no machine frame behind the pfn */
+export const INVALID_P2M_ENTRY = -1;
+
+export class P2m {
+  /** the kernel's p2m lookup (over the builder's mfn_list) */
+  private mfns = new Float64Array(0);
+
+  constructor(private readonly hv: XenHypercalls) {}
+
+  // arch/x86/xen/p2m.c (v3.9): read the builder's mfn_list through the guest's own mapping
+  xen_build_dynamic_phys_to_machine(k: Kernel): void {
+    k.call('xen_build_dynamic_phys_to_machine', () => {
+      const si = this.hv.start_info;
+      const mfns = new Float64Array(si.nr_pages);
+      for (let pfn = 0; pfn < si.nr_pages; pfn++) {
+        const va = si.mfn_list + pfn * 8;
+        mfns[pfn] = k.cpu.read32(va) + k.cpu.read32(va + 4) * 4294967296;
+      }
+      this.mfns = mfns;
+    });
+  }
+
+  /** pfn_to_mfn(pfn): INVALID_P2M_ENTRY beyond the list */
+  pfn_to_mfn(pfn: number): number {
+    return pfn < this.mfns.length ? this.mfns[pfn] : INVALID_P2M_ENTRY;
+  }
+
+  /** mfn_to_pfn(mfn): machine_to_phys_mapping[mfn] */
+  mfn_to_pfn(mfn: number): number {
+    return this.hv.mfn_to_pfn(mfn);
+  }
+}
