@@ -1,0 +1,113 @@
+/**
+ * The Xen console and the guest's call stack as a terminal block, with the lines that match a
+ * given list of seed lines (e.g. the ones quoted in the commit message) highlighted, and the
+ * seed lines no line matched listed under the block.
+ *
+ * A line matches a seed string when both are equal once runs of white space are collapsed and
+ * ends trimmed (the commit message wraps lines); a RegExp seed matches when it tests true.
+ */
+import { LabError, describeValue } from '../../errors';
+import { parseU64 } from '../../x86/address';
+import type { StackFrameView } from '../types';
+import { escapeHtml as e } from './escape';
+import { STYLE, htmlView, type HtmlView } from './view';
+
+export type SeedLine = string | RegExp;
+
+export interface SeedMatch {
+  /** for each line, the index of the first seed it matches, or -1 */
+  lineSeed: number[];
+  /** the seeds no line matched */
+  missing: SeedLine[];
+}
+
+const normalise = (s: string): string => s.replace(/\s+/g, ' ').trim();
+
+/** Which lines match which seeds. */
+export function matchSeedLines(lines: readonly string[], seeds: readonly SeedLine[]): SeedMatch {
+  const norm = seeds.map((s) => (typeof s === 'string' ? normalise(s) : new RegExp(s.source, s.flags.replace(/[gy]/g, ''))));
+  const hit = seeds.map(() => false);
+  const lineSeed = lines.map((line) => {
+    const n = normalise(line);
+    const k = norm.findIndex((s) => (typeof s === 'string' ? s === n : s.test(line)));
+    if (k >= 0) hit[k] = true;
+    return k;
+  });
+  return { lineSeed, missing: seeds.filter((_, k) => !hit[k]) };
+}
+
+/** A stack frame as Linux prints it: `[<ffffffff81042d27>] xen_write_cr3+0x77`. */
+export function formatStackFrame(frame: StackFrameView): string {
+  const address = typeof frame.address === 'number' ? BigInt(frame.address) : parseU64('frame.address', frame.address);
+  const offset = typeof frame.offset === 'number' ? `0x${frame.offset.toString(16)}` : frame.offset;
+  return `[<${address.toString(16).padStart(16, '0')}>] ${frame.symbol}+${offset}`;
+}
+
+export interface TerminalSection {
+  /** a heading above the lines, e.g. "Xen console" */
+  title: string;
+  lines: readonly string[];
+}
+
+function checkLines(name: string, lines: unknown): void {
+  if (!Array.isArray(lines) || lines.some((l) => typeof l !== 'string')) {
+    throw new LabError('WRONG_TYPE', `${name} must be an array of strings; got ${describeValue(lines)}`);
+  }
+}
+
+function checkSeeds(seeds: unknown): void {
+  if (!Array.isArray(seeds) || seeds.some((s) => typeof s !== 'string' && !(s instanceof RegExp))) {
+    throw new LabError('WRONG_TYPE', `seeds must be an array of strings or RegExps; got ${describeValue(seeds)}`);
+  }
+}
+
+/** One terminal block of one or more sections, seed lines highlighted. */
+export function terminalView(sections: readonly TerminalSection[], seeds: readonly SeedLine[] = []): HtmlView {
+  if (!Array.isArray(sections)) {
+    throw new LabError('WRONG_TYPE', `sections must be an array of { title, lines }; got ${describeValue(sections)}`);
+  }
+  sections.forEach((s, i) => checkLines(`sections[${i}].lines`, s?.lines));
+  checkSeeds(seeds);
+  const all = sections.flatMap((s) => s.lines);
+  const match = matchSeedLines(all, seeds);
+  const html: string[] = [`<div class="pvops-terminal" style="${STYLE.box}">`,
+    `<div style="background:#1e1e1e;color:#d4d4d4;border-radius:6px;padding:8px 0;overflow-x:auto;${STYLE.mono};font-size:12px;line-height:1.5">`];
+  const text: string[] = [];
+  let n = 0;
+  for (const section of sections) {
+    html.push(`<div style="color:#8fb3d9;padding:2px 12px">── ${e(section.title)} ──</div>`);
+    text.push(`── ${section.title} ──`);
+    for (const line of section.lines) {
+      const seed = match.lineSeed[n++];
+      const mark = seed >= 0;
+      html.push(`<div class="pvops-line${mark ? ' pvops-seed' : ''}"${mark ? ` data-seed="${seed}" title="matches seed line ${seed + 1}"` : ''}` +
+        ` style="white-space:pre;padding:0 12px;${mark ? 'background:#4b3d00;color:#ffe08a;border-left:3px solid #ffcc00' : 'border-left:3px solid transparent'}">${e(line) || ' '}</div>`);
+      text.push(`${mark ? '» ' : '  '}${line}`);
+    }
+  }
+  html.push('</div>');
+  if (seeds.length > 0) {
+    const found = seeds.length - match.missing.length;
+    html.push(`<div style="${STYLE.muted};margin-top:4px">${found} of ${seeds.length} seed lines matched (highlighted).</div>`);
+    text.push(`${found} of ${seeds.length} seed lines matched (marked »).`);
+    if (match.missing.length > 0) {
+      html.push(`<div class="pvops-missing" style="${STYLE.muted}">Not seen in this run:<ul style="margin:2px 0">` +
+        match.missing.map((s) => `<li style="${STYLE.mono}">${e(String(s))}</li>`).join('') + '</ul></div>');
+      text.push('Not seen in this run:', ...match.missing.map((s) => `  ${String(s)}`));
+    }
+  }
+  html.push('</div>');
+  const title = sections.map((s) => s.title).join(' and ');
+  return htmlView(title, html.join(''), text.join('\n'));
+}
+
+/** The Xen console (lines as printed, "(XEN) " prefix included) and the guest stack, one block. */
+export function consoleView(xenConsole: readonly string[], guestStack: readonly StackFrameView[] = [], seeds: readonly SeedLine[] = []): HtmlView {
+  checkLines('xenConsole', xenConsole);
+  if (!Array.isArray(guestStack)) {
+    throw new LabError('WRONG_TYPE', `guestStack must be an array of { address, symbol, offset }; got ${describeValue(guestStack)}`);
+  }
+  const sections: TerminalSection[] = [{ title: 'Xen console', lines: xenConsole }];
+  if (guestStack.length > 0) sections.push({ title: 'guest call stack', lines: guestStack.map(formatStackFrame) });
+  return terminalView(sections, seeds);
+}
