@@ -138,6 +138,7 @@ export class Kernel {
 
   /** clear_page(va): zeroes a page through its kernel mapping. */
   clear_page(va: number): void {
+    if (this.cpu.clearPage !== undefined) { this.cpu.clearPage(va); return; }
     for (let off = 0; off < PAGE_SIZE; off += 8) this.cpu.writeQword(va + off, 0, 0);
   }
 

@@ -52,6 +52,12 @@ export interface VirtualCpu {
   write64(va48: number, value: bigint): void;
   /** writes 64 bits given as two 32-bit halves: the hot path (page-table fills), no BigInt */
   writeQword(va48: number, lo: number, hi: number): void;
+  /**
+   * zeroes the 4 KiB page at a page-aligned virtual address, as `rep stosq` would (a write
+   * access, faults delivered as for write32). Optional: a platform may implement it without
+   * giving storage to a frame that was never written (it reads as zeros already).
+   */
+  clearPage?(va48: number): void;
   /** the value in CR2 after the last page fault, as 48 bits */
   readonly cr2: number;
 }
