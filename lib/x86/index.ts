@@ -9,3 +9,4 @@ export * from './cpu';
 export * from './tlb';
 export * from './mmu';
 export * from './bare-metal-cpu';
+export * from './ptdump';
