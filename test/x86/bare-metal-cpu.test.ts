@@ -42,6 +42,27 @@ describe('BareMetalCpu: accesses through the MMU', () => {
     expect(cpu.pageFaults).toBe(0);
   });
 
+  it('SDM 4.8: clearPage zeroes the page through its mapping (a write: D set), and gives no storage to a never-written frame', () => {
+    const { s, cpu } = machine();
+    const base = seed48 - (seed48 % 4096);
+    const e = s.map(SEED, 0x7000n, LEAF);
+    cpu.write64(base + 8, 5n);
+    cpu.clearPage(base);
+    expect(s.read(0x7008n)).toBe(0n);
+    expect(s.read(e[1]) & E.D).toBe(E.D);
+    s.map('ffff888000000000', 0x123456000n, LEAF);
+    const frames = s.mem.frameCount;
+    cpu.clearPage(parseVirtualAddress('va', 'ffff888000000000'));
+    expect(s.mem.frameCount).toBe(frames);
+    expect(s.mem.hasFrame(0x123456)).toBe(false);
+    expect(cpu.pageFaults).toBe(0);
+  });
+
+  it('SDM 6.15: clearPage of an unmapped page raises #PF with a write error code', () => {
+    const { cpu } = machine();
+    expect(halted(() => cpu.clearPage(seed48 - (seed48 % 4096))).reason).toContain('(error code 0002) with no handler');
+  });
+
   it('SDM 4.6.1: accesses are supervisor accesses: a user-only mapping is readable, WP applies', () => {
     const { s, cpu } = machine();
     s.map(SEED, 0x1234000n, E.P | E.US);
@@ -149,6 +170,7 @@ describe('BareMetalCpu: bad input is refused before any access', () => {
       [() => cpu.read64(seed48 + 4), 'VALUE_OUT_OF_RANGE', '8-byte aligned'],
       [() => cpu.write64(seed48 + 4, 1n), 'VALUE_OUT_OF_RANGE', '8-byte aligned'],
       [() => cpu.writeQword(seed48 + 4, 1, 0), 'VALUE_OUT_OF_RANGE', '8-byte aligned'],
+      [() => cpu.clearPage(seed48), 'VALUE_OUT_OF_RANGE', 'a page'],
       [() => cpu.read32(2 ** 48), 'VALUE_OUT_OF_RANGE', 'va48'],
       [() => cpu.read32(-4), 'VALUE_OUT_OF_RANGE', 'va48'],
       [() => cpu.read32(0xffffea000005b2d0n as unknown as number), 'WRONG_TYPE', 'va48'],
