@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { normalizeConfig, parseMemorySize } from '../../lib/lab/config';
+import { LabError } from '../../lib/errors';
+
+const codeOf = (f: () => unknown): string | undefined => {
+  try { f(); } catch (e) { return e instanceof LabError ? e.code : 'not a LabError'; }
+  return undefined;
+};
+
+describe('boot configuration', () => {
+  it('defaults to the crashing kernel under Xen with the seed knobs', () => {
+    expect(normalizeConfig()).toEqual({
+      variant: '8170e6bed465', platform: 'xen', memoryBytes: 2 ** 31, domid: 7, pcpu: 3, structPageSize: 56, gbpages: false,
+    });
+  });
+
+  it('parses memory sizes and refuses bad ones with what is allowed', () => {
+    expect(parseMemorySize('512M')).toBe(512 * 2 ** 20);
+    expect(parseMemorySize('64G')).toBe(64 * 2 ** 30);
+    expect(parseMemorySize(2 ** 30)).toBe(2 ** 30);
+    expect(() => parseMemorySize('lots')).toThrow(/size like '2G'/);
+    expect(codeOf(() => parseMemorySize('1M'))).toBe('BAD_CONFIG');
+    expect(codeOf(() => parseMemorySize(3 * 2 ** 20))).toBe('BAD_CONFIG');
+    expect(codeOf(() => parseMemorySize(true))).toBe('WRONG_TYPE');
+  });
+
+  it('refuses unknown variants, platforms, keys and out-of-range knobs', () => {
+    expect(codeOf(() => normalizeConfig({ variant: 'v3.10' as never }))).toBe('UNKNOWN_VARIANT');
+    expect(codeOf(() => normalizeConfig({ platform: 'kvm' as never }))).toBe('UNKNOWN_PLATFORM');
+    expect(codeOf(() => normalizeConfig({ memroy: '2G' } as never))).toBe('BAD_CONFIG');
+    expect(codeOf(() => normalizeConfig({ domid: 0 }))).toBe('VALUE_OUT_OF_RANGE');
+    expect(codeOf(() => normalizeConfig({ domid: 1.5 }))).toBe('WRONG_TYPE');
+    expect(codeOf(() => normalizeConfig({ structPageSize: 48 as never }))).toBe('BAD_CONFIG');
+    expect(codeOf(() => normalizeConfig(null as never))).toBe('WRONG_TYPE');
+  });
+});
