@@ -17,3 +17,6 @@ export { buildPageTableTree, type PageTableTree, type PageTableTreeOptions, type
 export { pageTableExplorer, pageTableTreeView } from './html/page-table-explorer';
 export { terminalView, consoleView, matchSeedLines, formatStackFrame, type SeedLine, type SeedMatch, type TerminalSection } from './html/terminal';
 export { runSummaryView, countersView } from './html/run-summary';
+export { show, display, loadPlotly, displayRoute, type TslabLike, type ShowOptions } from './display/show';
+export { mimeBundle, PLOTLY_MIME, type MimeBundle } from './display/mime-bundle';
+export { plotlyChartHtml, plotlyLoaderHtml } from './display/plotly-html';

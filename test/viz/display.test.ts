@@ -1,0 +1,104 @@
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LabError } from '../../lib/errors';
+import { consoleView, displayRoute, loadPlotly, ptPopulationFigure, show } from '../../lib/viz';
+import { findKernelWriter, type DisplayMessage, type ModuleCache } from '../../lib/viz/display/kernel-writer';
+import { markPlotlyInlined, plotlyInlined } from '../../lib/viz/display/plotly-state';
+import { knownRun } from './fixtures';
+
+const BANNER = /plotly\.js \(cartesian - minified\) v\d/g;
+
+/** A stand-in for the kernel: tslab's public module and its jupyter.js in a module cache. */
+function fakeKernel(dir = '/k/node_modules/tslab/dist') {
+  const sent: { message: DisplayMessage; update: boolean }[] = [];
+  const htmlCalls: string[] = [];
+  const tslab = { display: { html: (s: string) => { htmlCalls.push(s); } } };
+  const writer = (message: DisplayMessage, update: boolean) => { sent.push({ message, update }); };
+  const jupyter: { lastWriteDisplayData: unknown } = { lastWriteDisplayData: writer };
+  const cache: ModuleCache = { [`${dir}/public.js`]: { exports: tslab }, [`${dir}/jupyter.js`]: { exports: jupyter } };
+  return { tslab, jupyter, cache, sent, htmlCalls, dir };
+}
+
+describe('findKernelWriter', () => {
+  it('finds the jupyter.js next to the tslab module the notebook passed in', () => {
+    const k = fakeKernel();
+    const other = fakeKernel('/global/lib/node_modules/tslab/dist');
+    const w = findKernelWriter(k.tslab, { ...other.cache, ...k.cache });
+    w!({ data: { 'text/plain': 'x' }, metadata: {}, transient: {} }, false);
+    expect(k.sent).toHaveLength(1);
+    expect(other.sent).toHaveLength(0);
+  });
+
+  it('falls back to any loaded tslab/dist/jupyter.js with a writer, and to null without one', () => {
+    const k = fakeKernel();
+    expect(findKernelWriter({ display: {} }, k.cache)).not.toBeNull();
+    k.jupyter.lastWriteDisplayData = null; // tslab before its first execute request
+    expect(findKernelWriter(k.tslab, k.cache)).toBeNull();
+    expect(findKernelWriter(k.tslab, {})).toBeNull();
+  });
+});
+
+describe('show', () => {
+  const cache = createRequire(join(process.cwd(), 'index.js')).cache as ModuleCache;
+  let k: ReturnType<typeof fakeKernel>;
+  beforeEach(() => {
+    markPlotlyInlined(false);
+    k = fakeKernel('/fake-kernel/node_modules/tslab/dist');
+    Object.assign(cache, k.cache);
+  });
+  afterEach(() => {
+    for (const key of Object.keys(k.cache)) delete cache[key];
+    markPlotlyInlined(false);
+  });
+
+  it('sends one display_data with every MIME type, inlining plotly.js in the first chart only', () => {
+    const fig = ptPopulationFigure(knownRun());
+    show(k.tslab, fig);
+    show(k.tslab, fig);
+    expect(k.sent).toHaveLength(2);
+    expect(k.sent.map((s) => s.update)).toEqual([false, false]);
+    expect(Object.keys(k.sent[0].message.data).sort()).toEqual(['application/vnd.plotly.v1+json', 'text/html', 'text/plain']);
+    expect((k.sent[0].message.data['text/html'] as string).match(BANNER)).toHaveLength(1);
+    expect((k.sent[1].message.data['text/html'] as string).match(BANNER)).toBeNull();
+    expect(k.htmlCalls).toEqual([]);
+    expect(displayRoute(k.tslab)).toBe('kernel');
+  });
+
+  it('inlines on request, never on request, and always from loadPlotly', () => {
+    const fig = ptPopulationFigure(knownRun());
+    show(k.tslab, fig, { inlinePlotly: 'never' });
+    expect(plotlyInlined()).toBe(false);
+    loadPlotly(k.tslab);
+    expect(plotlyInlined()).toBe(true);
+    show(k.tslab, fig);
+    show(k.tslab, fig, { inlinePlotly: 'always' });
+    loadPlotly(k.tslab);
+    const copies = k.sent.map((s) => ((s.message.data['text/html'] as string).match(BANNER) ?? []).length);
+    expect(copies).toEqual([0, 1, 0, 1, 1]);
+    expect(k.sent[1].message.data['text/plain']).toMatch(/^plotly\.js \d+\.\d+\.\d+ inlined \(1\.\d MB, once for this notebook\)$/);
+  });
+
+  it('shows an HTML view as HTML and text, without plotly.js', () => {
+    const v = consoleView(['(XEN) hello']);
+    show(k.tslab, v);
+    expect(k.sent[0].message.data).toEqual({ 'text/html': v.html, 'text/plain': v.text });
+    expect(plotlyInlined()).toBe(false);
+  });
+
+  it('falls back to tslab.display.html when the kernel writer is not reachable', () => {
+    k.jupyter.lastWriteDisplayData = null;
+    const lone = { display: { html: (s: string) => { k.htmlCalls.push(s); } } };
+    show(lone, ptPopulationFigure(knownRun()));
+    expect(k.htmlCalls).toHaveLength(1);
+    expect(k.htmlCalls[0].match(BANNER)).toHaveLength(1);
+    expect(displayRoute(lone)).toBe('fallback');
+  });
+
+  it('refuses a missing tslab, a bad option and an undisplayable value', () => {
+    expect(() => show(undefined as never, consoleView([]))).toThrow(/tslab must be the kernel's tslab module/);
+    expect(() => show(k.tslab, consoleView([]), { inlinePlotly: 'yes' as never })).toThrow(LabError);
+    expect(() => show(k.tslab, 42)).toThrow(/x must be a plotly figure/);
+    expect(k.sent).toHaveLength(0);
+  });
+});
