@@ -1,0 +1,79 @@
+/**
+ * A domain: its id, vCPUs, the frames it owns (given by the builder as 2 MiB extents, so the
+ * toolstack's p2m needs no per-frame storage), vm_assist flags, its per-domain L3 and
+ * shared_info frame, its shutdown state, and the guest code the guest model registered.
+ * // xen/include/xen/sched.h (struct domain), xen/common/domain.c (Xen 4.2.2)
+ */
+import { LabError, describeValue } from '../errors';
+import { parseVirtualAddress } from '../x86';
+import type { XenHost } from './host';
+import type { PvVcpu, GuestCode } from './pv-vcpu';
+
+/** The p2m a toolstack keeps for a domain: pfn -> mfn over 2 MiB extents. */
+export interface P2mExtent {
+  pfn: number;
+  mfn: number;
+  count: number;
+}
+
+export class Domain {
+  /** the vCPUs, by vcpu_id */
+  readonly vcpus: PvVcpu[] = [];
+  /** d->vm_assist: bit n set for VMASST_TYPE n */
+  vmAssist = 0;
+  /** d->is_shutting_down: set by domain_shutdown (here: by a crash) */
+  isShuttingDown = false;
+  /** d->shutdown_code: SHUTDOWN_crash after a crash, else null */
+  shutdownCode: number | null = null;
+  /** d->tot_pages: frames the domain owns (RAM; not counting the shared_info Xen page) */
+  totPages = 0;
+  /** the machine frame of d->arch.mm_perdomain_l3 (Xen heap) */
+  perdomainL3Mfn = 0;
+  /** the machine frame of d->shared_info (a Xen heap page shared writable with the guest) */
+  sharedInfoMfn = 0;
+  /** the toolstack's p2m (dom->p2m_host): pfn -> mfn extents in pfn order */
+  readonly p2mExtents: P2mExtent[] = [];
+  /** guest code the guest model registered, by address (bits 47:0) */
+  readonly guestCode = new Map<number, GuestCode>();
+
+  constructor(readonly host: XenHost, readonly domid: number) {}
+
+  /** True once the domain crashed (or was shut down): its vCPUs never run again. */
+  get isDead(): boolean {
+    return this.isShuttingDown;
+  }
+
+  /** d->max_pages / nr_pages: the number of guest pfns. */
+  get nrPages(): number {
+    let n = 0;
+    for (const e of this.p2mExtents) n += e.count;
+    return n;
+  }
+
+  /**
+   * The machine frame the builder gave guest pfn `pfn` (the toolstack's p2m_host), or -1 when
+   * the pfn is outside the domain. The guest's own P2M is the mfn_list the builder wrote into
+   * its memory (start_info.mfn_list); this is the toolstack's copy, which the guest cannot change.
+   */
+  pfnToMfn(pfn: number): number {
+    const ext = this.p2mExtents;
+    // Extents are 512 frames each except possibly the last: index directly.
+    const k = Math.floor(pfn / 512);
+    if (pfn < 0 || k >= ext.length) return -1;
+    const e = ext[k];
+    const off = pfn - e.pfn;
+    return off >= 0 && off < e.count ? e.mfn + off : -1;
+  }
+
+  /**
+   * Registers the guest model's code at a guest virtual address: when Xen transfers control
+   * there (a trap bounce to a handler in the trap table, or a callback), `fn` runs.
+   */
+  registerGuestCode(address: bigint | string, fn: GuestCode): void {
+    const va48 = parseVirtualAddress('address', address);
+    if (typeof fn !== 'function') {
+      throw new LabError('WRONG_TYPE', `fn must be a function (vcpu, frame) => void; got ${describeValue(fn)}`);
+    }
+    this.guestCode.set(va48, fn);
+  }
+}

@@ -1,0 +1,237 @@
+/**
+ * A Xen 4.2 host: machine memory (a PhysicalMemory whose frames are MFNs), the frame table, the
+ * M2P, Xen's own top-level slots (idle_pg_table 256..271), the physical CPUs and the console.
+ * Frames 0 .. XEN_RESERVED_FRAMES-1 are Xen's (text, heap, its own page tables); guests get
+ * frames from the top of memory downwards, in 2 MiB extents, so a guest's mfns are never its pfns.
+ * // xen/arch/x86/setup.c, xen/arch/x86/x86_64/mm.c (paging_init), xen/common/page_alloc.c (Xen 4.2.2)
+ */
+import { LabError, describeValue, expectBoolean, expectInteger } from '../errors';
+import type { TraceRecorder } from '../trace';
+import { TraceRecorder as Recorder } from '../trace';
+import { PhysicalMemory, PTE_P, PTE_RW, PTE_US, PTE_A, PTE_D } from '../x86';
+import { XenConsole } from './console';
+import { FrameTable } from './frame-table';
+import { M2P } from './m2p';
+import type { PageInfo } from './page-info';
+import { DOMID_XEN, ROOT_PAGETABLE_FIRST_XEN_SLOT, ROOT_PAGETABLE_XEN_SLOTS } from './public/xen';
+import type { Domain } from './domain';
+
+/** __PAGE_HYPERVISOR: present, RW, dirty, accessed (asm-x86/page.h) */
+export const __PAGE_HYPERVISOR = PTE_P | PTE_RW | PTE_D | PTE_A;
+/** Frames below this belong to Xen (DOMID_XEN): its image, heap and page tables. */
+export const XEN_RESERVED_FRAMES = 0x1000;
+/** Guest memory is handed out in extents of this many frames (2 MiB, order 9). */
+export const EXTENT_FRAMES = 512;
+
+// Control-register bits Xen runs guests with (asm-x86/processor.h, x86-defns.h).
+export const X86_CR0_PE = 0x00000001;
+export const X86_CR0_MP = 0x00000002;
+export const X86_CR0_TS = 0x00000008;
+export const X86_CR0_ET = 0x00000010;
+export const X86_CR0_NE = 0x00000020;
+export const X86_CR0_WP = 0x00010000;
+export const X86_CR0_AM = 0x00040000;
+export const X86_CR0_PG = 0x80000000;
+export const X86_CR4_PSE = 0x0010;
+export const X86_CR4_PAE = 0x0020;
+export const X86_CR4_MCE = 0x0040;
+export const X86_CR4_PGE = 0x0080;
+export const X86_CR4_OSFXSR = 0x0200;
+export const X86_CR4_OSXMMEXCPT = 0x0400;
+export const X86_CR4_OSXSAVE = 0x40000;
+
+export interface XenVersion {
+  major: number;
+  minor: number;
+  /** XEN_EXTRAVERSION, e.g. ".0" */
+  extra: string;
+}
+
+export interface XenHostOptions {
+  /** the recorder every event goes to (default: a new one) */
+  trace?: TraceRecorder;
+  /**
+   * machine memory in bytes (a multiple of 2 MiB); default: the host grows to fit every domain
+   * built on it
+   */
+  memoryBytes?: number | bigint;
+  /** physical CPUs (default 4) */
+  pcpus?: number;
+  /** the version the banner prints (default 4.2 with extra version ".0": "Xen-4.2.0") */
+  version?: XenVersion;
+  /** a debug build prints debug=y and lets domUs use console_io (default false: debug=n) */
+  debug?: boolean;
+  /** the `allowsuperpage` boot option (opt_allow_superpage, default false) */
+  allowSuperpage?: boolean;
+  /** the CPU has NX (cpu_has_nx; default true): NX is then allowed in guest entries */
+  cpuHasNx?: boolean;
+  /** CPU has XSAVE (CR4.OSXSAVE set by Xen; default true) */
+  cpuHasXsave?: boolean;
+}
+
+export class XenHost {
+  readonly trace: TraceRecorder;
+  /** machine memory: frame numbers are MFNs */
+  readonly memory: PhysicalMemory;
+  readonly frameTable: FrameTable;
+  /** machine_to_phys_mapping[] */
+  readonly m2p: M2P;
+  readonly console: XenConsole;
+  readonly pcpus: number;
+  readonly version: XenVersion;
+  readonly debug: boolean;
+  readonly allowSuperpage: boolean;
+  readonly cpuHasNx: boolean;
+  /** CR0 and CR4 as Xen runs a PV vCPU (CR0.TS is added while the vCPU has not used the FPU) */
+  readonly cr0: number;
+  readonly cr4: number;
+  readonly domains = new Map<number, Domain>();
+  /**
+   * idle_pg_table[256..271]: Xen's slots as every guest L4 receives them (two words a slot);
+   * slots 258 (linear) and 260 (per-domain) are replaced per table by alloc_l4_table.
+   */
+  readonly idleXenSlots = new Uint32Array(ROOT_PAGETABLE_XEN_SLOTS * 2);
+  private frames: number;
+  private readonly fixedSize: boolean;
+  /** the highest frame not yet given to a guest, plus one */
+  private freeTop: number;
+  private xenHeapNext = 0x100;
+
+  constructor(options: XenHostOptions = {}) {
+    if (typeof options !== 'object' || options === null) {
+      throw new LabError('WRONG_TYPE', `options must be an object; got ${describeValue(options)}`);
+    }
+    if (options.trace !== undefined && !(options.trace instanceof Recorder)) {
+      throw new LabError('WRONG_TYPE', `options.trace must be a TraceRecorder; got ${describeValue(options.trace)}`);
+    }
+    this.trace = options.trace ?? new Recorder();
+    this.pcpus = options.pcpus === undefined ? 4 : expectInteger('options.pcpus', options.pcpus, 1, 4096);
+    const v = options.version ?? { major: 4, minor: 2, extra: '.0' };
+    if (typeof v !== 'object' || v === null || typeof v.extra !== 'string') {
+      throw new LabError('WRONG_TYPE', `options.version must be { major, minor, extra: string }; got ${describeValue(v)}`);
+    }
+    this.version = { major: expectInteger('options.version.major', v.major, 0, 99), minor: expectInteger('options.version.minor', v.minor, 0, 99), extra: v.extra };
+    this.debug = expectBoolean('options.debug', options.debug, true) ?? false;
+    this.allowSuperpage = expectBoolean('options.allowSuperpage', options.allowSuperpage, true) ?? false;
+    this.cpuHasNx = expectBoolean('options.cpuHasNx', options.cpuHasNx, true) ?? true;
+    const xsave = expectBoolean('options.cpuHasXsave', options.cpuHasXsave, true) ?? true;
+    this.cr0 = (X86_CR0_PG | X86_CR0_AM | X86_CR0_WP | X86_CR0_NE | X86_CR0_ET | X86_CR0_MP | X86_CR0_PE) >>> 0;
+    this.cr4 = X86_CR4_PSE | X86_CR4_PAE | X86_CR4_MCE | X86_CR4_PGE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT |
+      (xsave ? X86_CR4_OSXSAVE : 0);
+
+    if (options.memoryBytes === undefined) {
+      this.fixedSize = false;
+      this.frames = XEN_RESERVED_FRAMES;
+    } else {
+      const bytes = typeof options.memoryBytes === 'bigint' ? Number(options.memoryBytes) : options.memoryBytes;
+      if (typeof bytes !== 'number' || !Number.isInteger(bytes) || bytes % (EXTENT_FRAMES * 4096) !== 0 ||
+          bytes <= XEN_RESERVED_FRAMES * 4096 || bytes > 2 ** 46) {
+        throw new LabError('BAD_CONFIG',
+          `options.memoryBytes must be a multiple of 2 MiB above ${XEN_RESERVED_FRAMES * 4096} bytes (Xen's own) and at most 2^46; got ${describeValue(options.memoryBytes)}`);
+      }
+      this.fixedSize = true;
+      this.frames = bytes / 4096;
+    }
+    this.freeTop = this.frames;
+    this.memory = new PhysicalMemory({ maxPhysAddr: 46 });
+    this.frameTable = new FrameTable(this.frames);
+    this.m2p = new M2P(this.frames);
+    this.console = new XenConsole(this.trace);
+    for (let mfn = 0; mfn < XEN_RESERVED_FRAMES; mfn++) this.frameTable.assign(mfn, DOMID_XEN);
+    this.setupIdleXenSlots();
+  }
+
+  /** The console lines so far, each with its "(XEN) " prefix. */
+  get consoleLines(): readonly string[] {
+    return this.console.lines;
+  }
+
+  /** The number of machine frames (max_page). */
+  get maxPage(): number {
+    return this.frames;
+  }
+
+  /** The domain with this id, if built and not destroyed. */
+  getDomain(domid: number): Domain | undefined {
+    return this.domains.get(domid);
+  }
+
+  /** The page_info of a machine frame, for display and tests. */
+  pageInfo(mfn: number): PageInfo {
+    return this.frameTable.info(mfn);
+  }
+
+  /** The banner version string: "4.2.0". */
+  get versionString(): string {
+    return `${this.version.major}.${this.version.minor}${this.version.extra}`;
+  }
+
+  /** alloc_xenheap_page: one zeroed Xen frame (owned by DOMID_XEN). */
+  allocXenheapPage(): number {
+    if (this.xenHeapNext >= XEN_RESERVED_FRAMES) {
+      throw new LabError('BAD_CONFIG', `Xen's heap (${XEN_RESERVED_FRAMES} frames) is exhausted: too many domains on one host`);
+    }
+    const mfn = this.xenHeapNext++;
+    this.memory.clearFrame(mfn);
+    return mfn;
+  }
+
+  /**
+   * populate_physmap for `count` frames of a new domain: returns the extents as
+   * [firstPfn, firstMfn, count] triples (pfn ascending, mfn descending by extent). Refuses
+   * (LabError) when a fixed-size host has too little memory left.
+   */
+  allocDomainFrames(count: number): Array<[number, number, number]> {
+    const rounded = Math.ceil(count / EXTENT_FRAMES) * EXTENT_FRAMES;
+    if (this.freeTop - rounded < XEN_RESERVED_FRAMES) {
+      if (this.fixedSize) {
+        throw new LabError('BAD_CONFIG',
+          `the host has ${this.freeTop - XEN_RESERVED_FRAMES} free frames; the domain needs ${count}. Give XenHost a larger memoryBytes (or leave it out to let the host grow)`);
+      }
+    }
+    if (!this.fixedSize) {
+      // The growing host puts new memory on top: the domain's region is the newly added one.
+      const newFrames = this.frames + rounded;
+      this.frameTable.grow(newFrames);
+      this.m2p.grow(newFrames);
+      this.frames = newFrames;
+      this.freeTop = newFrames;
+    }
+    const extents: Array<[number, number, number]> = [];
+    let top = this.freeTop;
+    for (let pfn = 0; pfn < count; pfn += EXTENT_FRAMES) {
+      const n = Math.min(EXTENT_FRAMES, count - pfn);
+      top -= EXTENT_FRAMES;
+      extents.push([pfn, top, n]);
+    }
+    this.freeTop = top;
+    return extents;
+  }
+
+  /** Xen's own L4 slots: RO M2P (user-readable), Xen text/M2P, the direct map (paging_init). */
+  private setupIdleXenSlots(): void {
+    const set = (slot: number, mfn: number, flags: number): void => {
+      const i = (slot - ROOT_PAGETABLE_FIRST_XEN_SLOT) * 2;
+      this.idleXenSlots[i] = ((mfn % 0x100000) * 4096 + flags) >>> 0;
+      this.idleXenSlots[i + 1] = Math.floor(mfn / 0x100000);
+    };
+    set(256, this.allocXenheapPage(), __PAGE_HYPERVISOR | PTE_US); // RO_MPT_VIRT_START: l3_ro_mpt
+    set(261, this.allocXenheapPage(), __PAGE_HYPERVISOR);          // RDWR_MPT, ioremap, Xen text
+    this.ensureDirectMapSlots();
+  }
+
+  /**
+   * DIRECTMAP_VIRT_START (slot 262 on): one L3 per 512 GiB of machine memory (a growing host
+   * maps slot 262 only; Xen's slots never change once guests have copied them).
+   */
+  private ensureDirectMapSlots(): void {
+    const needed = this.fixedSize ? Math.min(10, Math.max(1, Math.ceil(this.frames / 2 ** 27))) : 1;
+    for (let k = 0; k < needed; k++) {
+      const i = (262 + k - ROOT_PAGETABLE_FIRST_XEN_SLOT) * 2;
+      if (this.idleXenSlots[i] !== 0) continue;
+      const mfn = this.allocXenheapPage();
+      this.idleXenSlots[i] = (mfn * 4096 + __PAGE_HYPERVISOR) >>> 0;
+      this.idleXenSlots[i + 1] = 0;
+    }
+  }
+}

@@ -1,0 +1,247 @@
+/**
+ * The hypercall entry: checks the library user's arguments (a LabError, before any state
+ * changes, for a malformed argument: the guest's mistakes get Xen's error codes instead),
+ * converts 64-bit values to numbers once, runs Xen's do_* routine, and records a 'hypercall'
+ * trace event. hypercall_table[op] dispatch for multicall lives here too.
+ * // xen/arch/x86/x86_64/entry.S (hypercall_table), xen/include/asm-x86/multicall.h (Xen 4.2.2)
+ */
+import { LabError, describeValue } from '../../errors';
+import { isCanonical, parseU64 } from '../../x86';
+import { EINVAL, ENOSYS } from '../public/errno';
+import {
+  DOMID_SELF, HYPERCALL_NAMES, MMUEXT_NAMES, NR_hypercalls, __HYPERVISOR_console_io, __HYPERVISOR_mmu_update,
+  __HYPERVISOR_mmuext_op, __HYPERVISOR_multicall, __HYPERVISOR_set_callbacks, __HYPERVISOR_set_trap_table,
+  __HYPERVISOR_update_va_mapping, __HYPERVISOR_vcpu_op, __HYPERVISOR_vm_assist,
+} from '../public/xen';
+import type { PvVcpu } from '../pv-vcpu';
+import { do_mmu_update, type MmuRequest } from './mmu-update';
+import { do_mmuext_op, type MmuextRequest } from './mmuext-op';
+import { do_multicall, type PreparedCall } from './multicall';
+import { do_console_io, do_vcpu_op, do_vm_assist } from './misc';
+import { do_set_callbacks, do_set_trap_table, type CallbackAddress, type TrapInfoRequest } from './traps-callbacks';
+import { do_update_va_mapping } from './update-va-mapping';
+
+const MMU_CMD_NAMES = ['MMU_NORMAL_PT_UPDATE', 'MMU_MACHPHYS_UPDATE', 'MMU_PT_UPDATE_PRESERVE_AD'];
+const LOW48 = (1n << 48n) - 1n;
+
+/** The hypercall number of a name ('mmu_update' -> 1). */
+const NUMBER_OF: Record<string, number> = {};
+for (const [k, v] of Object.entries(HYPERCALL_NAMES)) NUMBER_OF[v] = Number(k);
+
+/**
+ * Runs hypercall `name` for vCPU `v` with the typed arguments of its HYPERVISOR_* method.
+ * Refuses (LabError DOMAIN_DEAD) once the domain has crashed: real Xen never schedules a crashed
+ * domain's vCPUs again, so no further hypercall can reach it.
+ */
+export function hypercallEntry(v: PvVcpu, name: string, args: unknown[]): number {
+  if (v.domain.isDead) {
+    throw new LabError('DOMAIN_DEAD',
+      `domain ${v.domain.domid} has crashed: Xen never runs its vCPUs again (__domain_crash_synchronous pauses them for ever), so HYPERVISOR_${name} cannot be issued`);
+  }
+  return prepareCall(v, NUMBER_OF[name], args, `HYPERVISOR_${name}`).run();
+}
+
+function intArg(where: string, value: unknown, min: number, max: number): number {
+  if (typeof value === 'bigint' && value >= BigInt(min) && value <= BigInt(max)) return Number(value);
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new LabError('WRONG_TYPE', `${where} must be an integer from ${min} to ${max}; got ${describeValue(value)}`);
+  }
+  if (value < min || value > max) {
+    throw new LabError('VALUE_OUT_OF_RANGE', `${where} must be from ${min} to ${max}; got ${value}`);
+  }
+  return value;
+}
+
+function arrayArg(where: string, value: unknown): readonly unknown[] {
+  if (!Array.isArray(value)) throw new LabError('WRONG_TYPE', `${where} must be an array; got ${describeValue(value)}`);
+  return value;
+}
+
+function countArg(where: string, value: unknown, length: number): number {
+  return intArg(where, value, 0, length);
+}
+
+function pdoneArg(where: string, value: unknown): { value: number } | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== 'object' || typeof (value as { value: unknown }).value !== 'number') {
+    throw new LabError('WRONG_TYPE', `${where} must be null or an object { value: number } that receives the count done; got ${describeValue(value)}`);
+  }
+  return value as { value: number };
+}
+
+/** A frame number argument (number or bigint); huge values are kept as an invalid frame. */
+function mfnArg(where: string, value: unknown): number {
+  if (value === undefined) return 0;
+  if (typeof value === 'bigint') {
+    if (value < 0n || value >= 1n << 64n) throw new LabError('VALUE_OUT_OF_RANGE', `${where} must fit 64 bits; got ${value}`);
+    return value > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(value);
+  }
+  return intArg(where, value, 0, Number.MAX_SAFE_INTEGER);
+}
+
+function splitHalves(v: bigint): [number, number] {
+  return [Number(v & 0xffffffffn), Number((v >> 32n) & 0xffffffffn)];
+}
+
+function vcpumaskArg(where: string, value: unknown): readonly number[] | null {
+  if (value === undefined || value === null) return null;
+  const a = arrayArg(where, value);
+  a.forEach((x, i) => intArg(`${where}[${i}]`, x, 0, 8191));
+  return a as readonly number[];
+}
+
+function addressArg(where: string, value: unknown): CallbackAddress & { isZero: boolean } {
+  const v = parseU64(where, value);
+  return { canonical: isCanonical(v), address: Number(v & LOW48), isZero: v === 0n };
+}
+
+function traced(v: PvVcpu, name: string, op: string | null, body: () => number): PreparedCall {
+  return {
+    run(): number {
+      const rc = body();
+      v.domain.host.trace.emit({ type: 'hypercall', name, op, result: rc, domid: v.domain.domid });
+      return rc;
+    },
+  };
+}
+
+/** Parses the arguments of hypercall `op` and returns the call ready to run (LabError on bad input). */
+export function prepareCall(v: PvVcpu, op: number, args: unknown[], where: string): PreparedCall {
+  switch (op) {
+    case __HYPERVISOR_mmu_update: {
+      const list = arrayArg(`${where}: req`, args[0]);
+      const count = countArg(`${where}: count`, args[1], list.length);
+      const pdone = pdoneArg(`${where}: success_count`, args[2]);
+      const foreigndom = intArg(`${where}: domid`, args[3] ?? DOMID_SELF, 0, 0xffffffff);
+      const reqs: MmuRequest[] = [];
+      const names = new Set<string>();
+      for (let i = 0; i < count; i++) {
+        const r = list[i] as { ptr?: unknown; val?: unknown };
+        if (typeof r !== 'object' || r === null) {
+          throw new LabError('WRONG_TYPE', `${where}: req[${i}] must be { ptr, val }; got ${describeValue(r)}`);
+        }
+        const ptr = parseU64(`${where}: req[${i}].ptr`, r.ptr);
+        const val = parseU64(`${where}: req[${i}].val`, r.val);
+        const [valLo, valHi] = splitHalves(val);
+        const mfnBig = ptr >> 12n;
+        const cmd = Number(ptr & 7n);
+        names.add(MMU_CMD_NAMES[cmd] ?? `MMU_${cmd}`);
+        reqs.push({
+          mfn: mfnBig > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(mfnBig),
+          offset: Number(ptr & 0xff8n), cmd, valLo, valHi, val,
+        });
+      }
+      return traced(v, 'mmu_update', [...names].join(',') || null, () => do_mmu_update(v, reqs, count, pdone, foreigndom));
+    }
+    case __HYPERVISOR_mmuext_op: {
+      const list = arrayArg(`${where}: op`, args[0]);
+      const count = countArg(`${where}: count`, args[1], list.length);
+      const pdone = pdoneArg(`${where}: success_count`, args[2]);
+      const foreigndom = intArg(`${where}: domid`, args[3] ?? DOMID_SELF, 0, 0xffffffff);
+      const ops: MmuextRequest[] = [];
+      const names = new Set<string>();
+      for (let i = 0; i < count; i++) {
+        const o = list[i] as { cmd?: unknown; mfn?: unknown; linear_addr?: unknown; nr_ents?: unknown; vcpumask?: unknown; src_mfn?: unknown };
+        if (typeof o !== 'object' || o === null) {
+          throw new LabError('WRONG_TYPE', `${where}: op[${i}] must be { cmd, mfn | linear_addr, ... }; got ${describeValue(o)}`);
+        }
+        const cmd = intArg(`${where}: op[${i}].cmd`, o.cmd, 0, 0xffffffff);
+        names.add(MMUEXT_NAMES[cmd] ?? `MMUEXT_${cmd}`);
+        ops.push({
+          cmd,
+          mfn: mfnArg(`${where}: op[${i}].mfn`, o.mfn),
+          linearAddr: o.linear_addr === undefined ? 0 : Number(parseU64(`${where}: op[${i}].linear_addr`, o.linear_addr) & LOW48),
+          nrEnts: o.nr_ents === undefined ? 0 : intArg(`${where}: op[${i}].nr_ents`, o.nr_ents, 0, 0xffffffff),
+          vcpumask: vcpumaskArg(`${where}: op[${i}].vcpumask`, o.vcpumask),
+          srcMfn: mfnArg(`${where}: op[${i}].src_mfn`, o.src_mfn),
+        });
+      }
+      return traced(v, 'mmuext_op', [...names].join(',') || null, () => do_mmuext_op(v, ops, count, pdone, foreigndom));
+    }
+    case __HYPERVISOR_update_va_mapping: {
+      const va = parseU64(`${where}: va`, args[0]);
+      const [valLo, valHi] = splitHalves(parseU64(`${where}: new_val`, args[1]));
+      const flags = intArg(`${where}: flags`, args[2], 0, Number.MAX_SAFE_INTEGER);
+      const mask = vcpumaskArg(`${where}: vcpumask`, args[3]);
+      const va48 = Number(va & LOW48);
+      return traced(v, 'update_va_mapping', null, () => do_update_va_mapping(v, va48, valLo, valHi, flags, mask));
+    }
+    case __HYPERVISOR_multicall: {
+      const list = arrayArg(`${where}: call_list`, args[0]);
+      const n = countArg(`${where}: nr_calls`, args[1], list.length);
+      const prepared: PreparedCall[] = [];
+      for (let i = 0; i < n; i++) {
+        const e = list[i] as { op?: unknown; args?: unknown };
+        if (typeof e !== 'object' || e === null) {
+          throw new LabError('WRONG_TYPE', `${where}: call_list[${i}] must be { op, args }; got ${describeValue(e)}`);
+        }
+        const op2 = intArg(`${where}: call_list[${i}].op`, e.op, 0, Number.MAX_SAFE_INTEGER);
+        if (op2 === __HYPERVISOR_multicall) {
+          // do_multicall re-entered: "Multicall reentry is disallowed."
+          prepared.push(traced(v, 'multicall', 'reentry', () => -EINVAL));
+        } else if (op2 >= NR_hypercalls || !MODELLED.has(op2)) {
+          prepared.push({ run: () => -ENOSYS });
+        } else {
+          prepared.push(prepareCall(v, op2, [...arrayArg(`${where}: call_list[${i}].args`, e.args)], `${where}: call_list[${i}]`));
+        }
+      }
+      const entries = list as Array<{ result?: number }>;
+      return traced(v, 'multicall', `${n} calls`, () => do_multicall(v, prepared, (i, rc) => { entries[i].result = rc; }));
+    }
+    case __HYPERVISOR_set_trap_table: {
+      const table = args[0];
+      if (table === null || table === undefined) {
+        return traced(v, 'set_trap_table', null, () => do_set_trap_table(v, null));
+      }
+      const list = arrayArg(`${where}: table`, table);
+      const reqs: TrapInfoRequest[] = list.map((t, i) => {
+        const e = t as { vector?: unknown; flags?: unknown; cs?: unknown; address?: unknown };
+        if (typeof e !== 'object' || e === null) {
+          throw new LabError('WRONG_TYPE', `${where}: table[${i}] must be { vector, flags, cs, address }; got ${describeValue(e)}`);
+        }
+        const a = addressArg(`${where}: table[${i}].address`, e.address);
+        return {
+          vector: intArg(`${where}: table[${i}].vector`, e.vector, 0, 255),
+          flags: intArg(`${where}: table[${i}].flags`, e.flags, 0, 255),
+          cs: intArg(`${where}: table[${i}].cs`, e.cs, 0, 0xffff),
+          isZero: a.isZero, canonical: a.canonical, address: a.address,
+        };
+      });
+      return traced(v, 'set_trap_table', null, () => do_set_trap_table(v, reqs));
+    }
+    case __HYPERVISOR_set_callbacks: {
+      const e = addressArg(`${where}: event_address`, args[0]);
+      const f = addressArg(`${where}: failsafe_address`, args[1]);
+      const s = addressArg(`${where}: syscall_address`, args[2]);
+      return traced(v, 'set_callbacks', null, () => do_set_callbacks(v, e, f, s));
+    }
+    case __HYPERVISOR_console_io: {
+      const cmd = intArg(`${where}: cmd`, args[0], 0, 0xffffffff);
+      const count = intArg(`${where}: count`, args[1], 0, 0x7fffffff);
+      if (typeof args[2] !== 'string') {
+        throw new LabError('WRONG_TYPE', `${where}: buffer must be a string; got ${describeValue(args[2])}`);
+      }
+      const buffer = args[2];
+      return traced(v, 'console_io', null, () => do_console_io(v, cmd, count, buffer));
+    }
+    case __HYPERVISOR_vcpu_op: {
+      const cmd = intArg(`${where}: cmd`, args[0], 0, 0xffffffff);
+      const vcpuid = intArg(`${where}: vcpuid`, args[1], -0x80000000, 0x7fffffff);
+      return traced(v, 'vcpu_op', String(cmd), () => do_vcpu_op(v, cmd, vcpuid));
+    }
+    case __HYPERVISOR_vm_assist: {
+      const cmd = intArg(`${where}: cmd`, args[0], 0, 0xffffffff);
+      const type = intArg(`${where}: type`, args[1], 0, 0xffffffff);
+      return traced(v, 'vm_assist', null, () => do_vm_assist(v, cmd, type));
+    }
+    default:
+      throw new LabError('INVALID_STATE', `${where}: hypercall ${op} is not modelled`);
+  }
+}
+
+/** The hypercalls the model implements. */
+export const MODELLED = new Set<number>([
+  __HYPERVISOR_mmu_update, __HYPERVISOR_mmuext_op, __HYPERVISOR_update_va_mapping, __HYPERVISOR_multicall,
+  __HYPERVISOR_set_trap_table, __HYPERVISOR_set_callbacks, __HYPERVISOR_console_io, __HYPERVISOR_vcpu_op,
+  __HYPERVISOR_vm_assist,
+]);

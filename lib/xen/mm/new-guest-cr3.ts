@@ -1,0 +1,22 @@
+/**
+ * new_guest_cr3(mfn): MMUEXT_NEW_BASEPTR for a 64-bit PV vCPU. The new kernel base must take an
+ * L4 type reference (validating it if it was not a table yet); then guest_table is switched,
+ * CR3 reloaded, and the old base's references dropped (which may free the old tree if nothing
+ * else holds it). guest_table_user is not touched.
+ * // xen/arch/x86/mm.c (Xen 4.2.2)
+ */
+import { PGT_root_page_table } from '../page-info';
+import type { PvVcpu } from '../pv-vcpu';
+import { get_page_and_type_from_pagenr, put_page_and_type } from './page-ref';
+
+export function new_guest_cr3(v: PvVcpu, mfn: number): number {
+  const host = v.domain.host;
+  const old = v.guestTable;
+  if (old === mfn) return 0; // write_ptbase only
+  const rc = get_page_and_type_from_pagenr(host, mfn, PGT_root_page_table, v.domain.domid);
+  if (rc !== 0) return rc; // "Error while installing new baseptr %lx"
+  v.guestTable = mfn; // update_cr3, write_ptbase
+  host.trace.emit({ type: 'cr3-load', value: (mfn * 4096).toString(16).padStart(16, '0'), by: 'new_guest_cr3' });
+  if (old !== 0) put_page_and_type(host, old);
+  return 0;
+}

@@ -1,0 +1,135 @@
+/**
+ * Reference and type counting on machine frames: get_page / put_page (the general count),
+ * get_page_type / put_page_type (the type count; the 0 -> 1 transition into a page-table type
+ * validates the frame's contents, the 1 -> 0 transition of a page table releases everything it
+ * references), and the helpers built on them.
+ * Not modelled: preemption (-EINTR/-EAGAIN continuations, PGT_partial) — validation always
+ * completes in one go — and SMP races (the "someone else is validating" spin).
+ * // xen/arch/x86/mm.c (Xen 4.2.2)
+ */
+import type { XenHost } from '../host';
+import {
+  OWNER_NONE, PGC_count_mask, PGT_count_mask, PGT_l4_page_table, PGT_none, PGT_partial, PGT_pinned,
+  PGT_type_mask, PGT_validated, PGT_writable_page,
+} from '../page-info';
+import { EINVAL } from '../public/errno';
+import { alloc_page_type, free_page_type } from './validate';
+
+/** page_get_owner_and_reference: takes a general reference; the owner, or -1 when none can be taken. */
+export function page_get_owner_and_reference(host: XenHost, mfn: number): number {
+  const ft = host.frameTable;
+  const c = ft.refCount[mfn];
+  // Count 0: not allocated; count at the top: would wrap (Xen also reserves one for get_page_light).
+  if (c === 0 || c >= PGC_count_mask - 1) return -1;
+  ft.refCount[mfn] = c + 1;
+  const o = ft.owner[mfn];
+  return o === OWNER_NONE ? -1 : o;
+}
+
+/** get_page(page, d): a general reference on a frame `d` owns. */
+export function get_page(host: XenHost, mfn: number, domid: number): boolean {
+  const ft = host.frameTable;
+  const c = ft.refCount[mfn];
+  if (c === 0 || c >= PGC_count_mask - 1) return false;
+  ft.refCount[mfn] = c + 1;
+  if (ft.owner[mfn] === domid) return true;
+  put_page(host, mfn);
+  return false;
+}
+
+/** get_page_from_pagenr(page_nr, d): mfn_valid and get_page ("Could not get page ref for pfn %lx"). */
+export function get_page_from_pagenr(host: XenHost, mfn: number, domid: number): boolean {
+  return mfn < host.frameTable.maxPage && get_page(host, mfn, domid);
+}
+
+/** put_page: drops a general reference; at zero the frame goes back to the heap (free_domheap_page). */
+export function put_page(host: XenHost, mfn: number): void {
+  const ft = host.frameTable;
+  const c = ft.refCount[mfn] - 1;
+  ft.refCount[mfn] = c;
+  if (c === 0) {
+    ft.owner[mfn] = OWNER_NONE;
+    ft.typeInfo[mfn] = 0;
+    ft.typeCount[mfn] = 0;
+    host.m2p.invalidate(mfn);
+  }
+}
+
+/**
+ * __get_page_type(page, type): one more use of the frame in `type`. A frame changes type only
+ * when its type count is 0; taking a page-table type from 0 validates it (alloc_page_type). Returns
+ * 0 or -EINVAL (Xen's only refusal here: wrong type, count overflow, or failed validation, whose
+ * own error is returned).
+ */
+export function __get_page_type(host: XenHost, mfn: number, type: number): number {
+  const ft = host.frameTable;
+  let x = ft.typeInfo[mfn];
+  const c = ft.typeCount[mfn];
+  if (c + 1 > PGT_count_mask) return -EINVAL; // "Type count overflow on pfn %lx"
+  if (c === 0) {
+    if ((x & PGT_type_mask) !== type) {
+      // We lose the existing type and validity; writable pages need no validation.
+      x = (x & ~(PGT_type_mask | PGT_validated)) | type;
+      if (type === PGT_writable_page) x |= PGT_validated;
+    }
+  } else if ((x & PGT_type_mask) !== type) {
+    return -EINVAL; // "Bad type (saw ... != exp ...)" (silent for a possible linear-map attempt)
+  } else if ((x & PGT_validated) === 0) {
+    // Another CPU would be validating it; in the single-threaded model only a table reached
+    // again during its own validation gets here. Xen would spin; refuse instead.
+    return -EINVAL;
+  }
+  ft.typeInfo[mfn] = x;
+  ft.typeCount[mfn] = c + 1;
+  if ((x & PGT_validated) === 0) return alloc_page_type(host, mfn, type);
+  return 0;
+}
+
+/** get_page_type(page, type): 1 on success, 0 on failure (Xen's boolean wrapper). */
+export function get_page_type(host: XenHost, mfn: number, type: number): boolean {
+  return __get_page_type(host, mfn, type) === 0;
+}
+
+/**
+ * __put_page_type: one use fewer. When a page table's count reaches 0 it is devalidated and
+ * every reference it holds is dropped (free_page_type), possibly freeing tables below it. The
+ * type itself stays (a free L1 still says PGT_l1_page_table, count 0, not validated).
+ */
+export function put_page_type(host: XenHost, mfn: number): void {
+  const ft = host.frameTable;
+  const x = ft.typeInfo[mfn];
+  const c = ft.typeCount[mfn];
+  if (c === 1 && (x & PGT_type_mask) <= PGT_l4_page_table && (x & PGT_type_mask) !== PGT_none &&
+      (x & (PGT_validated | PGT_partial)) !== 0) {
+    ft.typeInfo[mfn] = x & ~(PGT_validated | PGT_partial);
+    free_page_type(host, mfn, x & PGT_type_mask);
+    ft.typeCount[mfn] = 0;
+    ft.typeInfo[mfn] &= ~PGT_pinned;
+    return;
+  }
+  ft.typeCount[mfn] = c - 1;
+}
+
+/** put_page_and_type */
+export function put_page_and_type(host: XenHost, mfn: number): void {
+  put_page_type(host, mfn);
+  put_page(host, mfn);
+}
+
+/**
+ * get_page_and_type_from_pagenr(page_nr, type, d, 0, preemptible): a general and a type
+ * reference; -EINVAL when the frame is not `d`'s, else the type's result (validation errors
+ * included).
+ */
+export function get_page_and_type_from_pagenr(host: XenHost, mfn: number, type: number, domid: number): number {
+  if (!get_page_from_pagenr(host, mfn, domid)) return -EINVAL;
+  const rc = __get_page_type(host, mfn, type);
+  if (rc !== 0) put_page(host, mfn);
+  return rc;
+}
+
+/** page_lock(page): succeeds only on a validated frame in use (type count > 0). */
+export function page_lock(host: XenHost, mfn: number): boolean {
+  const ft = host.frameTable;
+  return (ft.typeInfo[mfn] & PGT_validated) !== 0 && ft.typeCount[mfn] !== 0 && ft.typeCount[mfn] < PGT_count_mask;
+}

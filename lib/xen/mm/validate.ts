@@ -1,0 +1,362 @@
+/**
+ * Validation of page tables, entry by entry: get_page_from_l1e .. get_page_from_l4e take the
+ * references an entry needs (right owner, right type below, no disallowed flags, no superpage
+ * without `allowsuperpage`, never a writable mapping of a page-table frame); put_page_from_l*e
+ * drop them; alloc_l1_table .. alloc_l4_table validate a whole frame when it first takes a
+ * page-table type (and alloc_l4_table installs Xen's slots 256..271); free_l*_table release it.
+ * Entries are read and written as two 32-bit words straight from machine memory (numbers only).
+ * Deviation: a failing alloc_l3/l4_table drops the references of the entries it had validated
+ * at once; Xen 4.2.2 defers that to the next hypercall (old_guest_table). The end state is the same.
+ * // xen/arch/x86/mm.c (Xen 4.2.2)
+ */
+import type { XenHost } from '../host';
+import {
+  OWNER_NONE, PGT_count_mask, PGT_l1_page_table, PGT_l2_page_table, PGT_l3_page_table, PGT_l4_page_table,
+  PGT_seg_desc_page, PGT_type_mask, PGT_validated, PGT_writable_page,
+} from '../page-info';
+import { EBUSY, EINVAL, EPERM } from '../public/errno';
+import { DOMID_IO, ROOT_PAGETABLE_FIRST_XEN_SLOT, ROOT_PAGETABLE_LAST_XEN_SLOT } from '../public/xen';
+import {
+  PADDR_HI_MASK, _PAGE_GLOBAL, _PAGE_GUEST_KERNEL_HI, _PAGE_PRESENT, _PAGE_PSE, _PAGE_RW, _PAGE_USER,
+  disallowMasks,
+} from './pte-flags';
+import {
+  __get_page_type, get_page_and_type_from_pagenr, get_page_from_pagenr, put_page, put_page_and_type, put_page_type,
+} from './page-ref';
+
+/** A frame that is all ones (PADDR_MASK >> PAGE_SHIFT): get_page_from_l1e's INVALID_MFN case. */
+const INVALID_MFN_ALL_ONES = 2 ** 40 - 1;
+const EMPTY_WORDS = new Uint32Array(1024);
+
+/** The words of a machine frame (zeros, shared and read-only by convention, if it has no storage). */
+export function frameWords(host: XenHost, mfn: number): Uint32Array {
+  return host.memory.frames.get(mfn) ?? EMPTY_WORDS;
+}
+
+/** The words of a machine frame for writing (storage allocated if needed). */
+export function frameWordsForWrite(host: XenHost, mfn: number): Uint32Array {
+  return host.memory.words(mfn);
+}
+
+/** is_guest_l4_slot(d, s) for a 64-bit PV guest: every slot but Xen's 256..271. */
+export function is_guest_l4_slot(slot: number): boolean {
+  return slot < ROOT_PAGETABLE_FIRST_XEN_SLOT || slot > ROOT_PAGETABLE_LAST_XEN_SLOT;
+}
+
+/** The masks of a host, cached per (cpuHasNx, debug). */
+const maskCache = new Map<string, ReturnType<typeof disallowMasks>>();
+export function masksOf(host: XenHost): ReturnType<typeof disallowMasks> {
+  const key = `${host.cpuHasNx}/${host.debug}`;
+  let m = maskCache.get(key);
+  if (m === undefined) { m = disallowMasks(host.cpuHasNx, host.debug); maskCache.set(key, m); }
+  return m;
+}
+
+// ---- L1 ---------------------------------------------------------------------------------------
+
+/**
+ * get_page_from_l1e(l1e, l1e_owner, pg_owner): 0 when the entry may be installed (a general
+ * reference taken, and a PGT_writable_page type reference if it maps RW), else -EINVAL (bad
+ * flags), -EPERM (I/O memory: a frame beyond the host or owned by DOMID_IO), -EBUSY (a frame of
+ * another domain or of Xen, or a writable mapping of a frame that cannot be typed writable, e.g. a
+ * page table).
+ */
+export function get_page_from_l1e(host: XenHost, lo: number, hi: number, l1eOwner: number, pgOwner: number): number {
+  if ((lo & _PAGE_PRESENT) === 0) return 0;
+  const m = masksOf(host).l1;
+  if ((lo & m.lo) !== 0 || (hi & m.hi) !== 0) return -EINVAL; // "Bad L1 flags %x"
+  const mfn = (hi & PADDR_HI_MASK) * 0x100000 + (lo >>> 12);
+  const ft = host.frameTable;
+  if (mfn >= ft.maxPage || ft.owner[mfn] === DOMID_IO) {
+    // I/O memory: a domU has no iomem permission ("Non-privileged (%u) attempt to map I/O space").
+    return mfn === INVALID_MFN_ALL_ONES ? -EINVAL : -EPERM;
+  }
+  // page_get_owner_and_reference
+  const c = ft.refCount[mfn];
+  if (c === 0 || c >= 0xfffe) return -EBUSY; // real_pg_owner == NULL -> could_not_pin
+  ft.refCount[mfn] = c + 1;
+  const realOwner = ft.owner[mfn];
+  if (realOwner !== pgOwner || realOwner === OWNER_NONE) {
+    // Another domain's (or Xen's) frame; only a privileged pg_owner could map it.
+    put_page(host, mfn);
+    return -EBUSY;
+  }
+  if ((lo & _PAGE_RW) !== 0) {
+    // get_page_type(page, PGT_writable_page), inlined for the common case
+    const x = ft.typeInfo[mfn];
+    const tc = ft.typeCount[mfn];
+    if (tc !== 0 && (x & PGT_type_mask) === PGT_writable_page && tc < PGT_count_mask) {
+      ft.typeCount[mfn] = tc + 1;
+    } else if (__get_page_type(host, mfn, PGT_writable_page) !== 0) {
+      put_page(host, mfn); // "Could not get page type PGT_writable_page" -> could_not_pin
+      return -EBUSY;
+    }
+  }
+  return 0;
+}
+
+/** put_page_from_l1e(l1e, l1e_owner): drops what get_page_from_l1e took. */
+export function put_page_from_l1e(host: XenHost, lo: number, hi: number): void {
+  if ((lo & _PAGE_PRESENT) === 0) return;
+  const mfn = (hi & PADDR_HI_MASK) * 0x100000 + (lo >>> 12);
+  const ft = host.frameTable;
+  if (mfn >= ft.maxPage || ft.owner[mfn] === DOMID_IO) return; // is_iomem_page
+  if ((lo & _PAGE_RW) !== 0) put_page_and_type(host, mfn);
+  else put_page(host, mfn);
+}
+
+/** adjust_guest_l1e, inlined form on a frame's words. */
+function adjustL1(words: Uint32Array, w: number): void {
+  let lo = words[w];
+  if ((lo & _PAGE_PRESENT) === 0) return;
+  let hi = words[w + 1];
+  if ((lo & _PAGE_USER) === 0) { lo |= _PAGE_USER; hi |= _PAGE_GUEST_KERNEL_HI; }
+  if ((hi & _PAGE_GUEST_KERNEL_HI) === 0) lo |= _PAGE_GLOBAL | _PAGE_USER;
+  words[w] = lo >>> 0;
+  words[w + 1] = hi >>> 0;
+}
+
+/** alloc_l1_table: validates the 512 entries of an L1 (the hot path of pinning). */
+export function alloc_l1_table(host: XenHost, mfn: number): number {
+  const d = host.frameTable.owner[mfn];
+  const words = host.memory.frames.get(mfn);
+  if (words === undefined) return 0; // an all-zero frame: nothing present
+  for (let i = 0; i < 512; i++) {
+    const w = i * 2;
+    const lo = words[w];
+    if ((lo & _PAGE_PRESENT) === 0) continue;
+    const rc = get_page_from_l1e(host, lo, words[w + 1], d, d);
+    if (rc !== 0) {
+      // "Failure in alloc_l1_table: entry %d"
+      for (let j = i - 1; j >= 0; j--) put_page_from_l1e(host, words[j * 2], words[j * 2 + 1]);
+      return rc;
+    }
+    adjustL1(words, w);
+  }
+  return 0;
+}
+
+/** free_l1_table */
+export function free_l1_table(host: XenHost, mfn: number): void {
+  const words = host.memory.frames.get(mfn);
+  if (words === undefined) return;
+  for (let i = 0; i < 512; i++) {
+    const lo = words[i * 2];
+    if ((lo & _PAGE_PRESENT) !== 0) put_page_from_l1e(host, lo, words[i * 2 + 1]);
+  }
+}
+
+// ---- L2..L4 -----------------------------------------------------------------------------------
+
+/**
+ * get_lN_linear_pagetable (define_get_linear_pagetable): an entry that maps a table of its own
+ * level (a "linear" or recursive mapping) is allowed read-only, to the table itself (no
+ * reference) or to another already-validated table of that level (one type reference).
+ */
+export function get_linear_pagetable(host: XenHost, level: number, lo: number, hi: number, pdePfn: number, domid: number): boolean {
+  if ((lo & _PAGE_RW) !== 0) return false; // "Attempt to create linear p.t. with write perms"
+  const pfn = (hi & PADDR_HI_MASK) * 0x100000 + (lo >>> 12);
+  if (pfn !== pdePfn) {
+    if (!get_page_from_pagenr(host, pfn, domid)) return false;
+    const ft = host.frameTable;
+    const x = ft.typeInfo[pfn];
+    if (ft.typeCount[pfn] >= PGT_count_mask || (x & (PGT_type_mask | PGT_validated)) !== (level | PGT_validated)) {
+      put_page(host, pfn);
+      return false;
+    }
+    ft.typeCount[pfn] += 1;
+  }
+  return true;
+}
+
+/**
+ * get_page_from_l2e: 1 for a not-present entry, 0 when the references were taken, else
+ * -EINVAL (bad flags; a superpage without allowsuperpage or unaligned; a frame that is not the
+ * domain's or cannot become an L1).
+ */
+export function get_page_from_l2e(host: XenHost, lo: number, hi: number, pfn: number, domid: number): number {
+  if ((lo & _PAGE_PRESENT) === 0) return 1;
+  const m = masksOf(host).l2;
+  if ((lo & m.lo) !== 0 || (hi & m.hi) !== 0) return -EINVAL; // "Bad L2 flags %x"
+  const mfn = (hi & PADDR_HI_MASK) * 0x100000 + (lo >>> 12);
+  if ((lo & _PAGE_PSE) === 0) {
+    let rc = get_page_and_type_from_pagenr(host, mfn, PGT_l1_page_table, domid);
+    if (rc === -EINVAL && get_linear_pagetable(host, PGT_l2_page_table, lo, hi, pfn, domid)) rc = 0;
+    return rc;
+  }
+  if (!host.allowSuperpage) return -EINVAL; // "Attempt to map superpage without allowsuperpage flag in hypervisor"
+  if (mfn % 512 !== 0) return -EINVAL; // "Unaligned superpage map attempt mfn %lx"
+  return get_superpage(host, mfn, domid, (lo & _PAGE_RW) !== 0);
+}
+
+/**
+ * get_superpage, simplified: each of the 512 frames must be the domain's and take the reference
+ * a 4 KiB mapping of it would (writable type if RW). Xen 4.2 tracks superpages in spage_info
+ * (MMUEXT_MARK_SUPER); the model does not.
+ */
+function get_superpage(host: XenHost, mfn: number, domid: number, writable: boolean): number {
+  for (let i = 0; i < 512; i++) {
+    const ok = get_page_from_pagenr(host, mfn + i, domid) &&
+      (!writable || __get_page_type(host, mfn + i, PGT_writable_page) === 0 || (put_page(host, mfn + i), false));
+    if (!ok) {
+      for (let j = i - 1; j >= 0; j--) { if (writable) put_page_type(host, mfn + j); put_page(host, mfn + j); }
+      return -EINVAL;
+    }
+  }
+  return 0;
+}
+
+function put_superpage(host: XenHost, mfn: number, writable: boolean): void {
+  for (let i = 0; i < 512; i++) { if (writable) put_page_type(host, mfn + i); put_page(host, mfn + i); }
+}
+
+/** put_page_from_l2e: 1 when nothing was held (not present, or a self-map). */
+export function put_page_from_l2e(host: XenHost, lo: number, hi: number, pfn: number): number {
+  if ((lo & _PAGE_PRESENT) === 0) return 1;
+  const mfn = (hi & PADDR_HI_MASK) * 0x100000 + (lo >>> 12);
+  if (mfn === pfn) return 1;
+  if ((lo & _PAGE_PSE) !== 0) put_superpage(host, mfn, (lo & _PAGE_RW) !== 0);
+  else put_page_and_type(host, mfn);
+  return 0;
+}
+
+/** get_page_from_l3e: as get_page_from_l2e one level up (PSE is a disallowed flag here). */
+export function get_page_from_l3e(host: XenHost, lo: number, hi: number, pfn: number, domid: number): number {
+  if ((lo & _PAGE_PRESENT) === 0) return 1;
+  const m = masksOf(host).l3;
+  if ((lo & m.lo) !== 0 || (hi & m.hi) !== 0) return -EINVAL; // "Bad L3 flags %x"
+  const mfn = (hi & PADDR_HI_MASK) * 0x100000 + (lo >>> 12);
+  let rc = get_page_and_type_from_pagenr(host, mfn, PGT_l2_page_table, domid);
+  if (rc === -EINVAL && get_linear_pagetable(host, PGT_l3_page_table, lo, hi, pfn, domid)) rc = 0;
+  return rc;
+}
+
+/** get_page_from_l4e */
+export function get_page_from_l4e(host: XenHost, lo: number, hi: number, pfn: number, domid: number): number {
+  if ((lo & _PAGE_PRESENT) === 0) return 1;
+  const m = masksOf(host).l4;
+  if ((lo & m.lo) !== 0 || (hi & m.hi) !== 0) return -EINVAL; // "Bad L4 flags %x"
+  const mfn = (hi & PADDR_HI_MASK) * 0x100000 + (lo >>> 12);
+  let rc = get_page_and_type_from_pagenr(host, mfn, PGT_l3_page_table, domid);
+  if (rc === -EINVAL && get_linear_pagetable(host, PGT_l4_page_table, lo, hi, pfn, domid)) rc = 0;
+  return rc;
+}
+
+/** put_page_from_l3e / put_page_from_l4e (non-deferred): 1 when nothing was held. */
+export function put_page_from_upper(host: XenHost, lo: number, hi: number, pfn: number): number {
+  if ((lo & _PAGE_PRESENT) === 0) return 1;
+  const mfn = (hi & PADDR_HI_MASK) * 0x100000 + (lo >>> 12);
+  if (mfn === pfn) return 1;
+  put_page_and_type(host, mfn);
+  return 0;
+}
+
+/** get_page_from_l2e .. l4e by level. */
+export function get_page_from_entry(host: XenHost, level: number, lo: number, hi: number, pfn: number, domid: number): number {
+  if (level === 2) return get_page_from_l2e(host, lo, hi, pfn, domid);
+  if (level === 3) return get_page_from_l3e(host, lo, hi, pfn, domid);
+  return get_page_from_l4e(host, lo, hi, pfn, domid);
+}
+
+/** put_page_from_l2e .. l4e by level. */
+export function put_page_from_entry(host: XenHost, level: number, lo: number, hi: number, pfn: number): number {
+  return level === 2 ? put_page_from_l2e(host, lo, hi, pfn) : put_page_from_upper(host, lo, hi, pfn);
+}
+
+/**
+ * alloc_l2_table / alloc_l3_table / alloc_l4_table: validate every guest slot; each present
+ * entry gets _PAGE_USER (adjust_guest_l*e). On a failure the references taken so far are
+ * dropped and the error returned. alloc_l4_table then copies Xen's slots 256..271 from
+ * idle_pg_table and points slot 258 at the table itself (linear map) and slot 260 at the
+ * domain's per-domain L3.
+ */
+export function alloc_upper_table(host: XenHost, mfn: number, level: number): number {
+  const d = host.frameTable.owner[mfn];
+  const words = frameWordsForWrite(host, mfn);
+  for (let i = 0; i < 512; i++) {
+    if (level === 4 && !is_guest_l4_slot(i)) continue;
+    const w = i * 2;
+    const lo = words[w];
+    if ((lo & _PAGE_PRESENT) === 0) continue;
+    const rc = get_page_from_entry(host, level, lo, words[w + 1], mfn, d);
+    if (rc > 0) continue;
+    if (rc < 0) {
+      // "Failure in alloc_l%d_table: entry %d"
+      for (let j = i - 1; j >= 0; j--) {
+        if (level === 4 && !is_guest_l4_slot(j)) continue;
+        put_page_from_entry(host, level, words[j * 2], words[j * 2 + 1], mfn);
+      }
+      return rc;
+    }
+    words[w] = (lo | _PAGE_USER) >>> 0;
+  }
+  if (level === 4) install_xen_slots(host, words, mfn, d);
+  return 0;
+}
+
+/** The Xen-private part of alloc_l4_table: slots 256..271. */
+export function install_xen_slots(host: XenHost, words: Uint32Array, mfn: number, domid: number): void {
+  words.set(host.idleXenSlots, ROOT_PAGETABLE_FIRST_XEN_SLOT * 2);
+  const selfLo = ((mfn % 0x100000) * 4096 + XEN_L4_FLAGS) >>> 0;
+  const selfHi = Math.floor(mfn / 0x100000);
+  words[258 * 2] = selfLo; words[258 * 2 + 1] = selfHi; // LINEAR_PT_VIRT_START
+  const dom = host.getDomain(domid);
+  const per = dom === undefined ? 0 : dom.perdomainL3Mfn;
+  words[260 * 2] = ((per % 0x100000) * 4096 + XEN_L4_FLAGS) >>> 0; // PERDOMAIN_VIRT_START
+  words[260 * 2 + 1] = Math.floor(per / 0x100000);
+}
+
+/** __PAGE_HYPERVISOR: present, RW, accessed, dirty */
+const XEN_L4_FLAGS = 0x63;
+
+/** The 32 words Xen's slots of a validated L4 of `domid` must hold (for invariant checks). */
+export function expectedXenSlots(host: XenHost, mfn: number, domid: number): Uint32Array {
+  const words = new Uint32Array(1024);
+  install_xen_slots(host, words, mfn, domid);
+  return words.subarray(ROOT_PAGETABLE_FIRST_XEN_SLOT * 2, (ROOT_PAGETABLE_LAST_XEN_SLOT + 1) * 2);
+}
+
+/** free_l2_table / free_l3_table / free_l4_table: drop every guest slot's references, last first. */
+export function free_upper_table(host: XenHost, mfn: number, level: number): void {
+  const words = frameWords(host, mfn);
+  for (let i = 511; i >= 0; i--) {
+    if (level === 4 && !is_guest_l4_slot(i)) continue;
+    const lo = words[i * 2];
+    if ((lo & _PAGE_PRESENT) !== 0) put_page_from_entry(host, level, lo, words[i * 2 + 1], mfn);
+  }
+}
+
+// ---- type changes -----------------------------------------------------------------------------
+
+/**
+ * alloc_page_type(page, type): validates a frame that just took a page-table (or segment
+ * descriptor) type. On success the frame is PGT_validated; on failure its type_info is wiped
+ * (type none, count 0) and the error returned.
+ */
+export function alloc_page_type(host: XenHost, mfn: number, type: number): number {
+  let rc: number;
+  switch (type) {
+    case PGT_l1_page_table: rc = alloc_l1_table(host, mfn); break;
+    case PGT_l2_page_table: rc = alloc_upper_table(host, mfn, 2); break;
+    case PGT_l3_page_table: rc = alloc_upper_table(host, mfn, 3); break;
+    case PGT_l4_page_table: rc = alloc_upper_table(host, mfn, 4); break;
+    case PGT_seg_desc_page: rc = 0; break; // alloc_segdesc_page: descriptors not modelled
+    default: rc = -EINVAL;
+  }
+  const ft = host.frameTable;
+  if (rc === 0) {
+    ft.typeInfo[mfn] |= PGT_validated;
+  } else {
+    // "Error while validating mfn %lx (pfn %lx) for type %" PRtype_info
+    ft.typeInfo[mfn] = 0;
+    ft.typeCount[mfn] = 0;
+  }
+  return rc;
+}
+
+/** free_page_type(page, type): releases what a page table's entries hold. */
+export function free_page_type(host: XenHost, mfn: number, type: number): void {
+  if (type === PGT_l1_page_table) free_l1_table(host, mfn);
+  else if (type >= PGT_l2_page_table && type <= PGT_l4_page_table) free_upper_table(host, mfn, type);
+}
+

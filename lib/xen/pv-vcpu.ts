@@ -1,0 +1,298 @@
+/**
+ * A 64-bit PV vCPU: the guest's view of the processor under Xen. Memory accesses go through the
+ * x86 page walk with the vCPU's current top-level table (`guest_table` in kernel mode,
+ * `guest_table_user` in user mode). The guest kernel runs in ring 3, so the hardware sees every
+ * access as a user-mode access (Xen sets _PAGE_USER on the guest's entries for that reason). A
+ * fault goes to Xen's `do_page_fault`: fix-ups (writable page-table emulation), then
+ * `propagate_page_fault`, which bounces to the guest's #PF handler or crashes the domain.
+ * The hypercalls are methods with Xen's names and argument structures; each returns Xen's code.
+ * // xen/include/asm-x86/domain.h (struct pv_vcpu, arch_vcpu), xen/arch/x86/traps.c (Xen 4.2.2)
+ */
+import { LabError, describeValue } from '../errors';
+import {
+  PFEC_USER, PFEC_WRITE, emptyRegisterFile, joinU64, newWalkScratch, parseU64, parseVirtualAddress, splitU64,
+  walkCore, type PagingControl, type RegisterFile, type VirtualCpu, type WalkScratch,
+} from '../x86';
+import type { Domain } from './domain';
+import { do_page_fault } from './traps';
+import { MACH2PHYS_VIRT_END, MACH2PHYS_VIRT_START } from './public/xen';
+import type { DoneCount, MmuUpdate, MmuextOp, MulticallEntry, TrapInfo } from './hypercalls/types';
+import { hypercallEntry } from './hypercalls/dispatch';
+import { set_evtchn_upcall_mask } from './registers-dump';
+
+/** What a guest handler receives when Xen bounces an exception to it. */
+export interface GuestTrapFrame {
+  /** the exception vector (14 for #PF) */
+  vector: number;
+  /** the error code as delivered (user bit recomputed by propagate_page_fault) */
+  errorCode: number;
+  /** the faulting address (the guest's cr2) */
+  cr2: bigint;
+  /** the guest rip at the fault */
+  rip: bigint;
+  /** the guest stack address of the bounce frame (the handler's rsp) */
+  frameAddress: bigint;
+}
+
+/** Guest code the guest model registers at an address: runs when Xen transfers control there. */
+export type GuestCode = (vcpu: PvVcpu, frame: GuestTrapFrame) => void;
+
+/** One entry of the virtual IDT (struct trap_info as Xen stores it in pv_vcpu.trap_ctxt). */
+export interface TrapCtxtEntry {
+  flags: number;
+  cs: number;
+  /** bits 47:0 of the handler address (0: no handler) */
+  address: number;
+}
+
+/** How many consecutive faults on one access the model allows before calling it a livelock. */
+const MAX_FAULT_RETRIES = 64;
+
+export class PvVcpu implements VirtualCpu {
+  /** the guest's registers; the guest model sets rip, rsp... at modelled instructions */
+  readonly regs: RegisterFile = emptyRegisterFile();
+  /** TF_kernel_mode: the guest kernel (not its user space) is running */
+  kernelMode = true;
+  /** v->arch.guest_table: the kernel's top-level table (an mfn; 0 = none) */
+  guestTable = 0;
+  /** v->arch.guest_table_user: the user top-level table (an mfn; 0 = none) */
+  guestTableUser = 0;
+  /** pv_vcpu.trap_ctxt: the virtual IDT, 256 entries */
+  readonly trapCtxt: TrapCtxtEntry[] = Array.from({ length: 256 }, () => ({ flags: 0, cs: 0, address: 0 }));
+  /** pv_vcpu.event_callback_eip / failsafe_callback_eip / syscall_callback_eip (bits 47:0) */
+  eventCallback = 0;
+  failsafeCallback = 0;
+  syscallCallback = 0;
+  /** pv_vcpu.ctrlreg[2]: the cr2 Xen reports to the guest (bits 47:0) */
+  ctrlreg2 = 0;
+  /** v->fpu_dirtied: CR0.TS is clear while the guest uses the FPU */
+  fpuDirtied = false;
+  /** the vCPU is up (VCPUOP_up / the builder's VGCF_online) */
+  isUp = true;
+  /** a hypercall or exception is being processed (multicall re-entry check) */
+  inMulticall = false;
+  /** the physical CPU this vCPU runs on (v->processor) */
+  processor: number;
+  /** the guest RFLAGS image the hardware saved at the last exception (RF set for a fault) */
+  hwRflags = 0n;
+  /** pv_vcpu.kernel_sp: the kernel stack a bounce from user mode switches to */
+  kernelSp = 0n;
+  /** where this vCPU's struct vcpu_info lives: shared_info's vcpu_info[vcpu_id] unless re-registered */
+  vcpuInfoMfn = 0;
+  vcpuInfoOffset = 0;
+  /** pv_vcpu.ldt_base / ldt_ents (MMUEXT_SET_LDT) */
+  ldtBase = 0;
+  ldtEnts = 0;
+  private readonly scratch: WalkScratch = newWalkScratch();
+  private readonly ctl: PagingControl;
+
+  constructor(readonly domain: Domain, readonly vcpuId: number, processor: number) {
+    this.processor = processor;
+    this.ctl = { pml4: 0, wp: true, smep: false, smap: false, ac: false, nxe: domain.host.cpuHasNx, maxPhysAddr: 46 };
+  }
+
+  /** The guest's cr2 (the last fault address Xen delivered), bits 47:0. */
+  get cr2(): number {
+    return this.ctrlreg2;
+  }
+
+  /** The machine address of the table the MMU walks now (CR3): guest_table in kernel mode. */
+  get cr3Mfn(): number {
+    return this.kernelMode ? this.guestTable : this.guestTableUser;
+  }
+
+  // ---- guest memory ---------------------------------------------------------------------------
+
+  read32(va48: number): number {
+    this.checkAccess('read32', va48, 4);
+    if (va48 >= MACH2PHYS_VIRT_START && va48 < MACH2PHYS_VIRT_END) return this.readM2pWord(va48);
+    const pa = this.translate(va48, false, 0, 0, 4);
+    return this.domain.host.memory.readWord(pa);
+  }
+
+  write32(va48: number, value: number): void {
+    this.checkAccess('write32', va48, 4);
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < -0x80000000 || value > 0xffffffff) {
+      throw new LabError('VALUE_OUT_OF_RANGE', `value must be a 32-bit integer; got ${describeValue(value)}`);
+    }
+    const pa = this.translate(va48, true, value >>> 0, 0, 4);
+    if (pa >= 0) this.domain.host.memory.writeWord(pa, value >>> 0);
+  }
+
+  read64(va48: number): bigint {
+    this.checkAccess('read64', va48, 8);
+    if (va48 >= MACH2PHYS_VIRT_START && va48 < MACH2PHYS_VIRT_END) {
+      return joinU64(this.readM2pWord(va48), this.readM2pWord(va48 + 4));
+    }
+    const pa = this.translate(va48, false, 0, 0, 8);
+    const mem = this.domain.host.memory;
+    return joinU64(mem.readWord(pa), mem.readWord(pa + 4));
+  }
+
+  /** Reads 64 bits as two 32-bit halves into `out` (lo, hi): the BigInt-free read. */
+  readQword(va48: number, out: { lo: number; hi: number }): void {
+    this.checkAccess('readQword', va48, 8);
+    if (va48 >= MACH2PHYS_VIRT_START && va48 < MACH2PHYS_VIRT_END) {
+      out.lo = this.readM2pWord(va48);
+      out.hi = this.readM2pWord(va48 + 4);
+      return;
+    }
+    const pa = this.translate(va48, false, 0, 0, 8);
+    const mem = this.domain.host.memory;
+    out.lo = mem.readWord(pa);
+    out.hi = mem.readWord(pa + 4);
+  }
+
+  write64(va48: number, value: bigint): void {
+    this.checkAccess('write64', va48, 8);
+    if (typeof value !== 'bigint' || value < 0n || value >= 1n << 64n) {
+      throw new LabError('VALUE_OUT_OF_RANGE', `value must be a bigint from 0 to 2^64-1; got ${describeValue(value)}`);
+    }
+    const [lo, hi] = splitU64(value);
+    this.store64(va48, lo, hi);
+  }
+
+  writeQword(va48: number, lo: number, hi: number): void {
+    this.checkAccess('writeQword', va48, 8);
+    this.store64(va48, lo >>> 0, hi >>> 0);
+  }
+
+  /**
+   * The guest-visible M2P: machine_to_phys_mapping[mfn], the read-only table Xen maps into every
+   * PV guest at MACH2PHYS_VIRT_START (L4 slot 256). Returns the 64-bit entry (INVALID_M2P_ENTRY
+   * = 0xffffffffffffffff for frames no guest owns). A guest read64 of
+   * MACH2PHYS_VIRT_START + 8 * mfn returns the same value.
+   */
+  machine_to_phys_mapping(mfn: number | bigint): bigint {
+    const m = typeof mfn === 'bigint' ? Number(mfn) : mfn;
+    if (typeof m !== 'number' || !Number.isInteger(m) || m < 0) {
+      throw new LabError('WRONG_TYPE', `mfn must be a non-negative integer; got ${describeValue(mfn)}`);
+    }
+    return this.domain.host.m2p.entry(m);
+  }
+
+  /**
+   * The same entry as a signed long, BigInt-free (the hot form for mfn_to_pfn): the pfn, or -1
+   * for INVALID_M2P_ENTRY (~0UL), -2 for SHARED_M2P_ENTRY.
+   */
+  mfnToPfn(mfn: number): number {
+    return this.domain.host.m2p.get(mfn);
+  }
+
+  /**
+   * The guest's store to its vcpu_info->evtchn_upcall_mask (what xen_irq_disable/enable write):
+   * masked = events off. Xen prints it as "EM:" in a crash dump and saves it in a bounce frame.
+   */
+  setUpcallMask(masked: boolean): void {
+    set_evtchn_upcall_mask(this, masked ? 1 : 0);
+  }
+
+  /** Registers guest code at an address (see Domain.registerGuestCode). */
+  registerGuestCode(address: bigint | string, fn: GuestCode): void {
+    this.domain.registerGuestCode(address, fn);
+  }
+
+  // ---- hypercalls ----------------------------------------------------------------------------
+
+  /** HYPERVISOR_mmu_update(req, count, success_count, domid): do_mmu_update. */
+  HYPERVISOR_mmu_update(reqs: readonly MmuUpdate[], count?: number, pdone?: DoneCount | null, foreigndom?: number): number {
+    return hypercallEntry(this, 'mmu_update', [reqs, count ?? (Array.isArray(reqs) ? reqs.length : 0), pdone ?? null, foreigndom ?? 0x7ff0]);
+  }
+
+  /** HYPERVISOR_mmuext_op(op, count, success_count, domid): do_mmuext_op. */
+  HYPERVISOR_mmuext_op(ops: readonly MmuextOp[], count?: number, pdone?: DoneCount | null, foreigndom?: number): number {
+    return hypercallEntry(this, 'mmuext_op', [ops, count ?? (Array.isArray(ops) ? ops.length : 0), pdone ?? null, foreigndom ?? 0x7ff0]);
+  }
+
+  /** HYPERVISOR_update_va_mapping(va, new_val, flags): do_update_va_mapping. `vcpumask` stands for the bitmap pointer UVMF_MULTI takes. */
+  HYPERVISOR_update_va_mapping(va: bigint | string, val: bigint | string, flags: number, vcpumask?: readonly number[]): number {
+    return hypercallEntry(this, 'update_va_mapping', vcpumask === undefined ? [va, val, flags] : [va, val, flags, vcpumask]);
+  }
+
+  /** HYPERVISOR_multicall(call_list, nr_calls): do_multicall; each entry's `result` is written back. */
+  HYPERVISOR_multicall(calls: MulticallEntry[], nrCalls?: number): number {
+    return hypercallEntry(this, 'multicall', [calls, nrCalls ?? (Array.isArray(calls) ? calls.length : 0)]);
+  }
+
+  /** HYPERVISOR_set_trap_table(table): do_set_trap_table; null clears the virtual IDT. */
+  HYPERVISOR_set_trap_table(table: readonly TrapInfo[] | null): number {
+    return hypercallEntry(this, 'set_trap_table', [table]);
+  }
+
+  /** HYPERVISOR_set_callbacks(event_address, failsafe_address, syscall_address): do_set_callbacks. */
+  HYPERVISOR_set_callbacks(event: bigint | string, failsafe: bigint | string, syscall: bigint | string): number {
+    return hypercallEntry(this, 'set_callbacks', [event, failsafe, syscall]);
+  }
+
+  /** HYPERVISOR_console_io(cmd, count, buffer): do_console_io. */
+  HYPERVISOR_console_io(cmd: number, count: number, buffer: string): number {
+    return hypercallEntry(this, 'console_io', [cmd, count, buffer]);
+  }
+
+  /** HYPERVISOR_vcpu_op(cmd, vcpuid, extra_args): do_vcpu_op (VCPUOP_is_up, up, down, register_vcpu_info ...). */
+  HYPERVISOR_vcpu_op(cmd: number, vcpuid: number, arg?: unknown): number {
+    return hypercallEntry(this, 'vcpu_op', [cmd, vcpuid, arg ?? null]);
+  }
+
+  /** HYPERVISOR_vm_assist(cmd, type): vm_assist (VMASST_TYPE_writable_pagetables enables page-table write emulation). */
+  HYPERVISOR_vm_assist(cmd: number, type: number): number {
+    return hypercallEntry(this, 'vm_assist', [cmd, type]);
+  }
+
+  // ---- internals -----------------------------------------------------------------------------
+
+  private checkAccess(name: string, va48: number, size: number): void {
+    if (typeof va48 !== 'number' || !Number.isInteger(va48) || va48 < 0 || va48 >= 2 ** 48 || va48 % size !== 0) {
+      throw new LabError(typeof va48 === 'number' ? 'ADDRESS_OUT_OF_RANGE' : 'WRONG_TYPE',
+        `${name}: va48 must be bits 47:0 of a canonical address, ${size}-byte aligned; got ${describeValue(va48)}`);
+    }
+    if (this.domain.isDead) {
+      throw new LabError('DOMAIN_DEAD',
+        `domain ${this.domain.domid} has crashed: Xen never runs its vCPUs again (__domain_crash_synchronous), so the guest can make no further access`);
+    }
+  }
+
+  private readM2pWord(va48: number): number {
+    const off = va48 - MACH2PHYS_VIRT_START;
+    const mfn = Math.floor(off / 8);
+    return this.domain.host.m2p.entryWord(mfn, off % 8 >= 4);
+  }
+
+  private store64(va48: number, lo: number, hi: number): void {
+    const pa = this.translate(va48, true, lo, hi, 8);
+    if (pa >= 0) {
+      const mem = this.domain.host.memory;
+      mem.writeWord(pa, lo);
+      mem.writeWord(pa + 4, hi);
+    }
+  }
+
+  /**
+   * The MMU: translates for a guest (ring 3) data access. On a fault calls do_page_fault, which
+   * either emulated the write (returns -1: nothing left to do), fixed the cause or ran the
+   * guest's handler (retry), or crashed the domain (throws DomainCrashed).
+   */
+  private translate(va48: number, write: boolean, lo: number, hi: number, bytes: number): number {
+    const access = PFEC_USER | (write ? PFEC_WRITE : 0);
+    for (let attempt = 0; ; attempt++) {
+      this.ctl.pml4 = this.cr3Mfn * 4096;
+      if (walkCore(this.domain.host.memory, this.ctl, va48, access, this.scratch, null)) return this.scratch.pa;
+      if (attempt >= MAX_FAULT_RETRIES) {
+        throw new LabError('INVALID_STATE',
+          `the access to ${va48.toString(16)} faulted ${MAX_FAULT_RETRIES} times in a row: the guest's handler does not fix the fault (the real guest would loop for ever)`);
+      }
+      const outcome = do_page_fault(this, va48, this.scratch.errorCode, write ? { lo, hi, bytes } : null);
+      if (outcome === 'emulated') return -1;
+    }
+  }
+}
+
+/** Parses a 64-bit argument given as bigint or hex string (LabError otherwise). */
+export function u64Arg(name: string, value: unknown): bigint {
+  return parseU64(name, value);
+}
+
+/** Parses a canonical virtual-address argument to bits 47:0 (LabError otherwise). */
+export function vaArg(name: string, value: unknown): number {
+  return parseVirtualAddress(name, value);
+}
