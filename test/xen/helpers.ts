@@ -1,0 +1,67 @@
+/** Shared set-up for the Xen model's tests: a small domain, entry encoders, address helpers. */
+import { TraceRecorder } from '../../lib/trace';
+import { XenHost, buildPvDomain, type PvDomainBuild, type XenHostOptions } from '../../lib/xen';
+
+export const VIRT_BASE = 0xffffffff80000000n;
+export const VIRT_BASE48 = Number(VIRT_BASE & 0xffffffffffffn);
+export const KERNEL_PFN = 0x1000;
+
+export interface Guest extends PvDomainBuild {
+  host: XenHost;
+  trace: TraceRecorder;
+}
+
+/** A host with one small domain (default 64 MiB, a 2 MiB "kernel" at pfn 0x1000). */
+export function makeGuest(opts: { domid?: number; pcpu?: number; memoryMiB?: number; host?: XenHostOptions; kernelPages?: number } = {}): Guest {
+  const trace = new TraceRecorder();
+  const host = new XenHost({ trace, ...(opts.host ?? {}) });
+  const built = buildPvDomain(host, {
+    domid: opts.domid ?? 1,
+    memoryBytes: (opts.memoryMiB ?? 64) * 1024 * 1024,
+    pcpu: opts.pcpu ?? 0,
+    kernel: {
+      virtBase: VIRT_BASE,
+      loadPfn: KERNEL_PFN,
+      pages: opts.kernelPages ?? 0x200,
+      fill: (pfn, words) => { words[0] = pfn; }, // a recognisable word at the start of each page
+      entry: VIRT_BASE + 0x1000000n,
+    },
+  });
+  return { ...built, host, trace };
+}
+
+/** The 48-bit virtual address of guest pfn `pfn` in the bootstrap mapping. */
+export function vaOfPfn(pfn: number): number {
+  return VIRT_BASE48 + pfn * 4096;
+}
+
+/** A page-table entry for machine frame `mfn` with low flags `flags` (and optional high bits). */
+export function pte(mfn: number, flags: number, hi = 0n): bigint {
+  return (BigInt(mfn) << 12n) | BigInt(flags) | (hi << 32n);
+}
+
+/** The machine address of entry `index` in frame `mfn`, with an MMU_* command in the low bits. */
+export function entryPtr(mfn: number, index: number, cmd = 0): bigint {
+  return (BigInt(mfn) << 12n) + BigInt(index * 8) + BigInt(cmd);
+}
+
+/** Reads entry `index` of machine frame `mfn` as a bigint. */
+export function readEntry(g: Guest, mfn: number, index: number): bigint {
+  return g.host.memory.read64(BigInt(mfn) * 4096n + BigInt(index * 8));
+}
+
+/** The first guest pfn beyond the bootstrap mapping: free frames (type none, count 0) start here. */
+export function firstFreePfn(g: Guest): number {
+  return Number((g.layout.virtPgtabEnd - VIRT_BASE) / 4096n);
+}
+
+/** Flags */
+export const P = 1;
+export const RW = 2;
+export const US = 4;
+export const A = 0x20;
+export const D = 0x40;
+export const PSE = 0x80;
+export const G = 0x100;
+export const PWT = 8;
+export const PCD = 0x10;
