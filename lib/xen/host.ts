@@ -1,7 +1,8 @@
 /**
  * A Xen 4.2 host: machine memory (a PhysicalMemory whose frames are MFNs), the frame table, the
  * M2P, Xen's own top-level slots (idle_pg_table 256..271), the physical CPUs and the console.
- * Frames 0 .. XEN_RESERVED_FRAMES-1 are Xen's (text, heap, its own page tables); guests get
+ * Frames 0 .. XEN_RESERVED_FRAMES-1 are Xen's (text, heap, its own page tables; the first MiB is
+ * DOMID_IO's, as arch_init_memory leaves it); guests get
  * frames from the top of memory downwards, in 2 MiB extents, so a guest's mfns are never its pfns.
  * // xen/arch/x86/setup.c, xen/arch/x86/x86_64/mm.c (paging_init), xen/common/page_alloc.c (Xen 4.2.2)
  */
@@ -13,13 +14,16 @@ import { XenConsole } from './console';
 import { FrameTable } from './frame-table';
 import { M2P } from './m2p';
 import type { PageInfo } from './page-info';
-import { DOMID_XEN, ROOT_PAGETABLE_FIRST_XEN_SLOT, ROOT_PAGETABLE_XEN_SLOTS } from './public/xen';
+import { DOMID_IO, DOMID_XEN, ROOT_PAGETABLE_FIRST_XEN_SLOT, ROOT_PAGETABLE_XEN_SLOTS } from './public/xen';
+import { PGT_validated, PGT_writable_page } from './page-info';
 import type { Domain } from './domain';
 
 /** __PAGE_HYPERVISOR: present, RW, dirty, accessed (asm-x86/page.h) */
 export const __PAGE_HYPERVISOR = PTE_P | PTE_RW | PTE_D | PTE_A;
 /** Frames below this belong to Xen (DOMID_XEN): its image, heap and page tables. */
 export const XEN_RESERVED_FRAMES = 0x1000;
+/** The first MiB of machine memory, owned by DOMID_IO (arch_init_memory). */
+export const IO_FRAMES = 0x100;
 /** Guest memory is handed out in extents of this many frames (2 MiB, order 9). */
 export const EXTENT_FRAMES = 512;
 
@@ -138,6 +142,14 @@ export class XenHost {
     this.m2p = new M2P(this.frames);
     this.console = new XenConsole(this.trace);
     for (let mfn = 0; mfn < XEN_RESERVED_FRAMES; mfn++) this.frameTable.assign(mfn, DOMID_XEN);
+    // arch_init_memory: "First 1MB of RAM is historically marked as I/O": shared with dom_io, writable.
+    for (let mfn = 0; mfn < IO_FRAMES; mfn++) {
+      const ft = this.frameTable;
+      ft.owner[mfn] = DOMID_IO;
+      ft.typeInfo[mfn] = PGT_writable_page | PGT_validated;
+      ft.typeCount[mfn] = 1;
+      ft.refCount[mfn] = 1;
+    }
     this.setupIdleXenSlots();
   }
 
