@@ -16,6 +16,12 @@
  */
 import { PFEC_INSTR, PFEC_USER, PFEC_WRITE } from './page-fault';
 
+// Module-level copies: an imported binding compiled to CommonJS is a property read (a getter
+// under tsx) on every use, which showed up in the page walk's profile (see walk.ts).
+const K_PFEC_INSTR = PFEC_INSTR;
+const K_PFEC_USER = PFEC_USER;
+const K_PFEC_WRITE = PFEC_WRITE;
+
 /** The control bits the rights rule reads (CR0.WP, CR4.SMEP, CR4.SMAP, RFLAGS.AC). */
 export interface RightsControl {
   /** CR0.WP: supervisor writes honour read-only pages */
@@ -35,9 +41,9 @@ export interface RightsControl {
 export function accessDenied(
   access: number, writable: boolean, user: boolean, noExecute: boolean, ctl: RightsControl,
 ): boolean {
-  const isWrite = (access & PFEC_WRITE) !== 0;
-  const isFetch = (access & PFEC_INSTR) !== 0;
-  if ((access & PFEC_USER) !== 0) {
+  const isWrite = (access & K_PFEC_WRITE) !== 0;
+  const isFetch = (access & K_PFEC_INSTR) !== 0;
+  if ((access & K_PFEC_USER) !== 0) {
     return !user || (isWrite && !writable) || (isFetch && noExecute);
   }
   if (isFetch) return noExecute || (user && ctl.smep);

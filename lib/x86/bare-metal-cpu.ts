@@ -24,6 +24,11 @@ import { Mmu } from './mmu';
 import { PFEC_WRITE } from './page-fault';
 import { joinU64 } from './pte';
 
+// Module-level copies of imported bindings used on the hot path: compiled to CommonJS, each use
+// of an import is a property read (a getter under tsx); see walk.ts.
+const K_VA_SPACE = VA_SPACE;
+const K_PFEC_WRITE = PFEC_WRITE;
+
 /** The page-fault vector (SDM 6.15, Interrupt 14). */
 export const PF_VECTOR = 14;
 /** Faults of one access a handler may claim to have fixed before the CPU halts as a loop. */
@@ -83,7 +88,7 @@ export class BareMetalCpu implements VirtualCpu {
   write32(va48: number, value: number): void {
     this.checkAligned(va48, 4);
     checkWord('value', value);
-    this.mmu.mem.writeWord(this.translate(va48, PFEC_WRITE), value >>> 0);
+    this.mmu.mem.writeWord(this.translate(va48, K_PFEC_WRITE), value >>> 0);
   }
 
   /** Reads 64 bits at an 8-byte aligned virtual address. */
@@ -119,13 +124,13 @@ export class BareMetalCpu implements VirtualCpu {
    */
   clearPage(va48: number): void {
     this.checkAligned(va48, 4096);
-    const frame = Math.floor(this.translate(va48, PFEC_WRITE) / 4096);
+    const frame = Math.floor(this.translate(va48, K_PFEC_WRITE) / 4096);
     const mem = this.mmu.mem;
     if (mem.hasFrame(frame)) mem.clearFrame(frame);
   }
 
   private store64(va48: number, lo: number, hi: number): void {
-    const pa = this.translate(va48, PFEC_WRITE);
+    const pa = this.translate(va48, K_PFEC_WRITE);
     const mem = this.mmu.mem;
     mem.writeWord(pa, lo >>> 0);
     mem.writeWord(pa + 4, hi >>> 0);
@@ -168,7 +173,7 @@ export class BareMetalCpu implements VirtualCpu {
   }
 
   private checkAligned(va48: number, size: number): void {
-    if (typeof va48 !== 'number' || !(va48 >= 0 && va48 < VA_SPACE) || va48 % size !== 0) {
+    if (typeof va48 !== 'number' || !(va48 >= 0 && va48 < K_VA_SPACE) || va48 % size !== 0) {
       checkVa48('va48', va48);
       throw new LabError('VALUE_OUT_OF_RANGE',
         `va48 must be ${size}-byte aligned for ${size === 4096 ? 'a page' : `a ${size * 8}-bit access`}; got 0x${va48.toString(16)}`);

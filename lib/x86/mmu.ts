@@ -23,6 +23,15 @@ import {
   type Access, type AccessKind, type PagingControl, type PagingRegisters, type WalkFaultKind,
 } from './walk';
 
+// Module-level copies of imported bindings used on the hot path: compiled to CommonJS, each use
+// of an import is a property read (a getter under tsx); see walk.ts.
+const K_VA_SPACE = VA_SPACE;
+const K_walkCore = walkCore;
+const K_TLB_W = TLB_W;
+const K_TLB_U = TLB_U;
+const K_TLB_XD = TLB_XD;
+const K_TLB_D = TLB_D;
+
 /** The access bits `translate` takes: PFEC_WRITE, PFEC_USER, PFEC_INSTR (0 = supervisor read). */
 export const ACCESS_BITS = PFEC_WRITE | PFEC_USER | PFEC_INSTR;
 
@@ -113,7 +122,7 @@ export class Mmu {
    * walk does (SDM 4.8).
    */
   translate(va48: number, access: number): number {
-    if (typeof va48 !== 'number' || !(va48 >= 0 && va48 < VA_SPACE) || Math.floor(va48) !== va48
+    if (typeof va48 !== 'number' || !(va48 >= 0 && va48 < K_VA_SPACE) || Math.floor(va48) !== va48
       || (access & ACCESS_BITS) !== access || (access & WRITE_FETCH) === WRITE_FETCH) {
       this.refuse(va48, access);
     }
@@ -234,8 +243,8 @@ export class Mmu {
   private miss(va48: number, access: number): number {
     this.misses++;
     const out = this.scratch;
-    if (walkCore(this.mem, this.ctl, va48, access, out, null)) {
-      const rights = (out.writable ? TLB_W : 0) | (out.user ? TLB_U : 0) | (out.noExecute ? TLB_XD : 0) | (out.dirty ? TLB_D : 0);
+    if (K_walkCore(this.mem, this.ctl, va48, access, out, null)) {
+      const rights = (out.writable ? K_TLB_W : 0) | (out.user ? K_TLB_U : 0) | (out.noExecute ? K_TLB_XD : 0) | (out.dirty ? K_TLB_D : 0);
       this.tlb.fill(va48, out.pa, out.pageSize, rights, out.global && this.pge);
       return out.pa;
     }

@@ -18,6 +18,18 @@ import type { PhysicalMemory } from './physical-memory';
 import { PTE_G, PTE_HI_ADDR, PTE_HI_XD, PTE_LO_FRAME, PTE_P, PTE_PS, PTE_RW, PTE_US, TWO_32 } from './pte';
 import { cr3Pml4, reservedHighMask } from './walk';
 
+// Module-level copies of imported bindings used on the hot path: compiled to CommonJS, each use
+// of an import is a property read (a getter under tsx); see walk.ts.
+const K_PTE_G = PTE_G;
+const K_PTE_HI_ADDR = PTE_HI_ADDR;
+const K_PTE_HI_XD = PTE_HI_XD;
+const K_PTE_LO_FRAME = PTE_LO_FRAME;
+const K_PTE_P = PTE_P;
+const K_PTE_PS = PTE_PS;
+const K_PTE_RW = PTE_RW;
+const K_PTE_US = PTE_US;
+const K_TWO_32 = TWO_32;
+
 /** Effective-flag bit of a run: writable. */
 export const PTDUMP_RW = 1;
 /** Effective-flag bit of a run: user-accessible. */
@@ -69,8 +81,8 @@ export function ptdumpCore(mem: PhysicalMemory, pml4Pa: number, nxe: boolean, ma
     out.flags.push(runFlags);
   };
   const leaf = (va: number, size: number, rights: number, xd: number, lo: number): void => {
-    const flags = ((rights & PTE_RW) !== 0 ? PTDUMP_RW : 0) | ((rights & PTE_US) !== 0 ? PTDUMP_USR : 0)
-      | ((xd & PTE_HI_XD) !== 0 ? PTDUMP_NX : 0) | ((lo & PTE_G) !== 0 ? PTDUMP_GLB : 0);
+    const flags = ((rights & K_PTE_RW) !== 0 ? PTDUMP_RW : 0) | ((rights & K_PTE_US) !== 0 ? PTDUMP_USR : 0)
+      | ((xd & K_PTE_HI_XD) !== 0 ? PTDUMP_NX : 0) | ((lo & K_PTE_G) !== 0 ? PTDUMP_GLB : 0);
     if (va === runEnd && size === runSize && flags === runFlags && va !== HOLE && runStart >= 0) {
       runEnd += size;
       return;
@@ -82,7 +94,7 @@ export function ptdumpCore(mem: PhysicalMemory, pml4Pa: number, nxe: boolean, ma
     runFlags = flags;
   };
   const next = (lo: number, hi: number): Uint32Array | undefined =>
-    frames.get(((hi & PTE_HI_ADDR) * TWO_32 + ((lo & PTE_LO_FRAME) >>> 0)) / 4096);
+    frames.get(((hi & K_PTE_HI_ADDR) * K_TWO_32 + ((lo & K_PTE_LO_FRAME) >>> 0)) / 4096);
 
   const t4 = frames.get(Math.floor(pml4Pa / 4096));
   out.tables.pml4 = 1;
@@ -90,8 +102,8 @@ export function ptdumpCore(mem: PhysicalMemory, pml4Pa: number, nxe: boolean, ma
   for (let i4 = 0; i4 < 512; i4++) {
     const lo4 = t4[i4 * 2];
     const hi4 = t4[i4 * 2 + 1];
-    if ((lo4 & PTE_P) === 0) continue;
-    if ((hi4 & rsvdHi) !== 0 || (lo4 & PTE_PS) !== 0) { out.reservedEntries++; continue; }
+    if ((lo4 & K_PTE_P) === 0) continue;
+    if ((hi4 & rsvdHi) !== 0 || (lo4 & K_PTE_PS) !== 0) { out.reservedEntries++; continue; }
     out.tables.pdpt++;
     const t3 = next(lo4, hi4);
     if (t3 === undefined) continue;
@@ -99,8 +111,8 @@ export function ptdumpCore(mem: PhysicalMemory, pml4Pa: number, nxe: boolean, ma
     for (let i3 = 0; i3 < 512; i3++) {
       const lo3 = t3[i3 * 2];
       const hi3 = t3[i3 * 2 + 1];
-      if ((lo3 & PTE_P) === 0) continue;
-      const large3 = (lo3 & PTE_PS) !== 0;
+      if ((lo3 & K_PTE_P) === 0) continue;
+      const large3 = (lo3 & K_PTE_PS) !== 0;
       if ((hi3 & rsvdHi) !== 0 || (large3 && (lo3 & RSVD_1G_LO) !== 0)) { out.reservedEntries++; continue; }
       const va3 = va4 + i3 * SIZE_1G;
       const rights3 = lo4 & lo3;
@@ -112,8 +124,8 @@ export function ptdumpCore(mem: PhysicalMemory, pml4Pa: number, nxe: boolean, ma
       for (let i2 = 0; i2 < 512; i2++) {
         const lo2 = t2[i2 * 2];
         const hi2 = t2[i2 * 2 + 1];
-        if ((lo2 & PTE_P) === 0) continue;
-        const large2 = (lo2 & PTE_PS) !== 0;
+        if ((lo2 & K_PTE_P) === 0) continue;
+        const large2 = (lo2 & K_PTE_PS) !== 0;
         if ((hi2 & rsvdHi) !== 0 || (large2 && (lo2 & RSVD_2M_LO) !== 0)) { out.reservedEntries++; continue; }
         const va2 = va3 + i2 * SIZE_2M;
         const rights2 = rights3 & lo2;
@@ -125,7 +137,7 @@ export function ptdumpCore(mem: PhysicalMemory, pml4Pa: number, nxe: boolean, ma
         for (let i1 = 0; i1 < 512; i1++) {
           const lo1 = t1[i1 * 2];
           const hi1 = t1[i1 * 2 + 1];
-          if ((lo1 & PTE_P) === 0) continue;
+          if ((lo1 & K_PTE_P) === 0) continue;
           if ((hi1 & rsvdHi) !== 0) { out.reservedEntries++; continue; }
           leaf(va2 + i1 * 4096, 4096, rights2 & lo1, xd2 | hi1, lo1);
         }
