@@ -15,6 +15,7 @@ export interface RegisterFile {
   cs: number; ss: number; ds: number; es: number; fs: number; gs: number;
 }
 
+/** A register file with every register zero (the state before the kernel model sets any). */
 export function emptyRegisterFile(): RegisterFile {
   return {
     rip: 0n, rsp: 0n, rbp: 0n, rflags: 0n, rax: 0n, rbx: 0n, rcx: 0n, rdx: 0n, rsi: 0n, rdi: 0n,
