@@ -1,6 +1,6 @@
 /** Shared set-up for the Xen model's tests: a small domain, entry encoders, address helpers. */
 import { TraceRecorder } from '../../lib/trace';
-import { XenHost, buildPvDomain, type PvDomainBuild, type XenHostOptions } from '../../lib/xen';
+import { MMUEXT_PIN_L1_TABLE, XenHost, buildPvDomain, type PvDomainBuild, type XenHostOptions } from '../../lib/xen';
 
 export const VIRT_BASE = 0xffffffff80000000n;
 export const VIRT_BASE48 = Number(VIRT_BASE & 0xffffffffffffn);
@@ -65,3 +65,24 @@ export const PSE = 0x80;
 export const G = 0x100;
 export const PWT = 8;
 export const PCD = 0x10;
+
+/** The machine frame of the k-th free guest frame (beyond the bootstrap mapping). */
+export function freeMfn(g: Guest, k: number): number {
+  return g.domain.pfnToMfn(firstFreePfn(g) + k);
+}
+
+export function write(g: Guest, mfn: number, index: number, val: bigint, cmd = 0): number {
+  return g.vcpu.HYPERVISOR_mmu_update([{ ptr: entryPtr(mfn, index, cmd), val }]);
+}
+
+export function pin(g: Guest, level: number, mfn: number): number {
+  return g.vcpu.HYPERVISOR_mmuext_op([{ cmd: MMUEXT_PIN_L1_TABLE + level - 1, mfn }]);
+}
+
+/** An L1 (free frame k) holding one RW mapping of guest pfn 0x10, pinned. */
+export function pinnedL1(g: Guest, k = 0): number {
+  const l1 = freeMfn(g, k);
+  if (write(g, l1, 0, pte(g.domain.pfnToMfn(0x10), P | RW)) !== 0 || pin(g, 1, l1) !== 0) throw new Error('pinnedL1 failed');
+  return l1;
+}
+

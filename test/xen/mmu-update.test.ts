@@ -5,32 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import { LabError } from '../../lib/errors';
 import {
-  DOMID_IO, DOMID_SELF, DOMID_XEN, EBUSY, EINVAL, ENOSYS, EPERM, ESRCH, MMUEXT_PIN_L1_TABLE, MMUEXT_PIN_L2_TABLE,
-  MMUEXT_PIN_L3_TABLE, MMUEXT_PIN_L4_TABLE, MMU_MACHPHYS_UPDATE, MMU_PT_UPDATE_PRESERVE_AD, XenHost, buildPvDomain,
+  DOMID_IO, DOMID_SELF, DOMID_XEN, EBUSY, EINVAL, ENOSYS, EPERM, ESRCH, MMU_MACHPHYS_UPDATE, MMU_PT_UPDATE_PRESERVE_AD, XenHost, buildPvDomain,
   INVALID_M2P_ENTRY,
 } from '../../lib/xen';
-import { A, D, G, P, PCD, PSE, PWT, RW, US, entryPtr, firstFreePfn, makeGuest, pte, readEntry, type Guest } from './helpers';
-
-/** A fresh L1 with `n` present entries mapping guest pfns 0x10.. read-write, pinned. */
-function freeMfn(g: Guest, k: number): number {
-  return g.domain.pfnToMfn(firstFreePfn(g) + k);
-}
-
-function write(g: Guest, mfn: number, index: number, val: bigint, cmd = 0): number {
-  return g.vcpu.HYPERVISOR_mmu_update([{ ptr: entryPtr(mfn, index, cmd), val }]);
-}
-
-function pin(g: Guest, level: number, mfn: number): number {
-  return g.vcpu.HYPERVISOR_mmuext_op([{ cmd: MMUEXT_PIN_L1_TABLE + level - 1, mfn }]);
-}
-
-/** An L1 (free frame k) holding one RW mapping of guest pfn 0x10, pinned. */
-function pinnedL1(g: Guest, k = 0): number {
-  const l1 = freeMfn(g, k);
-  expect(write(g, l1, 0, pte(g.domain.pfnToMfn(0x10), P | RW))).toBe(0);
-  expect(pin(g, 1, l1)).toBe(0);
-  return l1;
-}
+import { A, D, G, P, PCD, PSE, PWT, RW, US, entryPtr, freeMfn, makeGuest, pin, pinnedL1, pte, readEntry, write, type Guest } from './helpers';
 
 describe('do_mmu_update: MMU_NORMAL_PT_UPDATE into frames that are not page tables', () => {
   it('writes a free frame (type none, count 0: get_page_type(PGT_writable_page) for the write)', () => {
@@ -250,5 +228,3 @@ describe('argument checks (LabError before any state change)', () => {
   });
 });
 
-export { pin, write, freeMfn, pinnedL1 };
-void MMUEXT_PIN_L2_TABLE; void MMUEXT_PIN_L3_TABLE; void MMUEXT_PIN_L4_TABLE;
