@@ -2,4 +2,7 @@
 export * from './errors';
 export * from './x86';
 export * from './trace';
+export * from './xen';
+export * from './linux';
+export * from './lab';
 export * from './viz';

@@ -5,7 +5,7 @@
  * tables follow init_level4_pgt in head_64.S's order (NEXT_PAGE(...) in .data), and the BRK area
  * starts where Konrad Wilk's 3.9 boot log shows its first PGTABLE page.
  */
-export interface KernelImage {
+export interface KernelImageLayout {
   /** _text: the first byte of the image */
   _text: number;
   /** init_thread_union: the boot stack (THREAD_SIZE) */
@@ -32,7 +32,7 @@ export interface KernelImage {
   _end: number;
 }
 
-export const KERNEL_IMAGE: KernelImage = {
+export const KERNEL_IMAGE: KernelImageLayout = {
   _text: 0x1000000,
   init_thread_union: 0x1a00000,
   init_level4_pgt: 0x1a0c000,

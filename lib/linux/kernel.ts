@@ -5,7 +5,7 @@
  */
 import type { TraceRecorder } from '../trace/recorder';
 import type { VirtualCpu } from '../x86/cpu';
-import { KERNEL_IMAGE, type KernelImage } from './image';
+import { KERNEL_IMAGE, type KernelImageLayout } from './image';
 import { KernelStack } from './kernel-stack';
 import { __PAGE_OFFSET, __START_KERNEL_map, PAGE_SIZE, THREAD_SIZE } from './layout';
 import { Memblock } from './memblock';
@@ -65,7 +65,7 @@ export class Kernel {
   /** the guest's own console (printk) */
   readonly console: string[] = [];
   readonly stack: KernelStack;
-  readonly image: KernelImage = KERNEL_IMAGE;
+  readonly image: KernelImageLayout = KERNEL_IMAGE;
   pv!: PvMmuOps;
   readonly g: KernelGlobals = {
     max_pfn: 0, max_low_pfn: 0, max_pfn_mapped: 0, min_pfn_mapped: 0, pgt_buf_start: 0, pgt_buf_end: 0,

@@ -3,12 +3,12 @@
  * Sources: arch/x86/include/asm/page_64_types.h, pgtable_64_types.h, fixmap.h, vsyscall.h (v3.9);
  * Documentation/x86/x86_64/mm.txt (v3.9). Addresses are bits 47:0 as numbers (see lib/x86/address).
  */
-import { formatVirtualAddress } from '../x86/address';
+import { PAGE_SHIFT, PAGE_SIZE, formatVirtualAddress } from '../x86/address';
+
+export { PAGE_SHIFT, PAGE_SIZE };
 
 const va48 = (hex: string): number => Number(BigInt(`0x${hex}`) & ((1n << 48n) - 1n));
 
-export const PAGE_SHIFT = 12;
-export const PAGE_SIZE = 4096;
 export const PMD_SHIFT = 21;
 export const PUD_SHIFT = 30;
 export const PGDIR_SHIFT = 39;

@@ -9,7 +9,8 @@
  * available. The other two variants reuse the table (the fix adds xen_write_cr3_init).
  * Frame shapes (callee-saved registers pushed, bytes of locals) follow the frame-pointer chain of
  * the dom0 dump in the same report (rbp ffffffff81a01dd8 -> 1e08 -> 1e48 -> 1ed8 -> 1f28 -> 1f38
- * -> 1ff8).
+ * -> 1ff8); where the report leaves a choice (how many of a frame's words the function writes),
+ * the shape is the one under which the stack words symbolise as the domU report's Call Trace does.
  */
 import { LabError, describeValue } from '../errors';
 import { SymbolTable, type SymbolEntry } from './symbols';
@@ -104,7 +105,7 @@ const CALL_SITES: Record<string, number> = {
 const FRAMES: Record<string, FrameShape> = {
   xen_start_kernel: { saved: 5, locals: 0x88 },
   x86_64_start_reservations: { saved: 0, locals: 0 },
-  start_kernel: { saved: 2, locals: 0x30 },
+  start_kernel: { saved: 4, locals: 0x20 },
   printk: { saved: 0, locals: 0x50 },
   add_preferred_console: { saved: 0, locals: 0 },
   '__add_preferred_console.clone.1': { saved: 2, locals: 0x10 },

@@ -3,7 +3,7 @@
  * CONFIG_XEN): entries hold pfns, as the linker wrote them. The loader (a bootloader, or Xen's
  * domain builder) copies them into memory with the image.
  */
-import type { KernelImage } from '../image';
+import type { KernelImageLayout } from '../image';
 import { PAGE_SIZE, PMD_SIZE, pgd_index, __PAGE_OFFSET } from '../layout';
 import { __PAGE_KERNEL_LARGE_EXEC, _KERNPG_TABLE, _PAGE_TABLE, entryHi, entryLo } from '../pgtable';
 
@@ -14,7 +14,7 @@ export type ImageWriter = (pa: number, lo: number, hi: number) => void;
 const KERNEL_IMAGE_SIZE = 512 * 1024 * 1024;
 
 // arch/x86/kernel/head_64.S (v3.9): NEXT_PAGE(init_level4_pgt) ... NEXT_PAGE(level1_fixmap_pgt)
-export function writeStaticPageTables(img: KernelImage, write: ImageWriter, earlyPgt: boolean): void {
+export function writeStaticPageTables(img: KernelImageLayout, write: ImageWriter, earlyPgt: boolean): void {
   const link = (table: number, index: number, target: number, flags: number): void =>
     write(table + index * 8, entryLo(target / PAGE_SIZE, flags), entryHi(target / PAGE_SIZE, 0));
   // init_level4_pgt: identity (0), direct map (L4_PAGE_OFFSET) and kernel (L4_START_KERNEL)

@@ -1,0 +1,28 @@
+/**
+ * The lab's front door: `boot(config)` makes a run of a kernel variant on a platform.
+ *
+ *   const run = boot({ variant: '8170e6bed465', platform: 'xen' });
+ *   run.runTo('init_mem_mapping');   // paused at its entry
+ *   run.run().result().xenConsole;   // the crash, as Xen prints it
+ */
+import type { TraceRecorder } from '../trace/recorder';
+import type { BootConfig, NormalizedConfig } from './config';
+import type { PlatformInstance } from './machine';
+import { bareMetalPlatform } from './platforms/bare-metal';
+import { xenPlatform } from './platforms/xen';
+import { Run } from './run';
+import type { RunResult } from './result';
+
+function platformFor(config: NormalizedConfig, trace: TraceRecorder): PlatformInstance {
+  return config.platform === 'xen' ? xenPlatform(config, trace) : bareMetalPlatform(config, trace);
+}
+
+/** A run, not yet started: step it, run it to a symbol, or run it to the end. */
+export function boot(config: BootConfig = {}): Run {
+  return new Run(config, platformFor);
+}
+
+/** Boots to the end and returns the result (the CLI's `repro`). */
+export function reproduce(config: BootConfig = {}): RunResult {
+  return boot(config).run().result();
+}

@@ -1,0 +1,90 @@
+/**
+ * A run's configuration: which kernel, on which platform, with how much memory, and the knobs
+ * the story turns (Xen domain id and physical CPU, sizeof(struct page)). Checked up front.
+ */
+import { LabError, describeValue, expectBoolean, expectInteger } from '../errors';
+import type { Platform } from '../linux/kernel';
+import { STRUCT_PAGE_SIZES } from '../linux/struct-page';
+import { VARIANT_IDS, type VariantId } from '../linux/variants';
+
+export interface BootConfig {
+  /** the kernel: 'v3.8', '8170e6bed465' (default) or '5b5c1af104ab' */
+  variant?: VariantId;
+  /** 'xen' (default) or 'bare-metal' */
+  platform?: Platform;
+  /** guest RAM: bytes, or a size like '2G', '512M' (default '2G'; 64 MiB to 1 TiB) */
+  memory?: string | number;
+  /** the Xen domain id (default 7) */
+  domid?: number;
+  /** the physical CPU the vCPU runs on (default 3) */
+  pcpu?: number;
+  /** sizeof(struct page): 56 (default) or 64 */
+  structPageSize?: 56 | 64;
+  /** bare metal: the CPU has 1 GiB pages (direct_gbpages; default false) */
+  gbpages?: boolean;
+}
+
+export interface NormalizedConfig {
+  variant: VariantId;
+  platform: Platform;
+  memoryBytes: number;
+  domid: number;
+  pcpu: number;
+  structPageSize: 56 | 64;
+  gbpages: boolean;
+}
+
+const MIN_MEMORY = 64 * 2 ** 20;
+const MAX_MEMORY = 2 ** 40;
+const UNITS: Record<string, number> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
+
+/** Parses '2G', '512M', '1T', '4096K' or a byte count; the result is a multiple of 2 MiB. */
+export function parseMemorySize(value: unknown): number {
+  let bytes: number;
+  if (typeof value === 'number') {
+    bytes = value;
+  } else if (typeof value === 'string') {
+    const m = /^\s*(\d+)\s*([KMGT]?)i?B?\s*$/i.exec(value);
+    if (m === null) {
+      throw new LabError('BAD_CONFIG', `memory must be a size like '2G', '512M' or '1T', or a number of bytes; got ${describeValue(value)}`);
+    }
+    bytes = Number(m[1]) * UNITS[m[2].toUpperCase()];
+  } else {
+    throw new LabError('WRONG_TYPE', `memory must be a string like '2G' or a number of bytes; got ${describeValue(value)}`);
+  }
+  if (!Number.isInteger(bytes) || bytes < MIN_MEMORY || bytes > MAX_MEMORY || bytes % (2 * 2 ** 20) !== 0) {
+    throw new LabError('BAD_CONFIG', `memory must be a multiple of 2 MiB from 64M to 1T; got ${describeValue(value)}`);
+  }
+  return bytes;
+}
+
+export function normalizeConfig(config: BootConfig = {}): NormalizedConfig {
+  if (typeof config !== 'object' || config === null) {
+    throw new LabError('WRONG_TYPE', `config must be an object like { variant: '8170e6bed465', platform: 'xen' }; got ${describeValue(config)}`);
+  }
+  const known = ['variant', 'platform', 'memory', 'domid', 'pcpu', 'structPageSize', 'gbpages'];
+  for (const key of Object.keys(config)) {
+    if (!known.includes(key)) throw new LabError('BAD_CONFIG', `unknown config key ${JSON.stringify(key)}; allowed: ${known.join(', ')}`);
+  }
+  const variant = config.variant ?? '8170e6bed465';
+  if (!(VARIANT_IDS as readonly string[]).includes(variant)) {
+    throw new LabError('UNKNOWN_VARIANT', `variant must be one of ${VARIANT_IDS.join(', ')}; got ${describeValue(variant)}`);
+  }
+  const platform = config.platform ?? 'xen';
+  if (platform !== 'xen' && platform !== 'bare-metal') {
+    throw new LabError('UNKNOWN_PLATFORM', `platform must be 'xen' or 'bare-metal'; got ${describeValue(platform)}`);
+  }
+  const structPageSize = config.structPageSize ?? 56;
+  if (!(STRUCT_PAGE_SIZES as readonly number[]).includes(structPageSize)) {
+    throw new LabError('BAD_CONFIG', `structPageSize must be 56 or 64; got ${describeValue(structPageSize)}`);
+  }
+  return {
+    variant: variant as VariantId,
+    platform,
+    memoryBytes: parseMemorySize(config.memory ?? '2G'),
+    domid: config.domid === undefined ? 7 : expectInteger('domid', config.domid, 1, 32751),
+    pcpu: config.pcpu === undefined ? 3 : expectInteger('pcpu', config.pcpu, 0, 255),
+    structPageSize: structPageSize as 56 | 64,
+    gbpages: expectBoolean('gbpages', config.gbpages, true) ?? false,
+  };
+}

@@ -1,0 +1,6 @@
+export * from './config';
+export * from './boot';
+export * from './run';
+export * from './result';
+export * from './guest-stack';
+export type { Machine, PlatformInstance } from './machine';

@@ -1,0 +1,94 @@
+/**
+ * The Xen platform: a Xen 4.2 host, one 64-bit PV domain built by the domain builder with the
+ * kernel image loaded, and the guest's hypercall page wired to the domain's vCPU 0.
+ */
+import { XenHost } from '../../xen/host';
+import { buildPvDomain } from '../../xen/domain-builder';
+import type { PvVcpu } from '../../xen/pv-vcpu';
+import type { MulticallEntry } from '../../xen/hypercalls/types';
+import { __HYPERVISOR_mmu_update, __HYPERVISOR_mmuext_op, __HYPERVISOR_update_va_mapping } from '../../xen/public/xen';
+import type { TraceRecorder } from '../../trace/recorder';
+import { writeStaticPageTables } from '../../linux/boot/image-data';
+import { KERNEL_IMAGE } from '../../linux/image';
+import { __START_KERNEL_map, PAGE_SIZE } from '../../linux/layout';
+import { startup_xen } from '../../linux/xen/enlighten';
+import type { GuestStartInfo, MulticallReq, XenHypercalls } from '../../linux/xen/hypercall';
+import { MulticallBuffer } from '../../linux/xen/multicalls';
+import { P2m } from '../../linux/xen/p2m';
+import type { NormalizedConfig } from '../config';
+import type { PlatformInstance } from '../machine';
+
+const va48 = (v: bigint | number): number => Number(BigInt(v) & 0xffffffffffffn);
+
+/** The guest's HYPERVISOR_* calls, passed to the vCPU's hypercall entry points. */
+function hypercallPage(vcpu: PvVcpu, startInfo: GuestStartInfo): XenHypercalls {
+  const toEntry = (e: MulticallReq): MulticallEntry => {
+    switch (e.op) {
+      case 'mmu_update': return { op: __HYPERVISOR_mmu_update, args: [e.reqs] };
+      case 'mmuext_op': return { op: __HYPERVISOR_mmuext_op, args: [e.ops] };
+      default: return { op: __HYPERVISOR_update_va_mapping, args: [e.va, e.val, e.flags] };
+    }
+  };
+  return {
+    HYPERVISOR_mmu_update: (reqs) => vcpu.HYPERVISOR_mmu_update(reqs),
+    HYPERVISOR_mmuext_op: (ops) => vcpu.HYPERVISOR_mmuext_op(ops),
+    HYPERVISOR_update_va_mapping: (va, val, flags) => vcpu.HYPERVISOR_update_va_mapping(va, val, flags),
+    HYPERVISOR_multicall: (entries) => {
+      const calls = entries.map(toEntry);
+      const rc = vcpu.HYPERVISOR_multicall(calls);
+      return { rc, results: calls.map((c) => c.result ?? 0) };
+    },
+    mfn_to_pfn: (mfn) => vcpu.mfnToPfn(mfn),
+    setUpcallMask: (masked) => vcpu.setUpcallMask(masked),
+    start_info: startInfo,
+  };
+}
+
+export function xenPlatform(config: NormalizedConfig, trace: TraceRecorder): PlatformInstance {
+  const host = new XenHost({ trace, pcpus: Math.max(4, config.pcpu + 1) });
+  const img = KERNEL_IMAGE;
+  const imagePages = (img._end - img._text) / PAGE_SIZE;
+  // The image's static content, by guest pfn: the page tables head_64.S pre-built.
+  const staticWords = new Map<number, [number, number][]>();
+  writeStaticPageTables(img, (pa, lo, hi) => {
+    const pfn = Math.floor(pa / PAGE_SIZE);
+    let list = staticWords.get(pfn);
+    if (list === undefined) { list = []; staticWords.set(pfn, list); }
+    list.push([(pa % PAGE_SIZE) / 4, lo], [(pa % PAGE_SIZE) / 4 + 1, hi]);
+  }, false);
+  const built = buildPvDomain(host, {
+    domid: config.domid,
+    memoryBytes: config.memoryBytes,
+    pcpu: config.pcpu,
+    vcpus: 1,
+    kernel: {
+      virtBase: __START_KERNEL_map,
+      loadPfn: img._text / PAGE_SIZE,
+      pages: imagePages,
+      fill: (pfn: number, words: Uint32Array) => {
+        for (const [i, v] of staticWords.get(pfn) ?? []) words[i] = v;
+      },
+      entry: __START_KERNEL_map + img._text,
+    },
+  });
+  const vcpu = built.vcpu;
+  const si = built.startInfo;
+  const startInfo: GuestStartInfo = {
+    nr_pages: Number(si.nr_pages),
+    mfn_list: va48(si.mfn_list),
+    pt_base: va48(si.pt_base),
+    nr_pt_frames: Number(si.nr_pt_frames),
+    start_info: va48(built.startInfoVa),
+  };
+  const hv = hypercallPage(vcpu, startInfo);
+  return {
+    cpu: vcpu,
+    memory: host.memory,
+    start: (k) => startup_xen(k, { hv, p2m: new P2m(hv), mc: new MulticallBuffer() }),
+    currentCr3: () => vcpu.cr3Mfn * PAGE_SIZE,
+    xenConsole: () => host.console.lines.slice(),
+    machineToGuest: (mfn) => vcpu.mfnToPfn(mfn),
+    guestToMachine: (pfn) => built.domain.pfnToMfn(pfn),
+    pageType: (mfn) => host.frameTable.typeName(mfn),
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * The result of a run as a user reads it: outcome, Xen's console, the guest's console, the
+ * symbolised guest stack, the fault, the pgd's pfn and counters over the trace.
+ */
+import type { TraceRecorder } from '../trace/recorder';
+import type { GuestHalted } from '../x86/cpu';
+import { formatVirtualAddress } from '../x86/address';
+import type { NormalizedConfig } from './config';
+import type { Machine } from './machine';
+import { stackFromXenConsole, type StackFrame } from './guest-stack';
+
+export interface RunCounters {
+  pageFaults: { handled: number; unhandled: number; earlyPf: number; bounced: number; fixup: number };
+  ptPages: { l4: number; l3: number; l2: number; l1: number };
+  pteWrites: { l4: number; l3: number; l2: number; l1: number };
+  hypercalls: Record<string, number>;
+  mmuextOps: Record<string, number>;
+  cr3Loads: number;
+  /** bare metal, 8170e6bed465: times early_make_pgtable ran out of early_dynamic_pgts and started over */
+  earlyPgtResets: number;
+}
+
+export interface RunResult {
+  config: NormalizedConfig;
+  outcome: 'not-started' | 'paused' | 'booted' | 'crashed';
+  /** the routine a paused run stopped at */
+  stoppedAt: string | null;
+  /** routines entered */
+  steps: number;
+  /** why the guest stopped for good (crash or panic), or null */
+  haltReason: string | null;
+  /** Xen's console, each line with its "(XEN) " prefix, as printed */
+  xenConsole: string[];
+  /** the guest kernel's own console (printk) */
+  guestConsole: string[];
+  /** innermost first */
+  guestStack: StackFrame[];
+  /** the unhandled page fault that ended the run, or null */
+  fault: { address: string; errorCode: number } | null;
+  /** pfn of the kernel's pgd (init_level4_pgt) */
+  pgdPfn: number;
+  /** the routines on the kernel's stack now, outermost first */
+  callChain: string[];
+  counters: RunCounters;
+  trace: TraceRecorder;
+}
+
+export function buildResult(
+  config: NormalizedConfig, outcome: RunResult['outcome'], stoppedAt: string | null, steps: number,
+  machine: Machine | null, trace: TraceRecorder, halt: GuestHalted | null,
+): RunResult {
+  const c = trace.counters;
+  const xenConsole = machine === null ? [] : machine.platform.xenConsole();
+  let guestStack: StackFrame[] = [];
+  if (machine !== null) {
+    const symbols = machine.kernel.variant.symbols;
+    guestStack = xenConsole.length > 0 && outcome === 'crashed' ? stackFromXenConsole(xenConsole, symbols) : [];
+  }
+  let fault: RunResult['fault'] = null;
+  for (const e of trace.events) {
+    if (e.type === 'page-fault' && e.handler === 'unhandled') {
+      fault = { address: formatVirtualAddress(Number(BigInt(`0x${e.address}`) & 0xffffffffffffn)), errorCode: e.errorCode };
+    }
+  }
+  return {
+    config, outcome, stoppedAt, steps,
+    haltReason: halt === null ? null : halt.reason,
+    xenConsole,
+    guestConsole: machine === null ? [] : [...machine.kernel.console],
+    guestStack,
+    fault,
+    pgdPfn: machine === null ? 0 : machine.kernel.image.init_level4_pgt / 4096,
+    callChain: machine === null ? [] : machine.kernel.stack.callChain,
+    counters: {
+      pageFaults: {
+        handled: c.pageFaults.handled, unhandled: c.pageFaults.unhandled, earlyPf: c.pageFaults.byHandler['early-pf'],
+        bounced: c.pageFaults.byHandler.bounced, fixup: c.pageFaults.byHandler.fixup,
+      },
+      ptPages: { ...c.ptPages },
+      pteWrites: { ...c.pteWrites },
+      hypercalls: { ...c.hypercalls },
+      mmuextOps: { ...c.mmuextOps },
+      cr3Loads: c.cr3Loads,
+      earlyPgtResets: machine === null ? 0 : machine.kernel.g.early_pgt_resets,
+    },
+    trace,
+  };
+}

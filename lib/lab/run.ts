@@ -1,0 +1,148 @@
+/**
+ * One run of the lab: a kernel variant booting on a platform, which you can step routine by
+ * routine, run to a symbol, stop at breakpoints, snapshot and restore. The model is deterministic,
+ * so moving through a run is replay: every stop re-runs the boot from its start to the requested
+ * step with the same configuration, and the state at the stop is the state the run really had.
+ */
+import { LabError, describeValue } from '../errors';
+import { TraceRecorder } from '../trace/recorder';
+import { GuestHalted } from '../x86/cpu';
+import { Paused } from '../linux/kernel';
+import { normalizeConfig, type BootConfig, type NormalizedConfig } from './config';
+import { createMachine, type Machine, type PlatformFactory } from './machine';
+import { buildResult, type RunResult } from './result';
+
+export type Outcome = 'not-started' | 'paused' | 'booted' | 'crashed';
+
+/** A point in a run to come back to: the number of routines entered. */
+export interface RunSnapshot {
+  step: number;
+  routine: string | null;
+}
+
+export class Run {
+  readonly config: NormalizedConfig;
+  readonly breakpoints = new Set<string>();
+  private machine: Machine | null = null;
+  private trace = new TraceRecorder();
+  private state: Outcome = 'not-started';
+  private stoppedAt: string | null = null;
+  private halt: GuestHalted | null = null;
+  private step_ = 0;
+
+  constructor(config: BootConfig, private readonly platforms: PlatformFactory) {
+    this.config = normalizeConfig(config);
+  }
+
+  get outcome(): Outcome {
+    return this.state;
+  }
+
+  /** Routines entered so far. */
+  get stepCount(): number {
+    return this.step_;
+  }
+
+  /** The routine the run stopped at (a breakpoint or a step), or null. */
+  get routine(): string | null {
+    return this.stoppedAt;
+  }
+
+  /** Runs to the end (booted or crashed), ignoring breakpoints. */
+  run(): this {
+    return this.execute(() => false);
+  }
+
+  /** Runs until a breakpoint's routine is entered, or to the end. */
+  continue(): this {
+    const from = this.step_;
+    return this.execute((name, step) => step > from && this.breakpoints.has(name));
+  }
+
+  /** Runs `count` more routine entries (default 1). */
+  step(count = 1): this {
+    if (typeof count !== 'number' || !Number.isInteger(count) || count < 1) {
+      throw new LabError('VALUE_OUT_OF_RANGE', `count must be a positive integer; got ${describeValue(count)}`);
+    }
+    const target = this.step_ + count;
+    return this.execute((_name, step) => step >= target);
+  }
+
+  /** Runs until routine `symbol` is entered (after the current step), or to the end. */
+  runTo(symbol: string): this {
+    this.checkSymbol(symbol);
+    const from = this.step_;
+    return this.execute((name, step) => step > from && name === symbol);
+  }
+
+  /** Stops at `symbol` on every later continue(). */
+  breakAt(symbol: string): this {
+    this.checkSymbol(symbol);
+    this.breakpoints.add(symbol);
+    return this;
+  }
+
+  snapshot(): RunSnapshot {
+    return { step: this.step_, routine: this.stoppedAt };
+  }
+
+  /** Goes back (or forward) to a snapshot's point. */
+  restore(s: RunSnapshot): this {
+    if (typeof s !== 'object' || s === null || typeof s.step !== 'number') {
+      throw new LabError('WRONG_TYPE', `restore takes a snapshot from run.snapshot(); got ${describeValue(s)}`);
+    }
+    if (s.step === 0) {
+      this.machine = null; this.state = 'not-started'; this.step_ = 0; this.stoppedAt = null; this.halt = null;
+      this.trace = new TraceRecorder();
+      return this;
+    }
+    return this.execute((_name, step) => step >= s.step);
+  }
+
+  /** What the run shows now: outcome, consoles, stack, fault, counters, trace. */
+  result(): RunResult {
+    return buildResult(this.config, this.state, this.stoppedAt, this.step_, this.machine, this.trace, this.halt);
+  }
+
+  /** The machine as it stands (null before the first step). */
+  get current(): Machine | null {
+    return this.machine;
+  }
+
+  private checkSymbol(symbol: unknown): void {
+    if (typeof symbol !== 'string') {
+      throw new LabError('WRONG_TYPE', `symbol must be a routine name like 'init_mem_mapping'; got ${describeValue(symbol)}`);
+    }
+    const m = this.machine ?? createMachine(this.config, new TraceRecorder(), this.platforms);
+    if (!m.kernel.variant.symbols.has(symbol)) {
+      throw new LabError('UNKNOWN_SYMBOL', `no routine ${JSON.stringify(symbol)} in ${this.config.variant}; e.g. xen_start_kernel, setup_arch, init_mem_mapping, xen_write_cr3, paging_init`);
+    }
+  }
+
+  private execute(stopAt: (name: string, step: number) => boolean): this {
+    const trace = new TraceRecorder();
+    const machine = createMachine(this.config, trace, this.platforms);
+    machine.kernel.onRoutineEnter = (name, step) => { if (stopAt(name, step)) throw new Paused(name, step); };
+    this.machine = machine;
+    this.trace = trace;
+    this.halt = null;
+    this.stoppedAt = null;
+    try {
+      machine.platform.start(machine.kernel);
+      this.state = 'booted';
+    } catch (e) {
+      if (e instanceof Paused) {
+        this.state = 'paused';
+        this.stoppedAt = e.routine;
+      } else if (e instanceof GuestHalted) {
+        this.state = 'crashed';
+        this.halt = e;
+      } else {
+        throw e;
+      }
+    }
+    this.step_ = machine.kernel.steps;
+    machine.kernel.onRoutineEnter = null;
+    return this;
+  }
+}
