@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LabError } from '../../lib/errors';
+import { TraceRecorder } from '../../lib/trace';
 import { ptPopulationFigure } from '../../lib/viz';
 import { bareMetalRun, knownRun } from './fixtures';
 
@@ -34,6 +35,19 @@ describe('ptPopulationFigure', () => {
     expect(crashLine).toMatchObject({ x0: 18, x1: 18, xref: 'x' });
     const notes = fig.layout.annotations!.map((a) => a.text);
     expect(notes).toEqual(['boot', 'map', 'crash', 'crash: domain 7 crashed: unhandled page fault']);
+  });
+
+  it('lifts crowded phase names into further lanes instead of overlapping them', () => {
+    const t = new TraceRecorder();
+    for (const name of ['startup_64', 'x86_64_start_kernel', 'setup_arch']) t.enterPhase(name);
+    t.enterPhase('init_mem_mapping');
+    for (let i = 0; i < 1000; i++) t.countPteWrite(1);
+    const crowded = ptPopulationFigure({ variant: 'v3.8', platform: 'bare-metal', outcome: 'booted', trace: t });
+    expect(crowded.layout.annotations!.map((a) => [a.text, a.yshift])).toEqual([
+      ['startup_64', 0], ['x86_64_start_kernel', 14], ['setup_arch', 28], ['init_mem_mapping', 0],
+    ]);
+    expect((crowded.layout.margin as { t: number }).t).toBe(60 + 3 * 14);
+    expect((fig.layout.margin as { t: number }).t).toBe(60 + 14);
   });
 
   it('titles the figure and both axes with their units', () => {

@@ -10,7 +10,7 @@
 import { axis, baseLayout, type PlotlyFigure, type PlotlyTrace } from '../figure';
 import { crashPoint, expectRun, phaseEntries, phaseSpans, runLabel, traceEnd } from '../run-data';
 import type { RunView } from '../types';
-import { phaseAnnotations, phaseShapes } from './phase-shading';
+import { LANE_PX, phaseAnnotations, phaseShapes } from './phase-shading';
 
 const LEVEL_NAMES: Record<number, string> = { 4: 'L4 (PML4)', 3: 'L3 (PDPT)', 2: 'L2 (PD)', 1: 'L1 (PT)' };
 
@@ -53,7 +53,8 @@ export function ptPopulationFigure(run: RunView): PlotlyFigure {
   }
 
   const shapes = phaseShapes(spans);
-  const annotations = phaseAnnotations(spans);
+  const labels = phaseAnnotations(spans);
+  const annotations = labels.annotations;
   const crash = crashPoint(trace);
   if (crash !== null) {
     shapes.push({
@@ -61,7 +62,7 @@ export function ptPopulationFigure(run: RunView): PlotlyFigure {
       line: { color: '#d62728', width: 2, dash: 'dash' },
     });
     annotations.push({
-      text: `crash: ${crash.what}`, x: crash.seq, y: 0.92, xref: 'x', yref: 'paper', showarrow: true,
+      text: `crash: ${crash.what}`, x: crash.seq, y: 0.82, xref: 'x', yref: 'paper', showarrow: true,
       arrowcolor: '#d62728', ax: -40, ay: -20, xanchor: 'right', font: { color: '#d62728', size: 11 },
       bgcolor: 'rgba(255,255,255,0.8)',
     });
@@ -71,6 +72,7 @@ export function ptPopulationFigure(run: RunView): PlotlyFigure {
     data,
     layout: {
       ...baseLayout(`Page-table pages over the boot: ${runLabel(run)}`),
+      margin: { t: 60 + LANE_PX * labels.lanes, r: 70, b: 60, l: 70 },
       xaxis: axis('boot step (trace sequence number: events and counted operations)', { rangemode: 'tozero' }),
       yaxis: axis('page-table pages (4 KiB each)', { rangemode: 'tozero' }),
       yaxis2: axis('page-table entries written', { overlaying: 'y', side: 'right', rangemode: 'tozero', showgrid: false }),

@@ -61,7 +61,8 @@ function renderNode(node: PtNode, parentRegion: string | undefined, html: string
     return;
   }
   html.push(`<details class="pvops-pt" data-level="${node.level}" style="margin-left:${depth === 1 ? 0 : 18}px">`);
-  html.push(`<summary style="cursor:pointer;padding:1px 0">${line} <span style="${STYLE.muted}">(${node.children.length} entr${node.children.length === 1 ? 'y' : 'ies'} or runs)</span></summary>`);
+  const present = node.children.reduce((n, c) => n + c.last - c.first + 1, 0);
+  html.push(`<summary style="cursor:pointer;padding:1px 0">${line} <span style="${STYLE.muted}">(${present} present entr${present === 1 ? 'y' : 'ies'})</span></summary>`);
   for (const child of node.children) renderNode(child, region, html, text, depth + 1);
   html.push('</details>');
 }

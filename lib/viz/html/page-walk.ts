@@ -132,12 +132,12 @@ export function pageWalkView(input: PageWalkInput): HtmlView {
     const used = f.level === undefined || f.level >= lastLevel || lastLevel === 5;
     const shade = used ? '' : ';opacity:0.45';
     if (value === null) {
-      html.push(`<td style="${STYLE.td}${shade}">?</td>`);
+      html.push(`<td style="${STYLE.td};text-align:center${shade}">?</td>`);
       splitText.push(`${f.name} [${f.bits}] ?`);
     } else {
       const bin = f.width === 16 ? '' : `<br><span style="font-size:11px;${STYLE.muted}">${value.toString(2).padStart(f.width, '0')}</span>`;
       const dec = f.level !== undefined ? ` (${value})` : '';
-      html.push(`<td style="${STYLE.td}${shade}">0x${value.toString(16)}${dec}${bin}</td>`);
+      html.push(`<td style="${STYLE.td};text-align:center${shade}">0x${value.toString(16)}${dec}${bin}</td>`);
       splitText.push(`${f.name} [${f.bits}] = 0x${value.toString(16)}${dec}`);
     }
   }

@@ -25,7 +25,7 @@ export const STYLE = {
   heading: 'font-weight:600;font-size:14px;margin:4px 0 6px',
   table: 'border-collapse:collapse;margin:4px 0 8px',
   th: 'text-align:left;padding:2px 8px;border-bottom:1px solid #ccd;font-weight:600',
-  td: 'padding:2px 8px;border-bottom:1px solid #eef;vertical-align:top',
+  td: 'padding:2px 8px;border-bottom:1px solid #eef;vertical-align:top;text-align:left',
   muted: 'color:#5a6270',
   bad: 'color:#b00020;font-weight:600',
   good: 'color:#13794b;font-weight:600',
