@@ -1,0 +1,58 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = resolve(__dirname, '..', '..');
+const cli = (...args: string[]) => spawnSync(process.execPath, [resolve(ROOT, 'dist/cli.js'), ...args], { encoding: 'utf8' });
+
+describe('pvops-lab repro (the CLI over the lab)', () => {
+  it('prints the seed lines, the symbolised stack and a summary, exit 0', () => {
+    const r = cli('repro');
+    expect(r.status).toBe(0);
+    for (const line of [
+      '(XEN) d7:v0: unhandled page fault (ec=0000)',
+      '(XEN) Pagetable walk from ffffea000005b2d0:',
+      '(XEN)  L4[0x1d4] = 0000000000000000 ffffffffffffffff',
+      '(XEN) domain_crash_sync called from entry.S',
+      '(XEN) Domain 7 (vcpu#0) crashed on cpu#3:',
+      '(XEN) ----[ Xen-4.2.0  x86_64  debug=n  Not tainted ]----',
+    ]) expect(r.stdout.split('\n')).toContain(line);
+    const frames = ['xen_get_user_pgd+0x5a', 'xen_write_cr3+0x77', 'init_mem_mapping+0x1f9', 'setup_arch+0x742'];
+    const positions = frames.map((f) => r.stdout.indexOf(`] ${f}`));
+    expect(positions.every((p) => p > 0)).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    expect(r.stdout).toMatch(/outcome: crashed/);
+  });
+
+  it('--json gives one object with the documented fields', () => {
+    const out = JSON.parse(execFileSync(process.execPath, [resolve(ROOT, 'dist/cli.js'), 'repro', '--json', '--domid', '9'], { encoding: 'utf8' }));
+    expect(out.outcome).toBe('crashed');
+    expect(out.xenConsole).toContain('(XEN) d9:v0: unhandled page fault (ec=0000)');
+    expect(out.guestStack[0]).toEqual({ address: 'ffffffff8103feba', symbol: 'xen_get_user_pgd', offset: 0x5a });
+    expect(out.fault).toEqual({ address: 'ffffea000005b2d0', errorCode: 0 });
+    expect(out.pgdPfn).toBe(0x1a0c);
+    expect(out.counters.pageFaults).toEqual({ handled: 0, unhandled: 1 });
+    expect(Object.keys(out.counters.ptPages)).toEqual(['l4', 'l3', 'l2', 'l1']);
+    expect(out.counters.hypercalls.mmu_update).toBeGreaterThan(0);
+  });
+
+  it('bare metal: 8170e6bed465 counts handled early faults, v3.8 none', () => {
+    const a = JSON.parse(cli('repro', '--platform', 'bare-metal', '--json', '--memory', '1G').stdout);
+    const b = JSON.parse(cli('repro', '--platform', 'bare-metal', '--variant', 'v3.8', '--json', '--memory', '1G').stdout);
+    expect(a.outcome).toBe('booted');
+    expect(a.counters.pageFaults.handled).toBeGreaterThan(0);
+    expect(b.outcome).toBe('booted');
+    expect(b.counters.pageFaults.handled).toBe(0);
+  });
+
+  it('refuses bad arguments with exit 2 and a message saying what is allowed', () => {
+    const v = cli('repro', '--variant', 'v9');
+    expect(v.status).toBe(2);
+    expect(v.stderr).toMatch(/Allowed choices are v3\.8, 8170e6bed465, 5b5c1af104ab/);
+    const m = cli('repro', '--memory', 'lots');
+    expect(m.status).toBe(2);
+    expect(m.stderr).toMatch(/memory must be a size like '2G'/);
+    expect(cli('repro', '--struct-page-size', '48').status).toBe(2);
+    expect(cli('frobnicate').status).toBe(2);
+  });
+});
