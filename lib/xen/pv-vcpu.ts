@@ -84,6 +84,14 @@ export class PvVcpu implements VirtualCpu {
   ldtBase = 0;
   ldtEnts = 0;
   private readonly scratch: WalkScratch = newWalkScratch();
+  /**
+   * The vCPU's TLB: page-number -> machine page base, for reads and for writes (a write entry
+   * only once the leaf is dirty). Every page-table change reaches Xen (a hypercall, or a fault
+   * that Xen emulates), and Xen drops all of it then, so it never serves a stale translation.
+   */
+  private readonly tlbRead = new Map<number, number>();
+  private readonly tlbWrite = new Map<number, number>();
+  private tlbCr3 = -1;
   private readonly ctl: PagingControl;
 
   constructor(readonly domain: Domain, readonly vcpuId: number, processor: number) {
@@ -239,6 +247,27 @@ export class PvVcpu implements VirtualCpu {
     return hypercallEntry(this, 'vm_assist', [cmd, type]);
   }
 
+  /** Drops every cached translation (Xen: on each hypercall, fault and base-pointer change). */
+  flushTranslations(): void {
+    this.tlbRead.clear();
+    this.tlbWrite.clear();
+  }
+
+  /**
+   * Zeroes a page (rep stosq) with one translation: a frame that was never written already reads
+   * as zeros and gets no storage. A page Xen must emulate writes to is cleared store by store.
+   */
+  clearPage(va48: number): void {
+    this.checkAccess('clearPage', va48, 4096);
+    const pa = this.translate(va48, true, 0, 0, 8);
+    if (pa < 0) {
+      for (let off = 8; off < 4096; off += 8) this.store64(va48 + off, 0, 0);
+      return;
+    }
+    const words = this.domain.host.memory.frames.get(Math.floor(pa / 4096));
+    if (words !== undefined) words.fill(0);
+  }
+
   // ---- internals -----------------------------------------------------------------------------
 
   private checkAccess(name: string, va48: number, size: number): void {
@@ -273,10 +302,21 @@ export class PvVcpu implements VirtualCpu {
    * guest's handler (retry), or crashed the domain (throws DomainCrashed).
    */
   private translate(va48: number, write: boolean, lo: number, hi: number, bytes: number): number {
+    const cr3 = this.cr3Mfn;
+    if (cr3 !== this.tlbCr3) { this.flushTranslations(); this.tlbCr3 = cr3; }
+    const offset = va48 % 4096;
+    const vpn = (va48 - offset) / 4096;
+    const cached = (write ? this.tlbWrite : this.tlbRead).get(vpn);
+    if (cached !== undefined) return cached + offset;
     const access = PFEC_USER | (write ? PFEC_WRITE : 0);
     for (let attempt = 0; ; attempt++) {
       this.ctl.pml4 = this.cr3Mfn * 4096;
-      if (walkCore(this.domain.host.memory, this.ctl, va48, access, this.scratch, null)) return this.scratch.pa;
+      if (walkCore(this.domain.host.memory, this.ctl, va48, access, this.scratch, null)) {
+        const pa = this.scratch.pa;
+        if (attempt === 0) (write ? this.tlbWrite : this.tlbRead).set(vpn, pa - offset);
+        return pa;
+      }
+      this.flushTranslations();
       if (attempt >= MAX_FAULT_RETRIES) {
         throw new LabError('INVALID_STATE',
           `the access to ${va48.toString(16)} faulted ${MAX_FAULT_RETRIES} times in a row: the guest's handler does not fix the fault (the real guest would loop for ever)`);

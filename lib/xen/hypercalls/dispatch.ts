@@ -38,6 +38,8 @@ export function hypercallEntry(v: PvVcpu, name: string, args: unknown[]): number
     throw new LabError('DOMAIN_DEAD',
       `domain ${v.domain.domid} has crashed: Xen never runs its vCPUs again (__domain_crash_synchronous pauses them for ever), so HYPERVISOR_${name} cannot be issued`);
   }
+  // A hypercall may change page tables or base pointers: drop every cached translation first.
+  for (const vcpu of v.domain.vcpus) vcpu.flushTranslations();
   return prepareCall(v, NUMBER_OF[name], args, `HYPERVISOR_${name}`).run();
 }
 
