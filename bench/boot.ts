@@ -4,7 +4,7 @@
  * prints ns per PTE written, their spread, and peak RSS over the bytes of page tables built.
  */
 import { execFileSync } from 'node:child_process';
-import { boot } from '../lib/lab/boot';
+import { boot } from '../dist/lab/boot';
 
 const SIZES = ['1G', '4G', '16G', '64G'];
 

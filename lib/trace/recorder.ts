@@ -57,7 +57,11 @@ export class TraceRecorder {
   }
 
   emit(body: TraceEventBody): void {
-    this.events.push({ ...body, seq: this.seq++, phase: this.phaseName } as TraceEvent);
+    // The body is the caller's fresh literal: stamp it in place rather than copy it.
+    const event = body as TraceEvent;
+    event.seq = this.seq++;
+    event.phase = this.phaseName;
+    this.events.push(event);
     switch (body.type) {
       case 'pt-page-alloc': this.bump((c) => { c.ptPages[LEVEL_KEYS[body.level] as 'l1'] += 1; }); break;
       case 'hypercall': this.bump((c) => { c.hypercalls[body.name] = (c.hypercalls[body.name] ?? 0) + 1; }); break;

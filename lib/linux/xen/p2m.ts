@@ -9,10 +9,12 @@ import type { XenHypercalls } from './hypercall';
 
 /** INVALID_P2M_ENTRY (~0UL): no machine frame behind the pfn */
 export const INVALID_P2M_ENTRY = -1;
+/** how an invalid entry is kept in the 32-bit table */
+const INVALID_MFN_32 = 0xffffffff;
 
 export class P2m {
-  /** the kernel's p2m lookup (over the builder's mfn_list) */
-  private mfns = new Float64Array(0);
+  /** the kernel's p2m lookup (over the builder's mfn_list; machine frames fit 32 bits below 16 TiB) */
+  private mfns = new Uint32Array(0);
 
   constructor(private readonly hv: XenHypercalls) {}
 
@@ -20,18 +22,21 @@ export class P2m {
   xen_build_dynamic_phys_to_machine(k: Kernel): void {
     k.call('xen_build_dynamic_phys_to_machine', () => {
       const si = this.hv.start_info;
-      const mfns = new Float64Array(si.nr_pages);
+      const mfns = new Uint32Array(si.nr_pages);
       for (let pfn = 0; pfn < si.nr_pages; pfn++) {
         const va = si.mfn_list + pfn * 8;
-        mfns[pfn] = k.cpu.read32(va) + k.cpu.read32(va + 4) * 4294967296;
+        const lo = k.cpu.read32(va);
+        mfns[pfn] = k.cpu.read32(va + 4) === 0 ? lo : INVALID_MFN_32;
       }
       this.mfns = mfns;
     });
   }
 
-  /** pfn_to_mfn(pfn): INVALID_P2M_ENTRY beyond the list */
+  /** pfn_to_mfn(pfn): INVALID_P2M_ENTRY beyond the list or for an entry the builder left invalid */
   pfn_to_mfn(pfn: number): number {
-    return pfn < this.mfns.length ? this.mfns[pfn] : INVALID_P2M_ENTRY;
+    if (pfn >= this.mfns.length) return INVALID_P2M_ENTRY;
+    const mfn = this.mfns[pfn];
+    return mfn === INVALID_MFN_32 ? INVALID_P2M_ENTRY : mfn;
   }
 
   /** mfn_to_pfn(mfn): machine_to_phys_mapping[mfn] */
