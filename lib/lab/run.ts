@@ -11,6 +11,9 @@ import { Paused } from '../linux/kernel';
 import { normalizeConfig, type BootConfig, type NormalizedConfig } from './config';
 import { createMachine, type Machine, type PlatformFactory } from './machine';
 import { buildResult, type RunResult } from './result';
+import { addressSpaceOf, diffPageTables, dumpAddressSpace, walkAddressSpace, type AddressSpace, type PageTableDiff } from './address-space';
+import type { PageTableDump } from '../x86/ptdump';
+import type { Access, AccessKind, WalkResult } from '../x86/walk';
 
 export type Outcome = 'not-started' | 'paused' | 'booted' | 'crashed';
 
@@ -102,6 +105,30 @@ export class Run {
   /** What the run shows now: outcome, consoles, stack, fault, counters, trace. */
   result(): RunResult {
     return buildResult(this.config, this.state, this.stoppedAt, this.step_, this.machine, this.trace, this.halt);
+  }
+
+  /** The address space as the hardware sees it now (memory, CR3, region names, Xen page types). */
+  addressSpace(): AddressSpace {
+    if (this.machine === null) {
+      throw new LabError('INVALID_STATE', 'the run has not started: call step(), runTo(symbol) or run() first');
+    }
+    return addressSpaceOf(this.machine);
+  }
+
+  /** Walks `va` through the current page tables (a supervisor read unless told otherwise). */
+  walk(va: bigint | string, access: Access | AccessKind = 'read'): WalkResult {
+    return walkAddressSpace(this.addressSpace(), va, access);
+  }
+
+  /** The current address space as ptdump-style runs. */
+  pageTables(): PageTableDump {
+    return dumpAddressSpace(this.addressSpace());
+  }
+
+  /** What changed in the page tables between two points of this run; leaves the run at `b`. */
+  pageTableDiff(a: RunSnapshot, b: RunSnapshot): PageTableDiff {
+    const before = this.restore(a).pageTables();
+    return diffPageTables(before, this.restore(b).pageTables());
   }
 
   /** The machine as it stands (null before the first step). */
