@@ -22,6 +22,8 @@ export interface BootConfig {
   structPageSize?: 56 | 64;
   /** bare metal: the CPU has 1 GiB pages (direct_gbpages; default false) */
   gbpages?: boolean;
+  /** Xen, what-if: the guest registers its #PF handler with Xen before init_mem_mapping (default false) */
+  trapsEarly?: boolean;
 }
 
 export interface NormalizedConfig {
@@ -32,6 +34,7 @@ export interface NormalizedConfig {
   pcpu: number;
   structPageSize: 56 | 64;
   gbpages: boolean;
+  trapsEarly: boolean;
 }
 
 const MIN_MEMORY = 64 * 2 ** 20;
@@ -62,7 +65,7 @@ export function normalizeConfig(config: BootConfig = {}): NormalizedConfig {
   if (typeof config !== 'object' || config === null) {
     throw new LabError('WRONG_TYPE', `config must be an object like { variant: '8170e6bed465', platform: 'xen' }; got ${describeValue(config)}`);
   }
-  const known = ['variant', 'platform', 'memory', 'domid', 'pcpu', 'structPageSize', 'gbpages'];
+  const known = ['variant', 'platform', 'memory', 'domid', 'pcpu', 'structPageSize', 'gbpages', 'trapsEarly'];
   for (const key of Object.keys(config)) {
     if (!known.includes(key)) throw new LabError('BAD_CONFIG', `unknown config key ${JSON.stringify(key)}; allowed: ${known.join(', ')}`);
   }
@@ -86,5 +89,6 @@ export function normalizeConfig(config: BootConfig = {}): NormalizedConfig {
     pcpu: config.pcpu === undefined ? 3 : expectInteger('pcpu', config.pcpu, 0, 255),
     structPageSize: structPageSize as 56 | 64,
     gbpages: expectBoolean('gbpages', config.gbpages, true) ?? false,
+    trapsEarly: expectBoolean('trapsEarly', config.trapsEarly, true) ?? false,
   };
 }

@@ -6,3 +6,4 @@ export * from './guest-stack';
 export type { Machine, PlatformInstance } from './machine';
 export * from './address-space';
 export * from './sweep';
+export * from './early-tables';

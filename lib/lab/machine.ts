@@ -25,6 +25,8 @@ export interface PlatformInstance {
   guestToMachine(pfn: number): number;
   /** a page-table type Xen gives the machine frame, or null */
   pageType(frame: number): string | null;
+  /** under Xen: the host, the guest's domain and its vCPU 0 (null on bare metal) */
+  xen: { host: import('../xen/host').XenHost; domain: import('../xen/domain').Domain; vcpu: import('../xen/pv-vcpu').PvVcpu } | null;
 }
 
 export interface Machine {

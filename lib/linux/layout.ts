@@ -19,6 +19,8 @@ export const PTRS_PER_PTE = 512;
 
 /** __PAGE_OFFSET: the start of the direct mapping of all physical memory (L4 slot 272) */
 export const __PAGE_OFFSET = va48('ffff880000000000');
+/** PAGE_OFFSET (= __PAGE_OFFSET, the name C code uses) */
+export const PAGE_OFFSET = __PAGE_OFFSET;
 /** __START_KERNEL_map: where the kernel image is mapped (L4 511, L3 510) */
 export const __START_KERNEL_map = va48('ffffffff80000000');
 /** VMALLOC_START .. VMALLOC_END (L4 402 ..) */

@@ -48,7 +48,7 @@ export interface PlotlyAnnotation {
 }
 
 export interface PlotlyLayout {
-  title: { text: string };
+  title: { text: string; [key: string]: unknown };
   xaxis: PlotlyAxis;
   yaxis: PlotlyAxis;
   xaxis2?: PlotlyAxis;

@@ -3,7 +3,7 @@
  * and the display glue that shows them in a tslab notebook cell.
  */
 export * from './types';
-export { runLabel, outcomeText, isCrashed, phaseSpans, crashPoint, type PhaseSpan, type CrashPoint } from './run-data';
+export { runLabel, runVariant, runPlatform, isRunLike, outcomeText, isCrashed, phaseSpans, crashPoint, type PhaseSpan, type CrashPoint } from './run-data';
 export { isFigure, figureSummary, type PlotlyFigure, type PlotlyTrace, type PlotlyLayout, type PlotlyAxis, type PlotlyShape, type PlotlyAnnotation } from './figure';
 export { regionLookupFromTable } from './regions';
 export { ptPopulationFigure } from './figures/pt-population';
@@ -20,6 +20,3 @@ export { runSummaryView, countersView } from './html/run-summary';
 export { show, display, loadPlotly, displayRoute, type TslabLike, type ShowOptions } from './display/show';
 export { mimeBundle, PLOTLY_MIME, type MimeBundle } from './display/mime-bundle';
 export { plotlyChartHtml, plotlyLoaderHtml } from './display/plotly-html';
-export { demoRun, demoRuns, demoSweep, DEMO_VARIANTS, DEMO_PLATFORMS } from './demo/demo-runs';
-export { demoAddressSpace, type DemoAddressSpace } from './demo/demo-address-space';
-export { DEMO_REGIONS } from './demo/demo-layout';

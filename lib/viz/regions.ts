@@ -1,10 +1,9 @@
 /**
- * Region names for addresses: a lookup function, or a table of ranges turned into one. The lab
- * passes Linux's layout (direct map, vmalloc, vmemmap, kernel text, modules, fixmap, Xen's hole);
- * lib/viz only looks names up.
+ * Region names for addresses: a lookup function taking bits 47:0 of the address as a number
+ * (lib/linux's regionName), or a table of ranges turned into one. lib/viz only looks names up.
  */
 import { LabError, describeValue } from '../errors';
-import { parseU64 } from '../x86/address';
+import { canonicalAddress, parseU64 } from '../x86/address';
 import type { RegionLookup, RegionRange } from './types';
 
 /** A lookup over ranges (start and end inclusive); the first range that holds the address wins. */
@@ -24,8 +23,8 @@ export function regionLookupFromTable(ranges: readonly RegionRange[]): RegionLoo
     }
     return { name: r.name, start, end };
   });
-  return (address: string) => {
-    const a = BigInt(`0x${address}`);
+  return (va48: number) => {
+    const a = canonicalAddress(va48);
     for (const r of parsed) if (a >= r.start && a <= r.end) return r.name;
     return undefined;
   };
@@ -36,5 +35,5 @@ export function toRegionLookup(name: string, value: RegionLookup | readonly Regi
   if (value === undefined) return undefined;
   if (typeof value === 'function') return value;
   if (Array.isArray(value)) return regionLookupFromTable(value);
-  throw new LabError('WRONG_TYPE', `${name} must be a function (address) => name, an array of { name, start, end } or left out; got ${describeValue(value)}`);
+  throw new LabError('WRONG_TYPE', `${name} must be a function (va48) => name (lib/linux's regionName fits), an array of { name, start, end } or left out; got ${describeValue(value)}`);
 }

@@ -7,9 +7,19 @@ import { LabError, describeValue } from '../errors';
 import type { Counters, TraceEvent } from '../trace';
 import type { CountersByPhase, OutcomeView, RunView, TraceView } from './types';
 
+/** The run's kernel variant, from the top or from its config. */
+export function runVariant(run: RunView): string {
+  return run.variant ?? run.config?.variant ?? '?';
+}
+
+/** The run's platform, from the top or from its config. */
+export function runPlatform(run: RunView): string {
+  return run.platform ?? run.config?.platform ?? '?';
+}
+
 /** The legend name of a run: its label, or "variant / platform". */
 export function runLabel(run: RunView): string {
-  return run.label ?? `${run.variant} / ${run.platform}`;
+  return run.label ?? `${runVariant(run)} / ${runPlatform(run)}`;
 }
 
 /** The outcome in words. */
@@ -74,18 +84,17 @@ export interface CrashPoint {
 
 export function crashPoint(trace: TraceView): CrashPoint | null {
   let fault: TraceEvent | undefined;
+  const faultText = (f: TraceEvent & { type: 'page-fault' }) =>
+    `unhandled page fault at ${f.address} (ec=${f.errorCode.toString(16).toUpperCase().padStart(4, '0')})`;
   for (const e of trace.events) {
     if (e.type === 'domain-crash') {
-      return { seq: e.seq, phase: e.phase, what: `domain ${e.domid} crashed: ${e.reason}` };
+      // the fault that led to it says more than the crash's own reason
+      const why = fault !== undefined && fault.type === 'page-fault' ? faultText(fault) : e.reason;
+      return { seq: e.seq, phase: e.phase, what: `domain ${e.domid} crashed: ${why}` };
     }
     if (fault === undefined && e.type === 'page-fault' && e.handler === 'unhandled') fault = e;
   }
-  if (fault !== undefined && fault.type === 'page-fault') {
-    return {
-      seq: fault.seq, phase: fault.phase,
-      what: `unhandled page fault at ${fault.address} (ec=${fault.errorCode.toString(16).toUpperCase().padStart(4, '0')})`,
-    };
-  }
+  if (fault !== undefined && fault.type === 'page-fault') return { seq: fault.seq, phase: fault.phase, what: faultText(fault) };
   return null;
 }
 
@@ -101,6 +110,13 @@ export function total(counts: Readonly<Record<string, number>>): number {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 
+/** True when `x` names a variant and a platform (at the top or in `config`) and has an outcome and a trace. */
+export function isRunLike(x: unknown): x is RunView {
+  if (!isObject(x) || x.outcome === undefined || !isObject(x.trace)) return false;
+  const config = isObject(x.config) ? x.config : {};
+  return typeof (x.variant ?? config.variant) === 'string' && typeof (x.platform ?? config.platform) === 'string';
+}
+
 /** Refuses anything that is not a trace with events, counters and per-phase counters. */
 export function expectTrace(name: string, value: unknown): TraceView {
   if (!isObject(value) || !Array.isArray(value.events) || !isObject(value.counters) || !isObject(value.countersByPhase)) {
@@ -112,9 +128,9 @@ export function expectTrace(name: string, value: unknown): TraceView {
 
 /** Refuses anything that is not a run { variant, platform, outcome, trace }. */
 export function expectRun(name: string, value: unknown): RunView {
-  if (!isObject(value) || typeof value.variant !== 'string' || typeof value.platform !== 'string' || value.outcome === undefined) {
+  if (!isRunLike(value)) {
     throw new LabError('WRONG_TYPE',
-      `${name} must be a run { variant: string, platform: string, outcome, trace } (a lab result fits); got ${describeValue(value)}`);
+      `${name} must be a run { variant, platform, outcome, trace } or a lab result { config: { variant, platform }, outcome, trace }; got ${describeValue(value)}`);
   }
   expectTrace(`${name}.trace`, value.trace);
   return value as unknown as RunView;

@@ -22,6 +22,8 @@ export interface StackFrameView {
   address: bigint | string | number;
   symbol: string;
   offset: number | string;
+  /** the faulting RIP's frame (printed with a trailing "<--", as the seed does) */
+  isRip?: boolean;
 }
 
 /** A page fault a run ended with. */
@@ -36,12 +38,16 @@ export interface FaultView {
 /** How a run ended: a word ('crashed', 'booted'), or an object with a kind and details. */
 export type OutcomeView = string | { kind?: string; status?: string; reason?: string; summary?: string };
 
-/** One run of a kernel variant on a platform, as the views read it (a lab result fits). */
+/**
+ * One run of a kernel variant on a platform, as the views read it. The lab's RunResult fits: it
+ * names the variant, platform and memory in `config`; a hand-made run may name them at the top.
+ */
 export interface RunView {
   /** a name for legends; defaults to "variant / platform" */
   label?: string;
-  variant: string;
-  platform: string;
+  variant?: string;
+  platform?: string;
+  config?: { variant: string; platform: string; memoryBytes?: number };
   outcome: OutcomeView;
   trace: TraceView;
   xenConsole?: readonly string[];
@@ -56,8 +62,11 @@ export interface RegionRange {
   end: bigint | string;
 }
 
-/** Names the region an address (16 hex digits, canonical) lies in, or undefined. */
-export type RegionLookup = (address: string) => string | undefined;
+/**
+ * Names the region a virtual address lies in (bits 47:0 as a number, as lib/linux's regionName
+ * takes it), or null/undefined.
+ */
+export type RegionLookup = (va48: number) => string | null | undefined;
 
-/** Names the Xen page type of a (machine) frame, or undefined when it has none worth showing. */
-export type PageTypeLookup = (frame: number) => string | undefined;
+/** Names the Xen page type of a (machine) frame, or null/undefined when it has none worth showing. */
+export type PageTypeLookup = (frame: number) => string | null | undefined;

@@ -69,6 +69,13 @@ export interface XenHostOptions {
   allowSuperpage?: boolean;
   /** the CPU has NX (cpu_has_nx; default true): NX is then allowed in guest entries */
   cpuHasNx?: boolean;
+  /**
+   * XSA-148 (CVE-2015-7835) applied (default true). Xen 4.2.2 as released removed _PAGE_PSE from
+   * L2_DISALLOW_MASK unconditionally and let mod_l2_entry's fast path turn an existing L2 entry
+   * into a superpage: a PV guest could map its own page tables writable. false models the
+   * release as shipped (the invariant fuzz finds the hole within seconds).
+   */
+  xsa148Fixed?: boolean;
   /** CPU has XSAVE (CR4.OSXSAVE set by Xen; default true) */
   cpuHasXsave?: boolean;
 }
@@ -86,6 +93,8 @@ export class XenHost {
   readonly debug: boolean;
   readonly allowSuperpage: boolean;
   readonly cpuHasNx: boolean;
+  readonly xsa148Fixed: boolean;
+  readonly xsa182Fixed: boolean;
   /** CR0 and CR4 as Xen runs a PV vCPU (CR0.TS is added while the vCPU has not used the FPU) */
   readonly cr0: number;
   readonly cr4: number;
@@ -118,6 +127,8 @@ export class XenHost {
     this.debug = expectBoolean('options.debug', options.debug, true) ?? false;
     this.allowSuperpage = expectBoolean('options.allowSuperpage', options.allowSuperpage, true) ?? false;
     this.cpuHasNx = expectBoolean('options.cpuHasNx', options.cpuHasNx, true) ?? true;
+    this.xsa148Fixed = expectBoolean('options.xsa148Fixed', options.xsa148Fixed, true) ?? true;
+    this.xsa182Fixed = expectBoolean('options.xsa182Fixed', options.xsa182Fixed, true) ?? true;
     const xsave = expectBoolean('options.cpuHasXsave', options.cpuHasXsave, true) ?? true;
     this.cr0 = (X86_CR0_PG | X86_CR0_AM | X86_CR0_WP | X86_CR0_NE | X86_CR0_ET | X86_CR0_MP | X86_CR0_PE) >>> 0;
     this.cr4 = X86_CR4_PSE | X86_CR4_PAE | X86_CR4_MCE | X86_CR4_PGE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT |

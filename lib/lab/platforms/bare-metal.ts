@@ -43,5 +43,6 @@ export function bareMetalPlatform(config: NormalizedConfig, trace: TraceRecorder
     machineToGuest: (f) => f,
     guestToMachine: (p) => p,
     pageType: () => null,
+    xen: null,
   };
 }

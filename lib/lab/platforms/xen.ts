@@ -40,6 +40,8 @@ function hypercallPage(vcpu: PvVcpu, startInfo: GuestStartInfo): XenHypercalls {
     },
     mfn_to_pfn: (mfn) => vcpu.mfnToPfn(mfn),
     setUpcallMask: (masked) => vcpu.setUpcallMask(masked),
+    HYPERVISOR_set_trap_table: (entries) => vcpu.HYPERVISOR_set_trap_table(entries),
+    registerGuestCode: (address, fn) => vcpu.registerGuestCode(address, (_v, frame) => fn(frame)),
     start_info: startInfo,
   };
 }
@@ -84,11 +86,12 @@ export function xenPlatform(config: NormalizedConfig, trace: TraceRecorder): Pla
   return {
     cpu: vcpu,
     memory: host.memory,
-    start: (k) => startup_xen(k, { hv, p2m: new P2m(hv), mc: new MulticallBuffer() }),
+    start: (k) => startup_xen(k, { hv, p2m: new P2m(hv), mc: new MulticallBuffer(), trapsEarly: config.trapsEarly }),
     currentCr3: () => vcpu.cr3Mfn * PAGE_SIZE,
     xenConsole: () => host.console.lines.slice(),
     machineToGuest: (mfn) => vcpu.mfnToPfn(mfn),
     guestToMachine: (pfn) => built.domain.pfnToMfn(pfn),
     pageType: (mfn) => host.frameTable.typeName(mfn),
+    xen: { host, domain: built.domain, vcpu },
   };
 }

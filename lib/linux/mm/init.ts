@@ -170,7 +170,7 @@ export function init_mem_mapping(k: Kernel, cpuHasPse: boolean, cpuHasGbpages: b
 // ---- v3.8 ---------------------------------------------------------------------------------------
 
 // arch/x86/mm/init.c (v3.8): size the page tables a range needs and find room for them
-export function find_early_table_space(k: Kernel, ranges: MapRange[], start: number): void {
+export function find_early_table_space(k: Kernel, ranges: MapRange[]): void {
   k.call('find_early_table_space', () => {
     const g = k.g;
     const end = ranges[ranges.length - 1].end;
@@ -186,6 +186,8 @@ export function find_early_table_space(k: Kernel, ranges: MapRange[], start: num
     tables += roundUp(pmds * 512 * 8, PAGE_SIZE);
     const ptes = Math.ceil(extraPte / PAGE_SIZE);
     tables += roundUp(ptes * 8, PAGE_SIZE) + ranges.length * PAGE_SIZE;
+    // "RED-PEN putting page tables only on node 0 could cause a hotspot and fill up ZONE_DMA."
+    const start = 0x8000;
     const good_end = g.max_pfn_mapped * PAGE_SIZE;
     const base = k.memblock.findInRange(start, good_end, tables, PAGE_SIZE);
     if (base === 0) panic(k, 'Cannot find space for the kernel page tables');
@@ -213,7 +215,7 @@ export function init_memory_mapping_3_8(k: Kernel, start: number, end: number): 
     k.printk(`init_memory_mapping: [mem ${fmt010(start)}-${fmt010(end - 1)}]`);
     const ranges = split_mem_range(start, end, k.g.page_size_mask);
     for (const r of ranges) k.printk(` [mem ${fmt010(r.start)}-${fmt010(r.end - 1)}] page ${pageSizeName(r.page_size_mask)}`);
-    find_early_table_space(k, ranges, start);
+    find_early_table_space(k, ranges);
     const ctx = mappingContext(k, alloc_low_page_3_8);
     let ret = 0;
     for (const r of ranges) ret = kernel_physical_mapping_init(k, ctx, r.start, r.end, r.page_size_mask);

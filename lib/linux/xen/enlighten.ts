@@ -12,6 +12,7 @@ import { paging_init } from '../mm/sparse';
 import { pvOp } from '../pv-mmu-ops';
 import { xen_write_cr3, xenMmuOps, type XenGuest } from './mmu';
 import { xen_setup_kernel_pagetable } from './setup-pagetable';
+import { panic } from '../mm/panic';
 
 // arch/x86/xen/mmu.c (v3.9): SetPagePinned on every page-table page of init_mm, the Xen hole skipped
 export function xen_mark_init_mm_pinned(k: Kernel, x: XenGuest): void {
@@ -62,6 +63,30 @@ export function xenE820Ram(nrPages: number): { base: number; end: number }[] {
   return [{ base: 0, end: 0xa0000 }, { base: 0x100000, end: nrPages * PAGE_SIZE }];
 }
 
+/**
+ * What-if (no 3.9 kernel did this): install the #PF vector with Xen right away, as xen_load_idt
+ * (arch/x86/xen/enlighten.c) does when trap_init loads the IDT. A fault is then bounced to the
+ * kernel's page_fault -> do_page_fault (arch/x86/mm/fault.c, v3.9): a kernel-mode fault on a
+ * kernel address with no exception fixup oopses (no_context) and the kernel panics.
+ */
+function xen_register_trap_table_early(k: Kernel, x: XenGuest): void {
+  k.call('xen_load_idt', () => {
+    const handler = k.variant.symbols.address('page_fault');
+    const big = BigInt(handler) | 0xffff000000000000n;
+    x.hv.registerGuestCode(big, (frame) => {
+      k.call('page_fault', () => k.call('do_page_fault', () => {
+        const sym = k.variant.symbols.lookup(Number(frame.rip & 0xffffffffffffn));
+        k.console.push(`BUG: unable to handle kernel paging request at ${frame.cr2.toString(16).padStart(16, '0')}`);
+        k.console.push(`IP: [<${frame.rip.toString(16).padStart(16, '0')}>] ${sym === null ? '?' : sym.text}`);
+        k.console.push(`Oops: ${frame.errorCode.toString(16).padStart(4, '0')} [#1] SMP`);
+        panic(k, 'Fatal exception');
+      }));
+    });
+    const rc = x.hv.HYPERVISOR_set_trap_table([{ vector: 14, flags: 0, cs: 0xe033, address: big }]);
+    if (rc !== 0) panic(k, `set_trap_table returned ${rc}`);
+  });
+}
+
 // arch/x86/xen/enlighten.c (v3.9): the C entry of a PV guest
 export function xen_start_kernel(k: Kernel, x: XenGuest): void {
   const si = x.hv.start_info;
@@ -70,6 +95,7 @@ export function xen_start_kernel(k: Kernel, x: XenGuest): void {
   k.g.supports_global = false; // __supported_pte_mask &= ~_PAGE_GLOBAL
   x.p2m.xen_build_dynamic_phys_to_machine(k);
   x.hv.setUpcallMask(true); // local_irq_disable(); early_boot_irqs_disabled = true
+  if (x.trapsEarly === true) xen_register_trap_table_early(k, x);
   k.console.push('mapping kernel into physical memory'); // xen_raw_console_write
   xen_setup_kernel_pagetable(k, x);
   // domU: the preferred consoles (their frames leave stale words on the stack)

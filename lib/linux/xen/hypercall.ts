@@ -40,6 +40,10 @@ export interface XenHypercalls {
   HYPERVISOR_multicall(entries: MulticallReq[]): { rc: number; results: number[] };
   /** machine_to_phys_mapping[mfn]: the read-only M2P */
   mfn_to_pfn(mfn: number): number;
+  /** HYPERVISOR_set_trap_table: the virtual IDT, one entry per vector (address 0 ends it) */
+  HYPERVISOR_set_trap_table(entries: { vector: number; flags: number; cs: number; address: bigint }[]): number;
+  /** tells the platform which guest code runs at a kernel address (a trap handler's entry) */
+  registerGuestCode(address: bigint, fn: (frame: { errorCode: number; cr2: bigint; rip: bigint }) => void): void;
   /** vcpu_info.evtchn_upcall_mask: what local_irq_save/restore change under Xen */
   setUpcallMask(masked: boolean): void;
   readonly start_info: GuestStartInfo;

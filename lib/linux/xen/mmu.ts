@@ -22,6 +22,8 @@ export interface XenGuest {
   hv: XenHypercalls;
   p2m: P2m;
   mc: MulticallBuffer;
+  /** what-if knob: register the #PF handler with Xen in xen_start_kernel, before init_mem_mapping */
+  trapsEarly?: boolean;
 }
 
 const TWO_32 = 4294967296;

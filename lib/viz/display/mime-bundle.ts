@@ -14,6 +14,7 @@ import { figureSummary, isFigure, type PlotlyFigure } from '../figure';
 import { pageWalkView, type WalkResultView } from '../html/page-walk';
 import { countersView, isCounters, runSummaryView } from '../html/run-summary';
 import { isHtmlView, type HtmlView } from '../html/view';
+import { isRunLike } from '../run-data';
 import type { RunView } from '../types';
 import { plotlyChartHtml, plotlyLoaderHtml } from './plotly-html';
 
@@ -32,14 +33,12 @@ export interface BundleOptions {
 
 const isWalkResult = (x: unknown): x is WalkResultView =>
   typeof x === 'object' && x !== null && typeof (x as WalkResultView).ok === 'boolean' && Array.isArray((x as WalkResultView).steps);
-const isRun = (x: unknown): x is RunView =>
-  typeof x === 'object' && x !== null && typeof (x as RunView).variant === 'string' && typeof (x as RunView).trace === 'object';
 
 /** The kind of a displayable object, or null. */
 export function showableKind(x: unknown): 'figure' | 'html-view' | 'run' | 'walk' | 'counters' | null {
   if (isFigure(x)) return 'figure';
   if (isHtmlView(x)) return 'html-view';
-  if (isRun(x)) return 'run';
+  if (isRunLike(x)) return 'run';
   if (isWalkResult(x)) return 'walk';
   if (isCounters(x)) return 'counters';
   return null;

@@ -50,12 +50,19 @@ export function faultCountsFigure(runs: readonly RunView[]): PlotlyFigure {
       ...baseLayout('Page faults by boot phase and by handler'),
       barmode: 'group',
       xaxis: axis('boot phase (phases without faults left out)', { domain: [0, 0.46], type: 'category' }),
-      yaxis: axis('page faults (count)', { rangemode: 'tozero' }),
+      yaxis: axis('page faults (count)', { rangemode: 'tozero', ...wholeTicks(data, 'y') }),
       xaxis2: axis('handled by', { domain: [0.54, 1], anchor: 'y2', type: 'category' }),
-      yaxis2: axis('page faults (count)', { anchor: 'x2', rangemode: 'tozero' }),
+      yaxis2: axis('page faults (count)', { anchor: 'x2', rangemode: 'tozero', ...wholeTicks(data, 'y2') }),
       annotations,
     },
   };
+}
+
+/** Counts are whole: with few of them, tick every 1 rather than at 0.2, 0.4 ... */
+function wholeTicks(data: PlotlyTrace[], yaxis: string): Record<string, number> {
+  let max = 0;
+  for (const t of data) if (t.yaxis === yaxis) for (const v of t.y) max = Math.max(max, v ?? 0);
+  return max <= 8 ? { dtick: 1 } : {};
 }
 
 function sumHandlers(byHandler: Record<FaultHandler, number> | undefined): number {

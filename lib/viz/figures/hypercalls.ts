@@ -4,7 +4,7 @@
  */
 import type { Counters } from '../../trace';
 import { COLOURS, axis, baseLayout, type PlotlyAnnotation, type PlotlyFigure, type PlotlyTrace } from '../figure';
-import { expectRun, phaseEntries, runLabel, total } from '../run-data';
+import { expectRun, phaseEntries, runLabel, runPlatform, total } from '../run-data';
 import type { RunView } from '../types';
 
 export function hypercallsFigure(run: RunView): PlotlyFigure {
@@ -21,7 +21,7 @@ export function hypercallsFigure(run: RunView): PlotlyFigure {
   const annotations: PlotlyAnnotation[] = [];
   if (phases.length === 0) {
     annotations.push({
-      text: `no hypercalls in this run (platform: ${run.platform})`, x: 0.5, y: 0.5, xref: 'paper', yref: 'paper', showarrow: false,
+      text: `no hypercalls in this run (platform: ${runPlatform(run)})`, x: 0.5, y: 0.5, xref: 'paper', yref: 'paper', showarrow: false,
       font: { size: 14 },
     });
   }

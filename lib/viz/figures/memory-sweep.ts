@@ -5,29 +5,34 @@
  */
 import { LabError, describeValue } from '../../errors';
 import { COLOURS, axis, baseLayout, type PlotlyAnnotation, type PlotlyFigure, type PlotlyTrace } from '../figure';
-import { expectRun, isCrashed, total } from '../run-data';
+import { expectRun, isCrashed, isRunLike, runPlatform, runVariant, total } from '../run-data';
 import type { RunView } from '../types';
 
-/** One run of the sweep and the guest memory it had. */
+/** One run of the sweep and the guest memory it had (by default, its config's memoryBytes). */
 export interface SweepPoint {
-  memoryMiB: number;
+  memoryMiB?: number;
   run: RunView;
 }
 
-export function memorySweepFigure(points: readonly SweepPoint[]): PlotlyFigure {
+/** The sweep's points: runs (lab results carry their memory size) or { memoryMiB, run }. */
+export function memorySweepFigure(points: readonly (SweepPoint | RunView)[]): PlotlyFigure {
   if (!Array.isArray(points) || points.length === 0) {
-    throw new LabError('WRONG_TYPE', `points must be a non-empty array of { memoryMiB, run }; got ${describeValue(points)}`);
+    throw new LabError('WRONG_TYPE', `points must be a non-empty array of runs or { memoryMiB, run }; got ${describeValue(points)}`);
   }
   const series = new Map<string, { memoryMiB: number; run: RunView }[]>();
   points.forEach((p, i) => {
-    if (typeof p !== 'object' || p === null || typeof p.memoryMiB !== 'number' || !(p.memoryMiB > 0) || !Number.isFinite(p.memoryMiB)) {
+    const bare = isRunLike(p);
+    const run = bare ? p : expectRun(`points[${i}].run`, (p as SweepPoint | null)?.run);
+    const given = bare ? undefined : (p as SweepPoint).memoryMiB;
+    const bytes = run.config?.memoryBytes;
+    const memoryMiB = given ?? (typeof bytes === 'number' ? bytes / 2 ** 20 : undefined);
+    if (typeof memoryMiB !== 'number' || !(memoryMiB > 0) || !Number.isFinite(memoryMiB)) {
       throw new LabError('VALUE_OUT_OF_RANGE',
-        `points[${i}].memoryMiB must be a positive number of MiB; got ${describeValue(p === null || typeof p !== 'object' ? p : p.memoryMiB)}`);
+        `points[${i}] needs a guest memory size: memoryMiB must be a positive number of MiB (or the run's config.memoryBytes); got ${describeValue(memoryMiB)}`);
     }
-    const run = expectRun(`points[${i}].run`, p.run);
-    const key = `${run.variant} / ${run.platform}`;
+    const key = `${runVariant(run)} / ${runPlatform(run)}`;
     const list = series.get(key) ?? [];
-    list.push({ memoryMiB: p.memoryMiB, run });
+    list.push({ memoryMiB, run });
     series.set(key, list);
   });
 

@@ -72,6 +72,8 @@ export function ptPopulationFigure(run: RunView): PlotlyFigure {
     data,
     layout: {
       ...baseLayout(`Page-table pages over the boot: ${runLabel(run)}`),
+      // the title at the very top, the phase labels' lanes below it
+      title: { text: `Page-table pages over the boot: ${runLabel(run)}`, y: 0.98, yanchor: 'top' },
       margin: { t: 60 + LANE_PX * labels.lanes, r: 70, b: 60, l: 70 },
       xaxis: axis('boot step (trace sequence number: events and counted operations)', { rangemode: 'tozero' }),
       yaxis: axis('page-table pages (4 KiB each)', { rangemode: 'tozero' }),

@@ -11,6 +11,7 @@ import { STYLE, htmlView, type HtmlView } from './view';
 const SHORT = ['', 'L1', 'L2', 'L3', 'L4'];
 const SIZE = (bytes: number): string => (bytes >= 2 ** 30 ? `${bytes / 2 ** 30} GiB` : bytes >= 2 ** 20 ? `${bytes / 2 ** 20} MiB` : `${bytes / 1024} KiB`);
 const hex = (n: number): string => `0x${n.toString(16)}`;
+const MUTED = 'color:#5a6270';
 /** Lines of text/plain kept before "…". */
 const TEXT_LINES = 400;
 
@@ -29,8 +30,10 @@ export function pageTableTreeView(tree: PageTableTree): HtmlView {
     `<div style="${STYLE.muted}">${e(summary)}. Click a line to open it.</div>`];
   const text: string[] = [`${title}${tree.pml4Type === undefined ? '' : ` (${tree.pml4Type})`}: ${summary}`];
   if (tree.roots.length === 0) html.push(`<div style="${STYLE.muted}">No present entries: every address faults at the PML4.</div>`);
+  // The tree in one monospace block, so each of its (possibly thousands of) lines stays short.
+  html.push(`<div class="pvops-pt-tree" style="${STYLE.mono};font-size:12px">`);
   for (const node of tree.roots) renderNode(node, undefined, html, text, 1);
-  html.push('</div>');
+  html.push('</div></div>');
   if (text.length > TEXT_LINES) text.splice(TEXT_LINES, text.length - TEXT_LINES, `… (${text.length - TEXT_LINES} more lines)`);
   return htmlView(title, html.join(''), text.join('\n'));
 }
@@ -41,7 +44,8 @@ function label(node: PtNode, parentRegion: string | undefined): { head: string; 
   const region = node.region !== undefined && node.region !== parentRegion ? ` · ${node.region}` : '';
   const type = node.pageType === undefined ? '' : ` (${node.pageType})`;
   let target: string;
-  if (!node.leaf) target = `→ ${SHORT[node.level - 1]} table, frame ${hex(node.frame)}${type}`;
+  if (node.loopsTo !== undefined) target = `→ frame ${hex(node.frame)}${type}, the ${SHORT[node.loopsTo]} table above: a recursive (linear) page-table mapping, not expanded again`;
+  else if (!node.leaf) target = `→ ${SHORT[node.level - 1]} table, frame ${hex(node.frame)}${type}`;
   else if (count === 1) target = `→ ${SIZE(node.pageSize)} page, frame ${hex(node.frame)}${type}`;
   else {
     const lastFrame = node.frame + (count - 1) * (node.pageSize / 4096);
@@ -54,15 +58,15 @@ function renderNode(node: PtNode, parentRegion: string | undefined, html: string
   const { head, tail } = label(node, parentRegion);
   const region = node.region ?? parentRegion;
   text.push(`${'  '.repeat(depth)}${head} ${tail}`);
-  const line = `<span style="${STYLE.mono}">${e(head)}</span> <span style="${STYLE.muted}">${e(tail)}</span>`;
+  const line = `${e(head)} <span style="${MUTED}">${e(tail)}</span>`;
   if (node.leaf || node.children.length === 0) {
-    const empty = !node.leaf ? ` <span style="${STYLE.muted}">(table has no present entries)</span>` : '';
-    html.push(`<div class="pvops-pt-run" data-level="${node.level}" style="margin-left:18px;padding:1px 0">${line}${empty}</div>`);
+    const empty = !node.leaf && node.loopsTo === undefined ? ` <span style="${MUTED}">(table has no present entries)</span>` : '';
+    html.push(`<div class="pvops-pt-run" data-level="${node.level}" style="margin-left:18px">${line}${empty}</div>`);
     return;
   }
   html.push(`<details class="pvops-pt" data-level="${node.level}" style="margin-left:${depth === 1 ? 0 : 18}px">`);
   const present = node.children.reduce((n, c) => n + c.last - c.first + 1, 0);
-  html.push(`<summary style="cursor:pointer;padding:1px 0">${line} <span style="${STYLE.muted}">(${present} present entr${present === 1 ? 'y' : 'ies'})</span></summary>`);
+  html.push(`<summary style="cursor:pointer">${line} <span style="${MUTED}">(${present} present entr${present === 1 ? 'y' : 'ies'})</span></summary>`);
   for (const child of node.children) renderNode(child, region, html, text, depth + 1);
   html.push('</details>');
 }

@@ -37,6 +37,11 @@ export interface PtNode {
   pageType?: string;
   /** the entries of the table a non-leaf entry points to */
   children: PtNode[];
+  /**
+   * set when the entry points back to a table on its own path (a recursive or linear page-table
+   * mapping, like Xen's in L4 slot 258): the level it points back to; not expanded again
+   */
+  loopsTo?: 1 | 2 | 3 | 4;
 }
 
 export interface PageTableTree {
@@ -84,9 +89,10 @@ export function buildPageTableTree(mem: PhysicalMemory, pml4: bigint | string, o
   const pageType = options.pageType;
   const tree: PageTableTree = { pml4: root, roots: [], tables: 0, presentEntries: 0, nodes: 0, truncated: false };
   const t = pageType?.(root / 4096);
-  if (t !== undefined) tree.pml4Type = t;
+  if (t !== undefined && t !== null) tree.pml4Type = t;
 
-  const visit = (tablePa: number, level: 1 | 2 | 3 | 4, base: number): PtNode[] => {
+  /** `path[k]` is the frame of the table visited at level 4 - k on the way down. */
+  const visit = (tablePa: number, level: 1 | 2 | 3 | 4, base: number, path: number[]): PtNode[] => {
     tree.tables++;
     const words = mem.frames.get(Math.floor(tablePa / 4096));
     const out: PtNode[] = [];
@@ -100,7 +106,7 @@ export function buildPageTableTree(mem: PhysicalMemory, pml4: bigint | string, o
       const va = base + i * ENTRY_SPAN[level];
       const leaf = level === 1 || ((level === 2 || level === 3) && (lo & PTE_PS) !== 0);
       const frame = (hi & PTE_HI_ADDR) * (TWO_32 / 4096) + ((lo & PTE_LO_FRAME) >>> 12);
-      const type = pageType?.(frame);
+      const type = pageType?.(frame) ?? undefined;
       const prev = out[out.length - 1];
       const key = `${lo & RUN_FLAG_MASK}/${hi & PTE_HI_XD}/${type ?? ''}`;
       if (leaf && prev !== undefined && prev.leaf && runKey === key && prev.last === i - 1
@@ -118,15 +124,17 @@ export function buildPageTableTree(mem: PhysicalMemory, pml4: bigint | string, o
         entry: (BigInt(hi >>> 0) << 32n | BigInt(lo >>> 0)).toString(16).padStart(16, '0'),
         frame, flags: pteFlagNames(lo, hi, level), leaf, pageSize: leaf ? ENTRY_SPAN[level] : 0, children: [],
       };
-      const region = regionOf?.(node.start);
-      if (region !== undefined) node.region = region;
+      const region = regionOf?.(va);
+      if (region !== undefined && region !== null) node.region = region;
       if (type !== undefined) node.pageType = type;
       out.push(node);
-      if (!leaf && level > 1) node.children = visit(frame * 4096, (level - 1) as 1 | 2 | 3, va);
+      const back = path.indexOf(frame);
+      if (!leaf && back >= 0) node.loopsTo = (4 - back) as 1 | 2 | 3 | 4;
+      else if (!leaf && level > 1) node.children = visit(frame * 4096, (level - 1) as 1 | 2 | 3, va, [...path, frame]);
       if (tree.truncated) return out;
     }
     return out;
   };
-  tree.roots = visit(root, 4, 0);
+  tree.roots = visit(root, 4, 0, [root / 4096]);
   return tree;
 }

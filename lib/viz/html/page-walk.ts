@@ -111,7 +111,7 @@ export function pageWalkView(input: PageWalkInput): HtmlView {
   };
   const addressText = va48 === null ? 'an address (indices from the walk)' : formatVirtualAddress(va48);
   const access = input.access === undefined ? '' : ` · ${input.access.user ? 'user' : 'supervisor'} ${input.access.kind}`;
-  const region = va48 !== null && regionOf !== undefined ? regionOf(addressText) : undefined;
+  const region = va48 !== null && regionOf !== undefined ? regionOf(va48) ?? undefined : undefined;
   const title = `Page walk of ${addressText}${access}`;
   const html: string[] = [];
   const text: string[] = [title + (region === undefined ? '' : ` (${region})`)];
@@ -147,7 +147,7 @@ export function pageWalkView(input: PageWalkInput): HtmlView {
   // 2. One block per level visited.
   steps.forEach((s, i) => {
     const tableFrame = Math.floor(s.tablePa / 4096);
-    const tableType = input.pageType?.(tableFrame);
+    const tableType = input.pageType?.(tableFrame) ?? undefined;
     const last = i === steps.length - 1;
     const leaf = s.level === 1 || s.fields.pageSize;
     const frame = Number(s.fields.address / 4096n);
@@ -172,10 +172,10 @@ export function pageWalkView(input: PageWalkInput): HtmlView {
     else if (faultHere && result.kind === 'reserved-bit') next = 'a reserved bit is set: the walk stops here';
     else if (leaf) {
       const size = s.level === 1 ? 4096 : s.level === 2 ? 2097152 : 1073741824;
-      const type = input.pageType?.(frame);
+      const type = input.pageType?.(frame) ?? undefined;
       next = `maps a ${PAGE_SIZE_NAMES[size]} page at frame 0x${frame.toString(16)}${type === undefined ? '' : ` (Xen type ${type})`}`;
     } else {
-      const type = input.pageType?.(frame);
+      const type = input.pageType?.(frame) ?? undefined;
       next = `points to the ${TABLE_NAMES[s.level - 1]} at frame 0x${frame.toString(16)}${type === undefined ? '' : ` (Xen type ${type})`}`;
     }
     html.push(`<div>→ ${e(next)}</div></div>`);

@@ -7,7 +7,7 @@ import { LabError, describeValue } from '../../errors';
 import type { Counters } from '../../trace';
 import { parseU64 } from '../../x86/address';
 import { decodeErrorCode } from '../../x86/page-fault';
-import { expectRun, isCrashed, outcomeText, phaseEntries, runLabel, total } from '../run-data';
+import { expectRun, isCrashed, outcomeText, phaseEntries, runLabel, runPlatform, runVariant, total } from '../run-data';
 import type { RunView } from '../types';
 import { escapeHtml as e } from './escape';
 import { consoleView, type SeedLine } from './terminal';
@@ -60,7 +60,7 @@ export function runSummaryView(run: RunView, seeds: readonly SeedLine[] = []): H
   const outcome = outcomeText(run.outcome);
   const title = `Run ${label}: ${outcome}`;
   const html: string[] = [`<div class="pvops-run" style="${STYLE.box};border:1px solid #ccd;border-radius:8px;padding:8px 12px">`,
-    `<div style="${STYLE.heading}">${e(label)} <span style="${STYLE.muted}">(variant ${e(run.variant)}, platform ${e(run.platform)})</span></div>`,
+    `<div style="${STYLE.heading}">${e(label)} <span style="${STYLE.muted}">(variant ${e(runVariant(run))}, platform ${e(runPlatform(run))})</span></div>`,
     `<div class="pvops-outcome" style="${crashed ? STYLE.bad : STYLE.good}">${e(outcome)}</div>`];
   const text: string[] = [title];
   if (run.fault !== undefined && run.fault !== null) {

@@ -3,8 +3,9 @@
  * given list of seed lines (e.g. the ones quoted in the commit message) highlighted, and the
  * seed lines no line matched listed under the block.
  *
- * A line matches a seed string when both are equal once runs of white space are collapsed and
- * ends trimmed (the commit message wraps lines); a RegExp seed matches when it tests true.
+ * A line matches a seed string when both are equal once all white space is removed: the commit
+ * message wraps its quotes, even inside a token ("[<" / "ffffffff8103feba>]"), and Xen pads
+ * columns. A RegExp seed matches when it tests true on the line as printed.
  */
 import { LabError, describeValue } from '../../errors';
 import { parseU64 } from '../../x86/address';
@@ -21,7 +22,7 @@ export interface SeedMatch {
   missing: SeedLine[];
 }
 
-const normalise = (s: string): string => s.replace(/\s+/g, ' ').trim();
+const normalise = (s: string): string => s.replace(/\s+/g, '');
 
 /** Which lines match which seeds. */
 export function matchSeedLines(lines: readonly string[], seeds: readonly SeedLine[]): SeedMatch {
@@ -36,11 +37,11 @@ export function matchSeedLines(lines: readonly string[], seeds: readonly SeedLin
   return { lineSeed, missing: seeds.filter((_, k) => !hit[k]) };
 }
 
-/** A stack frame as Linux prints it: `[<ffffffff81042d27>] xen_write_cr3+0x77`. */
+/** A stack frame as the seed prints it: `[<ffffffff81042d27>] xen_write_cr3+0x77`, the RIP's with " <--". */
 export function formatStackFrame(frame: StackFrameView): string {
   const address = typeof frame.address === 'number' ? BigInt(frame.address) : parseU64('frame.address', frame.address);
   const offset = typeof frame.offset === 'number' ? `0x${frame.offset.toString(16)}` : frame.offset;
-  return `[<${address.toString(16).padStart(16, '0')}>] ${frame.symbol}+${offset}`;
+  return `[<${address.toString(16).padStart(16, '0')}>] ${frame.symbol}+${offset}${frame.isRip === true ? ' <--' : ''}`;
 }
 
 export interface TerminalSection {

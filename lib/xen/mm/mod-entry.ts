@@ -2,16 +2,25 @@
  * One entry update in a validated page table: mod_l1_entry .. mod_l4_entry. The new entry is
  * checked like a validating one (get_page_from_l*e), the old entry's references are dropped,
  * and Xen's own L4 slots can never be written. UPDATE_ENTRY with preserve_ad ORs the old
- * accessed/dirty bits into the new value (MMU_PT_UPDATE_PRESERVE_AD).
+ * accessed/dirty bits into the new value (MMU_PT_UPDATE_PRESERVE_AD). The fast paths (no
+ * revalidation when the frame is unchanged) are 4.2.2's with the XSA-148 and XSA-182 fixes
+ * applied unless the host turns them off (XenHostOptions.xsa148Fixed / xsa182Fixed).
  * // xen/arch/x86/mm.c (Xen 4.2.2)
  */
 import type { XenHost } from '../host';
 import { EINVAL } from '../public/errno';
-import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_RW, PADDR_HI_MASK, adjustL1Value, adjustUpperValue } from './pte-flags';
+import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_PSE, _PAGE_RW, PADDR_HI_MASK, adjustL1Value, adjustUpperValue } from './pte-flags';
 import {
   frameWordsForWrite, get_page_from_entry, get_page_from_l1e, is_guest_l4_slot, masksOf, put_page_from_entry,
   put_page_from_l1e,
 } from './validate';
+
+/**
+ * XSA-182's FASTPATH_FLAG_WHITELIST (NX, AVAIL_HIGH, AVAIL, GLOBAL, DIRTY, ACCESSED, USER): the
+ * low-word bits that must NOT change for the fast path: the frame plus PRESENT, RW, PWT, PCD, PSE.
+ * (All flags in the high word are whitelisted.)
+ */
+const FASTPATH_COMPARE_LO = (0xfffff000 | (0xfff & ~(0xe00 | 0x100 | _PAGE_DIRTY | _PAGE_ACCESSED | 0x4))) >>> 0;
 
 /** A scratch entry (lo, hi) reused by the update paths. */
 const ne = { lo: 0, hi: 0 };
@@ -38,8 +47,10 @@ export function mod_l1_entry(
     const m = masksOf(host).l1;
     if ((lo & m.lo) !== 0 || (hi & m.hi) !== 0) return -EINVAL; // "Bad L1 flags %x"
     ne.lo = lo >>> 0; ne.hi = hi >>> 0;
-    // Fast path: same frame, same RW and presence (l1e_has_changed(ol1e, nl1e, _PAGE_RW | _PAGE_PRESENT)).
-    if ((((olo ^ lo) & (0xfffff000 | _PAGE_RW | _PAGE_PRESENT)) === 0) && (((ohi ^ hi) & PADDR_HI_MASK) === 0)) {
+    // Fast path: same frame, same RW and presence (l1e_has_changed(ol1e, nl1e, _PAGE_RW | _PAGE_PRESENT));
+    // with XSA-182 only the whitelisted flags may differ.
+    const same = host.xsa182Fixed ? FASTPATH_COMPARE_LO : 0xfffff000 | _PAGE_RW | _PAGE_PRESENT;
+    if ((((olo ^ lo) & same) === 0) && (((ohi ^ hi) & PADDR_HI_MASK) === 0)) {
       adjustL1Value(ne);
       update_entry(words, w, ne.lo, ne.hi, preserveAd);
       return 0;
@@ -73,8 +84,12 @@ export function mod_upper_entry(
     const m = level === 2 ? masksOf(host).l2 : level === 3 ? masksOf(host).l3 : masksOf(host).l4;
     if ((lo & m.lo) !== 0 || (hi & m.hi) !== 0) return -EINVAL; // "Bad L%d flags %x"
     ne.lo = lo >>> 0; ne.hi = hi >>> 0;
-    // Fast path for identical mapping and presence (l*e_has_changed(o, n, _PAGE_PRESENT)).
-    if ((((olo ^ lo) & (0xfffff000 | _PAGE_PRESENT)) === 0) && (((ohi ^ hi) & PADDR_HI_MASK) === 0)) {
+    // Fast path for identical mapping and presence (l*e_has_changed(o, n, _PAGE_PRESENT)); with
+    // XSA-148 an L2 also compares PSE and RW when superpages are allowed.
+    const same = host.xsa182Fixed ? FASTPATH_COMPARE_LO
+      : level === 2 && host.xsa148Fixed && host.allowSuperpage
+        ? 0xfffff000 | _PAGE_PRESENT | _PAGE_PSE | _PAGE_RW : 0xfffff000 | _PAGE_PRESENT;
+    if ((((olo ^ lo) & same) === 0) && (((ohi ^ hi) & PADDR_HI_MASK) === 0)) {
       adjustUpperValue(ne);
       update_entry(words, w, ne.lo, ne.hi, preserveAd);
       return 0;

@@ -42,7 +42,7 @@ export interface DisallowMask {
  * The disallow masks of a host (arch_init_memory). base_disallow_mask =
  * ~(PRESENT|RW|USER|ACCESSED|DIRTY|AVAIL), minus NX when the CPU has it, minus bits 62:52.
  * L1 adds _PAGE_GNTTAB (debug builds) and drops GLOBAL; L2 drops PSE (handled by
- * get_page_from_l2e); L3/L4 are the base mask.
+ * get_page_from_l2e) — after XSA-148 only when `allowsuperpage` is on; L3/L4 are the base mask.
  */
 export interface DisallowMasks {
   l1: DisallowMask;
@@ -51,13 +51,13 @@ export interface DisallowMasks {
   l4: DisallowMask;
 }
 
-export function disallowMasks(cpuHasNx: boolean, debug: boolean): DisallowMasks {
+export function disallowMasks(cpuHasNx: boolean, debug: boolean, l2AllowsPse = true): DisallowMasks {
   const baseLo = ~(_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_AVAIL) & 0xfff;
   // High word: bits 62:52 allowed; bit 63 (NX) allowed with NX; the address bits are not flags.
   const baseHi = cpuHasNx ? 0 : _PAGE_NX_HI;
   return {
     l1: { lo: baseLo & ~_PAGE_GLOBAL, hi: (baseHi | (debug ? _PAGE_GNTTAB_HI : 0)) >>> 0 },
-    l2: { lo: baseLo & ~_PAGE_PSE, hi: baseHi },
+    l2: { lo: l2AllowsPse ? baseLo & ~_PAGE_PSE : baseLo, hi: baseHi },
     l3: { lo: baseLo, hi: baseHi },
     l4: { lo: baseLo, hi: baseHi },
   };

@@ -46,9 +46,10 @@ export function is_guest_l4_slot(slot: number): boolean {
 /** The masks of a host, cached per (cpuHasNx, debug). */
 const maskCache = new Map<string, ReturnType<typeof disallowMasks>>();
 export function masksOf(host: XenHost): ReturnType<typeof disallowMasks> {
-  const key = `${host.cpuHasNx}/${host.debug}`;
+  const l2Pse = !host.xsa148Fixed || host.allowSuperpage;
+  const key = `${host.cpuHasNx}/${host.debug}/${l2Pse}`;
   let m = maskCache.get(key);
-  if (m === undefined) { m = disallowMasks(host.cpuHasNx, host.debug); maskCache.set(key, m); }
+  if (m === undefined) { m = disallowMasks(host.cpuHasNx, host.debug, l2Pse); maskCache.set(key, m); }
   return m;
 }
 
