@@ -9,11 +9,12 @@ import { pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executeNotebook, OUTPUT_DIR, type NotebookRun } from '../support/notebook';
-import { launchChromium, offline, watchedPage } from './support/browser';
+import { chartsDrawn, launchChromium, offline, watchedPage } from './support/browser';
 import { ensureDist } from './support/build';
 import { VIZ_OUTPUT, exportHtml, plotlyCopies } from './support/export';
 
 const CHARTS = 4;
+const DRAWN = chartsDrawn(CHARTS);
 
 describe('notebooks/90-viz-gallery.ipynb: executed, exported to HTML, opened offline', () => {
   let run: NotebookRun;
@@ -52,9 +53,9 @@ describe('notebooks/90-viz-gallery.ipynb: executed, exported to HTML, opened off
   it('draws every chart, the page walks, the explorer and the console, with no browser errors (require.js loaded)', async () => {
     const { page, errors, blocked } = await watchedPage(browser, offline);
     await page.goto(pathToFileURL(html).href);
-    await page.waitForFunction((n) => document.querySelectorAll('.pvops-plot[data-pvops-drawn="1"] .main-svg').length >= n, CHARTS, { timeout: 30_000 });
+    await page.waitForFunction(DRAWN, null, { timeout: 30_000 });
     await page.waitForLoadState('networkidle');
-    expect(await page.evaluate(() => typeof (window as unknown as { define?: unknown }).define)).toBe('function'); // RequireJS was there, and kept
+    expect(await page.evaluate('typeof window.define')).toBe('function'); // RequireJS was there, and kept
     expect(await page.locator('.pvops-plot').count()).toBe(CHARTS);
     expect(await page.locator('.pvops-plot .plot-container').count()).toBe(CHARTS);
     expect(await page.locator('.pvops-plot .pvops-plot-fallback').count()).toBe(0);
@@ -63,9 +64,11 @@ describe('notebooks/90-viz-gallery.ipynb: executed, exported to HTML, opened off
     await expect(page.locator('.pvops-walk-fault').first().textContent()).resolves.toContain('error code 0000');
     const explorer = page.locator('.pvops-explorer');
     expect(await explorer.count()).toBe(1);
-    expect(await explorer.locator('details.pvops-pt[data-level="4"]').count()).toBeGreaterThanOrEqual(3);
-    await explorer.locator('details.pvops-pt[data-level="4"] > summary').nth(1).click();
-    expect(await explorer.locator('details.pvops-pt[data-level="4"]').nth(1).evaluate((d) => (d as HTMLDetailsElement).open)).toBe(true);
+    const directMap = explorer.locator('details.pvops-pt[data-level="4"]', { hasText: 'direct map of all physical memory' });
+    expect(await directMap.count()).toBe(1);
+    await directMap.locator('> summary').click();
+    expect(await directMap.getAttribute('open')).toBe('');
+    expect(await directMap.locator('details.pvops-pt[data-level="3"]').first().isVisible()).toBe(true);
     expect(await page.locator('.pvops-terminal .pvops-seed').count()).toBeGreaterThan(0);
     await page.screenshot({ path: join(VIZ_OUTPUT, 'gallery.png'), fullPage: true });
     await page.locator('.pvops-plot').first().screenshot({ path: join(VIZ_OUTPUT, 'gallery-first-chart.png') });
@@ -77,8 +80,8 @@ describe('notebooks/90-viz-gallery.ipynb: executed, exported to HTML, opened off
     const { page, errors } = await watchedPage(browser, offline);
     await page.route(/require(\.min)?\.js/, (route) => route.fulfill({ status: 200, contentType: 'text/javascript', body: '' }));
     await page.goto(pathToFileURL(html).href);
-    await page.waitForFunction((n) => document.querySelectorAll('.pvops-plot[data-pvops-drawn="1"] .main-svg').length >= n, CHARTS, { timeout: 30_000 });
-    expect(await page.evaluate(() => typeof (window as unknown as { define?: unknown }).define)).toBe('undefined');
+    await page.waitForFunction(DRAWN, null, { timeout: 30_000 });
+    expect(await page.evaluate('typeof window.define')).toBe('undefined');
     expect(errors).toEqual([]);
   });
 });

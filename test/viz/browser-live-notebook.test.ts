@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../support/notebook';
-import { launchChromium, watchedPage } from './support/browser';
+import { chartsDrawn, launchChromium, watchedPage } from './support/browser';
 import { ensureDist } from './support/build';
 import { VIZ_OUTPUT } from './support/export';
 import { startNotebookServer, type NotebookServer } from './support/notebook-server';
@@ -37,24 +37,19 @@ describe('the gallery in a live classic Jupyter Notebook', () => {
     const origin = new URL(server.url).origin;
     const { page, errors } = await watchedPage(browser, (url) => url.startsWith(origin) || url.startsWith('data:'));
     await page.goto(`${server.url}/notebooks/${COPY}?token=${server.token}`);
-    await page.waitForFunction(() => {
-      const nb = (window as unknown as { Jupyter?: { notebook?: { kernel?: { is_connected(): boolean } } } }).Jupyter?.notebook;
-      return nb?.kernel?.is_connected() === true;
-    }, null, { timeout: 30_000 });
-    const requirejs = await page.evaluate(() => typeof (window as unknown as { define?: { amd?: unknown } }).define?.amd);
-    expect(requirejs).toBe('object'); // classic Notebook runs RequireJS: the case define-hiding is for
-    await page.evaluate(() => {
-      const nb = (window as unknown as { Jupyter: { notebook: { set_autosave_interval(ms: number): void; execute_all_cells(): void } } }).Jupyter.notebook;
-      nb.set_autosave_interval(0);
-      nb.execute_all_cells();
-    });
-    await page.waitForFunction((n) => document.querySelectorAll('.output_area .pvops-plot[data-pvops-drawn="1"] .main-svg').length >= n,
-      CHARTS, { timeout: 60_000 });
+    // Page-side code as strings: this file is type-checked without the DOM library.
+    await page.waitForFunction('window.Jupyter && Jupyter.notebook && Jupyter.notebook.kernel && Jupyter.notebook.kernel.is_connected()',
+      null, { timeout: 30_000 });
+    expect(await page.evaluate('typeof (window.define && window.define.amd)')).toBe('object'); // RequireJS: what define-hiding is for
+    await page.evaluate('Jupyter.notebook.set_autosave_interval(0); Jupyter.notebook.execute_all_cells()');
+    await page.waitForFunction(chartsDrawn(CHARTS, '.output_area'), null, { timeout: 60_000 });
+    // the last cell's output: a run result shown by show(tslab, result)
+    await page.waitForSelector('.output_area .pvops-run', { timeout: 60_000 });
     expect(await page.locator('.output_area .pvops-plot .plot-container').count()).toBe(CHARTS);
     expect(await page.locator('.output_area .pvops-walk').count()).toBe(2);
     expect(await page.locator('.output_area .pvops-explorer').count()).toBe(1);
     expect(await page.locator('.output_area .pvops-plotly-loader').count()).toBe(1);
-    expect(await page.evaluate(() => typeof (window as unknown as { define?: unknown }).define)).toBe('function');
+    expect(await page.evaluate('typeof window.define')).toBe('function');
     const stderr = await page.locator('.output_stderr, .output_error').count();
     expect(stderr).toBe(0);
     await page.locator('.output_area .pvops-plot').first().scrollIntoViewIfNeeded();

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { executeNotebook, OUTPUT_DIR, ROOT, type NotebookRun } from '../support/notebook';
 import { plotlySource } from '../../lib/viz/display/plotly-source';
-import { launchChromium, offline, watchedPage } from './support/browser';
+import { chartsDrawn, launchChromium, offline, watchedPage } from './support/browser';
 import { ensureDist } from './support/build';
 import { VIZ_OUTPUT, exportHtml, plotlyCopies } from './support/export';
 
@@ -19,14 +19,15 @@ const SOURCE = `#%% md
 Ten charts, no loadPlotly cell: the first show() inlines plotly.js.
 #%% code
 import * as tslab from 'tslab';
-import { show, demoRuns, ptPopulationFigure, faultCountsFigure, hypercallsFigure } from '${join(ROOT, 'dist')}';
-const runs = demoRuns(512);
+import { show, boot, ptPopulationFigure, faultCountsFigure, hypercallsFigure } from '${join(ROOT, 'dist')}';
+const runs = ['xen', 'bare-metal'].flatMap((platform) => ['v3.8', '8170e6bed465', '5b5c1af104ab']
+  .map((variant) => boot({ variant, platform, memory: '128M' } as any).run().result()));
 #%% code
 for (const r of runs) show(tslab, ptPopulationFigure(r));
 #%% code
 show(tslab, faultCountsFigure(runs));
 #%% code
-for (const r of runs.filter((x) => x.platform === 'xen')) show(tslab, hypercallsFigure(r));
+for (const r of runs.filter((x) => x.config.platform === 'xen')) show(tslab, hypercallsFigure(r));
 `;
 
 describe('a notebook with ten charts', () => {
@@ -67,7 +68,7 @@ describe('a notebook with ten charts', () => {
   it('draws all ten charts offline with no browser errors', async () => {
     const { page, errors } = await watchedPage(browser, offline);
     await page.goto(pathToFileURL(html).href);
-    await page.waitForFunction(() => document.querySelectorAll('.pvops-plot[data-pvops-drawn="1"] .main-svg').length >= 10, null, { timeout: 30_000 });
+    await page.waitForFunction(chartsDrawn(10), null, { timeout: 30_000 });
     expect(await page.locator('.pvops-plot .plot-container').count()).toBe(10);
     expect(errors).toEqual([]);
   });

@@ -38,6 +38,7 @@ describe('faultCountsFigure', () => {
     expect(fig.layout.yaxis.title!.text).toBe('page faults (count)');
     expect(fig.layout.xaxis2!.title!.text).toBe('handled by');
     expect(fig.layout.xaxis2!.domain).toEqual([0.54, 1]);
+    expect(fig.layout.yaxis.dtick).toBe(1); // a few faults: whole ticks, not 0.2, 0.4 ...
   });
 
   it('says so when no run faulted', () => {

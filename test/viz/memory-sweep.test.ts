@@ -32,6 +32,12 @@ describe('memorySweepFigure', () => {
     expect(fig.data[0].text![1]).toBe('8170e6bed465 / xen, 4096 MiB guest: 5 page-table pages, crashed');
   });
 
+  it("takes runs straight, reading the memory size from their config as lab results have it", () => {
+    const sized = (mib: number) => ({ ...knownRun(), config: { variant: 'v3.8', platform: 'xen', memoryBytes: mib * 2 ** 20 }, variant: undefined, platform: undefined });
+    const f = memorySweepFigure([sized(2048), sized(512)]);
+    expect(f.data[0]).toMatchObject({ name: 'v3.8 / xen', x: [512, 2048] });
+  });
+
   it('uses log axes with units', () => {
     for (const a of [fig.layout.xaxis, fig.layout.yaxis, fig.layout.xaxis2!, fig.layout.yaxis2!]) expect(a.type).toBe('log');
     expect(fig.layout.xaxis.title!.text).toBe('guest memory (MiB, log scale)');
@@ -40,7 +46,8 @@ describe('memorySweepFigure', () => {
   });
 
   it('refuses a non-positive memory size, naming the point', () => {
-    expect(() => memorySweepFigure([{ memoryMiB: 0, run: knownRun() }])).toThrow(/points\[0\]\.memoryMiB must be a positive number of MiB; got 0 \(number\)/);
+    expect(() => memorySweepFigure([{ memoryMiB: 0, run: knownRun() }])).toThrow(/points\[0\] needs a guest memory size: memoryMiB must be a positive number of MiB .*; got 0 \(number\)/);
+    expect(() => memorySweepFigure([knownRun()])).toThrow(/points\[0\] needs a guest memory size/);
     expect(() => memorySweepFigure([])).toThrow(LabError);
   });
 });

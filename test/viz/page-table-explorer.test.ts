@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LabError } from '../../lib/errors';
-import { buildPageTableTree, pageTableExplorer, regionLookupFromTable } from '../../lib/viz';
+import { buildPageTableTree, pageTableExplorer, pageTableTreeView, regionLookupFromTable } from '../../lib/viz';
+import { encodePte } from '../../lib/x86/pte';
 import { PhysicalMemory } from '../../lib/x86/physical-memory';
 import { REGIONS, tinySpace } from './walk-fixtures';
 
@@ -37,6 +38,22 @@ describe('buildPageTableTree', () => {
     expect(kernelL2).toHaveLength(1);
     expect(kernelL2[0]).toMatchObject({ level: 2, first: 8, leaf: true, pageSize: 2 ** 21, frame: 0x1000, start: 'ffffffff81000000', region: 'kernel text' });
     expect(kernelL2[0].flags).toContain('PSE');
+  });
+
+  it('does not expand an entry that points back to a table above it (a linear page-table mapping)', () => {
+    const s = tinySpace();
+    const pml4 = Number(s.cr3 / 4096n);
+    s.mem.write64(BigInt(pml4 * 4096 + 258 * 8), encodePte({ present: true, writable: true, address: s.cr3 }));
+    const t = buildPageTableTree(s.mem, s.cr3);
+    const linear = t.roots.find((n) => n.first === 258)!;
+    expect(linear).toMatchObject({ loopsTo: 4, children: [], start: 'ffff810000000000' });
+    expect(t.tables).toBe(6);
+    expect(pageTableTreeView(t).text).toContain('L4[0x102] ffff810000000000–ffff817fffffffff → frame 0x1, the L4 table above: a recursive (linear) page-table mapping, not expanded again');
+  });
+
+  it('takes a region lookup function of the 48-bit address, as lib/linux has one', () => {
+    const t = buildPageTableTree(space.mem, space.cr3, { regions: (va48) => (va48 >= 2 ** 47 ? 'upper half' : null) });
+    expect(t.roots.map((n) => n.region)).toEqual(['upper half', 'upper half']);
   });
 
   it('stops at maxNodes and says so', () => {

@@ -34,20 +34,36 @@ describe('ptPopulationFigure', () => {
     const crashLine = fig.layout.shapes!.find((s) => s.type === 'line')!;
     expect(crashLine).toMatchObject({ x0: 18, x1: 18, xref: 'x' });
     const notes = fig.layout.annotations!.map((a) => a.text);
-    expect(notes).toEqual(['boot', 'map', 'crash', 'crash: domain 7 crashed: unhandled page fault']);
+    expect(notes).toEqual(['boot', 'map', 'crash', 'crash: domain 7 crashed: unhandled page fault at ffffea000005b2d0 (ec=0000)']);
   });
 
-  it('lifts crowded phase names into further lanes instead of overlapping them', () => {
+  it('names consecutive narrow phases in one label', () => {
     const t = new TraceRecorder();
     for (const name of ['startup_64', 'x86_64_start_kernel', 'setup_arch']) t.enterPhase(name);
     t.enterPhase('init_mem_mapping');
     for (let i = 0; i < 1000; i++) t.countPteWrite(1);
     const crowded = ptPopulationFigure({ variant: 'v3.8', platform: 'bare-metal', outcome: 'booted', trace: t });
     expect(crowded.layout.annotations!.map((a) => [a.text, a.yshift])).toEqual([
-      ['startup_64', 0], ['x86_64_start_kernel', 14], ['setup_arch', 28], ['init_mem_mapping', 0],
+      ['startup_64 › x86_64_start_kernel › setup_arch', 0], ['init_mem_mapping', 0],
     ]);
-    expect((crowded.layout.margin as { t: number }).t).toBe(60 + 3 * 14);
-    expect((fig.layout.margin as { t: number }).t).toBe(60 + 14);
+    // the group's label would spill left of the axis: it starts at the axis instead
+    expect(crowded.layout.annotations!.map((a) => [a.x, a.xanchor])).toEqual([[0, 'left'], [503.5, 'center']]);
+    expect((crowded.layout.margin as { t: number }).t).toBe(60 + 14);
+  });
+
+  it('lifts phase names that would still overlap into further lanes', () => {
+    const t = new TraceRecorder();
+    t.enterPhase('first_long_phase_name');
+    for (let i = 0; i < 40; i++) t.countPteWrite(1);
+    t.enterPhase('second_long_phase_name');
+    for (let i = 0; i < 40; i++) t.countPteWrite(1);
+    t.enterPhase('init_mem_mapping');
+    for (let i = 0; i < 920; i++) t.countPteWrite(1);
+    const crowded = ptPopulationFigure({ variant: 'v3.8', platform: 'bare-metal', outcome: 'booted', trace: t });
+    expect(crowded.layout.annotations!.map((a) => [a.text, a.yshift])).toEqual([
+      ['first_long_phase_name', 0], ['second_long_phase_name', 14], ['init_mem_mapping', 0],
+    ]);
+    expect((crowded.layout.margin as { t: number }).t).toBe(60 + 2 * 14);
   });
 
   it('titles the figure and both axes with their units', () => {

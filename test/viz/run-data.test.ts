@@ -18,8 +18,11 @@ describe('reading runs and traces', () => {
     expect(phaseSpans(view)[0]).toEqual({ name: 'boot', start: 0, end: 6 });
   });
 
-  it('finds the crash at the domain-crash event, else at the first unhandled fault, else none', () => {
-    expect(crashPoint(knownTrace())).toEqual({ seq: 18, phase: 'crash', what: 'domain 7 crashed: unhandled page fault' });
+  it('finds the crash at the domain-crash event (named by the fault before it), else at the first unhandled fault, else none', () => {
+    expect(crashPoint(knownTrace())).toEqual({ seq: 18, phase: 'crash', what: 'domain 7 crashed: unhandled page fault at ffffea000005b2d0 (ec=0000)' });
+    const t0 = knownTrace();
+    const crashOnly = { ...t0, events: t0.events.filter((e) => e.type !== 'page-fault') };
+    expect(crashPoint(crashOnly)!.what).toBe('domain 7 crashed: unhandled page fault');
     const t = knownTrace();
     const noCrashEvent = { ...t, events: t.events.filter((e) => e.type !== 'domain-crash') };
     expect(crashPoint(noCrashEvent)).toEqual({ seq: 17, phase: 'crash', what: 'unhandled page fault at ffffea000005b2d0 (ec=0000)' });
@@ -29,6 +32,10 @@ describe('reading runs and traces', () => {
   it('labels runs and words outcomes, telling crashes from boots', () => {
     expect(runLabel(knownRun())).toBe('8170e6bed465 / xen');
     expect(runLabel(knownRun({ label: 'mine' }))).toBe('mine');
+    // the lab's RunResult names them in its config
+    const labShaped = { ...knownRun(), variant: undefined, platform: undefined, config: { variant: 'v3.8', platform: 'bare-metal', memoryBytes: 2 ** 30 } };
+    expect(runLabel(labShaped)).toBe('v3.8 / bare-metal');
+    expect(expectRun('run', labShaped)).toBe(labShaped);
     expect(outcomeText({ kind: 'crashed', reason: 'page fault' })).toBe('crashed: page fault');
     expect(isCrashed({ kind: 'crashed' })).toBe(true);
     expect(isCrashed('booted')).toBe(false);
@@ -44,7 +51,7 @@ describe('reading runs and traces', () => {
 
   it('refuses a run without a trace, naming the argument', () => {
     expect(() => expectRun('run', { variant: 'v3.8', platform: 'xen', outcome: 'booted' })).toThrow(LabError);
-    expect(() => expectRun('run', { variant: 'v3.8', platform: 'xen', outcome: 'booted' })).toThrow(/run\.trace must be a trace/);
+    expect(() => expectRun('run', { variant: 'v3.8', platform: 'xen', outcome: 'booted', trace: {} })).toThrow(/run\.trace must be a trace/);
     expect(() => expectRun('runs[2]', 42)).toThrow(/runs\[2\] must be a run .*got 42 \(number\)/);
     expect(expectRun('run', bareMetalRun()).platform).toBe('bare-metal');
   });

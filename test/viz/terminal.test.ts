@@ -17,7 +17,7 @@ const CONSOLE = [
 const STACK = [{ address: 'ffffffff81042d27', symbol: 'xen_write_cr3', offset: 0x77 }, { address: 0xffffffff81ad2d21n, symbol: 'init_mem_mapping', offset: '0x1f9' }];
 
 describe('seed lines', () => {
-  it('match when equal once white space is collapsed, or when a RegExp tests true', () => {
+  it('match when equal once white space is removed, or when a RegExp tests true', () => {
     const m = matchSeedLines(CONSOLE, [...SEEDS, /L4\[0x1d4\]/g]);
     expect(m.lineSeed).toEqual([0, 1, 4, -1]);
     expect(m.missing).toEqual([SEEDS[2], SEEDS[3]]);
@@ -26,6 +26,7 @@ describe('seed lines', () => {
   it('formats stack frames as the kernel prints them', () => {
     expect(formatStackFrame(STACK[0])).toBe('[<ffffffff81042d27>] xen_write_cr3+0x77');
     expect(formatStackFrame(STACK[1])).toBe('[<ffffffff81ad2d21>] init_mem_mapping+0x1f9');
+    expect(formatStackFrame({ ...STACK[0], isRip: true })).toBe('[<ffffffff81042d27>] xen_write_cr3+0x77 <--');
   });
 });
 

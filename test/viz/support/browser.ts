@@ -35,5 +35,11 @@ export async function watchedPage(browser: Browser, allow: (url: string) => bool
   return { page, errors, blocked };
 }
 
+/** A page-side predicate (a string: tests are type-checked without the DOM library): `n` charts drawn. */
+export function chartsDrawn(n: number, scope = ''): string {
+  return `Array.from(document.querySelectorAll('${scope} .pvops-plot[data-pvops-drawn="1"]'))` +
+    `.filter(function (e) { return e.querySelector('.main-svg') !== null; }).length >= ${n}`;
+}
+
 /** file: and data: URLs only: a page opened offline. */
 export const offline = (url: string): boolean => url.startsWith('file:') || url.startsWith('data:');
