@@ -73,11 +73,18 @@ export interface XenHostOptions {
    * XSA-148 (CVE-2015-7835) applied (default true). Xen 4.2.2 as released removed _PAGE_PSE from
    * L2_DISALLOW_MASK unconditionally and let mod_l2_entry's fast path turn an existing L2 entry
    * into a superpage: a PV guest could map its own page tables writable. false models the
-   * release as shipped (the invariant fuzz finds the hole within seconds).
+   * release as shipped (the invariant fuzz found this hole; see test/xen/security-fixes.test.ts).
    */
   xsa148Fixed?: boolean;
   /** CPU has XSAVE (CR4.OSXSAVE set by Xen; default true) */
   cpuHasXsave?: boolean;
+  /**
+   * XSA-182 (CVE-2016-6258) applied (default true). Xen 4.2.2 as released took the "fast path"
+   * (no revalidation) for any update that kept an entry's frame and presence: at L2-L4 a guest
+   * could add _PAGE_RW to a read-only linear (recursive) mapping and write its page tables. The
+   * fix lets only NX, the AVAIL bits, GLOBAL, DIRTY, ACCESSED and USER change on the fast path.
+   */
+  xsa182Fixed?: boolean;
 }
 
 export class XenHost {
