@@ -1,15 +1,14 @@
 #!/usr/bin/env node
-// The main job, until the notebooks land: a short demo of the library on the seed's address.
-const lab = require('../dist');
+// The main job: Jupyter Notebook on loopback, serving notebooks/ with the tslab kernel of this
+// checkout (scripts/setup.sh registered it). Prints the URL to open; Ctrl-C stops it.
+const { spawn } = require('node:child_process');
+const { join } = require('node:path');
 
-const seed = 'ffffea000005b2d0';
-const parts = lab.splitVirtualAddress(seed);
-console.log(`The seed's faulting address ${parts.address} splits into`);
-console.log(`  PML4 index 0x${parts.pml4.toString(16)} (${parts.pml4}), PDPT ${parts.pdpt}, PD ${parts.pd}, PT ${parts.pt}, offset 0x${parts.offset.toString(16)}`);
-const mem = new lab.PhysicalMemory();
-const pml4 = mem.allocFrame();
-const result = lab.walk(mem, { cr3: BigInt(pml4 * 4096) }, seed, { kind: 'read', user: false });
-const last = result.steps[result.steps.length - 1];
-console.log(`Walked through an empty PML4: L4[0x${last.index.toString(16)}] = ${last.entry.toString(16).padStart(16, '0')}`);
-console.log(`  -> page fault, error code ${lab.decodeErrorCode(result.errorCode).hex}:`);
-for (const line of lab.decodeErrorCode(result.errorCode).bits) console.log(`     ${line}`);
+const port = process.env.PVOPS_PORT || '8888';
+const args = ['notebook', '--no-browser', '--ip=127.0.0.1', `--port=${port}`, `--notebook-dir=${join(__dirname, '..', 'notebooks')}`];
+if (typeof process.getuid === 'function' && process.getuid() === 0) args.push('--allow-root');
+console.log(`pvops-lab: starting Jupyter Notebook on http://127.0.0.1:${port}/ (notebooks/, kernel "TypeScript" = tslab)`);
+console.log('pvops-lab: open the URL with the token that Jupyter prints below; start with 01-paging-from-the-seed-address.ipynb');
+const child = spawn('jupyter', args, { stdio: 'inherit', env: { ...process.env, PYDEVD_DISABLE_FILE_VALIDATION: '1' } });
+child.on('exit', (code) => process.exit(code === null ? 1 : code));
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
