@@ -11,6 +11,7 @@ import type { TraceRecorder } from '../trace';
 import { TraceRecorder as Recorder } from '../trace';
 import { PhysicalMemory, PTE_P, PTE_RW, PTE_US, PTE_A, PTE_D } from '../x86';
 import { XenConsole } from './console';
+import { disallowMasks, type DisallowMasks } from './mm/pte-flags';
 import { FrameTable } from './frame-table';
 import { M2P } from './m2p';
 import type { PageInfo } from './page-info';
@@ -102,6 +103,8 @@ export class XenHost {
   readonly cpuHasNx: boolean;
   readonly xsa148Fixed: boolean;
   readonly xsa182Fixed: boolean;
+  /** the *_DISALLOW_MASKs of this host (arch_init_memory), split into an entry's two words */
+  readonly disallow: DisallowMasks;
   /** CR0 and CR4 as Xen runs a PV vCPU (CR0.TS is added while the vCPU has not used the FPU) */
   readonly cr0: number;
   readonly cr4: number;
@@ -136,6 +139,7 @@ export class XenHost {
     this.cpuHasNx = expectBoolean('options.cpuHasNx', options.cpuHasNx, true) ?? true;
     this.xsa148Fixed = expectBoolean('options.xsa148Fixed', options.xsa148Fixed, true) ?? true;
     this.xsa182Fixed = expectBoolean('options.xsa182Fixed', options.xsa182Fixed, true) ?? true;
+    this.disallow = disallowMasks(this.cpuHasNx, this.debug, !this.xsa148Fixed || this.allowSuperpage);
     const xsave = expectBoolean('options.cpuHasXsave', options.cpuHasXsave, true) ?? true;
     this.cr0 = (X86_CR0_PG | X86_CR0_AM | X86_CR0_WP | X86_CR0_NE | X86_CR0_ET | X86_CR0_MP | X86_CR0_PE) >>> 0;
     this.cr4 = X86_CR4_PSE | X86_CR4_PAE | X86_CR4_MCE | X86_CR4_PGE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT |

@@ -18,7 +18,7 @@ import { EBUSY, EINVAL, EPERM } from '../public/errno';
 import { DOMID_IO, ROOT_PAGETABLE_FIRST_XEN_SLOT, ROOT_PAGETABLE_LAST_XEN_SLOT } from '../public/xen';
 import {
   PADDR_HI_MASK, _PAGE_GLOBAL, _PAGE_GUEST_KERNEL_HI, _PAGE_PRESENT, _PAGE_PSE, _PAGE_RW, _PAGE_USER,
-  disallowMasks,
+  type DisallowMasks,
 } from './pte-flags';
 import {
   __get_page_type, get_page_and_type_from_pagenr, get_page_from_pagenr, put_page, put_page_and_type, put_page_type,
@@ -43,14 +43,9 @@ export function is_guest_l4_slot(slot: number): boolean {
   return slot < ROOT_PAGETABLE_FIRST_XEN_SLOT || slot > ROOT_PAGETABLE_LAST_XEN_SLOT;
 }
 
-/** The masks of a host, cached per (cpuHasNx, debug). */
-const maskCache = new Map<string, ReturnType<typeof disallowMasks>>();
-export function masksOf(host: XenHost): ReturnType<typeof disallowMasks> {
-  const l2Pse = !host.xsa148Fixed || host.allowSuperpage;
-  const key = `${host.cpuHasNx}/${host.debug}/${l2Pse}`;
-  let m = maskCache.get(key);
-  if (m === undefined) { m = disallowMasks(host.cpuHasNx, host.debug, l2Pse); maskCache.set(key, m); }
-  return m;
+/** The disallow masks of a host (computed once, in XenHost). */
+export function masksOf(host: XenHost): DisallowMasks {
+  return host.disallow;
 }
 
 // ---- L1 ---------------------------------------------------------------------------------------
@@ -117,22 +112,65 @@ function adjustL1(words: Uint32Array, w: number): void {
   words[w + 1] = hi >>> 0;
 }
 
-/** alloc_l1_table: validates the 512 entries of an L1 (the hot path of pinning). */
+/**
+ * alloc_l1_table: validates the 512 entries of an L1 (the hot path of pinning). The body is
+ * get_page_from_l1e and adjust_guest_l1e inlined over the frame table's arrays; anything but
+ * the common cases (a present entry to a frame of the domain, read-only or writable-typeable)
+ * goes through get_page_from_l1e itself, so the rules live in one place.
+ */
 export function alloc_l1_table(host: XenHost, mfn: number): number {
-  const d = host.frameTable.owner[mfn];
+  const ft = host.frameTable;
+  const d = ft.owner[mfn];
   const words = host.memory.frames.get(mfn);
   if (words === undefined) return 0; // an all-zero frame: nothing present
-  for (let i = 0; i < 512; i++) {
-    const w = i * 2;
-    const lo = words[w];
-    if ((lo & _PAGE_PRESENT) === 0) continue;
-    const rc = get_page_from_l1e(host, lo, words[w + 1], d, d);
-    if (rc !== 0) {
-      // "Failure in alloc_l1_table: entry %d"
-      for (let j = i - 1; j >= 0; j--) put_page_from_l1e(host, words[j * 2], words[j * 2 + 1]);
-      return rc;
+  const owner = ft.owner;
+  const refCount = ft.refCount;
+  const typeInfo = ft.typeInfo;
+  const typeCount = ft.typeCount;
+  const maxPage = ft.maxPage;
+  const mLo = host.disallow.l1.lo;
+  const mHi = host.disallow.l1.hi;
+  for (let w = 0; w < 1024; w += 2) {
+    let lo: number = words[w];
+    if ((lo & 1) === 0) continue; // _PAGE_PRESENT
+    let hi: number = words[w + 1];
+    let ok = false;
+    if ((lo & mLo) === 0 && (hi & mHi) === 0) {
+      const target = (hi & 0xfffff) * 0x100000 + (lo >>> 12);
+      const c = target < maxPage ? refCount[target] : 0;
+      if (c !== 0 && c < 0xfffe && owner[target] === d) {
+        if ((lo & 2) === 0) { // read-only: a general reference only
+          refCount[target] = c + 1;
+          ok = true;
+        } else {
+          const x = typeInfo[target];
+          const tc = typeCount[target];
+          if ((x & 7) === 7 && tc < 0xffff && (tc !== 0 || (x & 0x10) !== 0)) { // PGT_writable_page
+            refCount[target] = c + 1;
+            typeCount[target] = tc + 1;
+            ok = true;
+          } else if (tc === 0) { // a type change to PGT_writable_page (validated at once)
+            refCount[target] = c + 1;
+            typeInfo[target] = (x & ~0x17) | 0x17;
+            typeCount[target] = 1;
+            ok = true;
+          }
+        }
+      }
     }
-    adjustL1(words, w);
+    if (!ok) {
+      const rc = get_page_from_l1e(host, lo, hi, d, d);
+      if (rc !== 0) {
+        // "Failure in alloc_l1_table: entry %d"
+        for (let j = w - 2; j >= 0; j -= 2) put_page_from_l1e(host, words[j], words[j + 1]);
+        return rc;
+      }
+    }
+    // adjust_guest_l1e
+    if ((lo & 4) === 0) { lo |= 4; hi |= 0x00100000; }
+    if ((hi & 0x00100000) === 0) lo |= 0x104;
+    words[w] = lo >>> 0;
+    words[w + 1] = hi >>> 0;
   }
   return 0;
 }
