@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
+import { SEED_FRAMES, SEED_XEN_LINES } from '../support/seed';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -9,16 +10,8 @@ describe('pvops-lab repro (the CLI over the lab)', () => {
   it('prints the seed lines, the symbolised stack and a summary, exit 0', () => {
     const r = cli('repro');
     expect(r.status).toBe(0);
-    for (const line of [
-      '(XEN) d7:v0: unhandled page fault (ec=0000)',
-      '(XEN) Pagetable walk from ffffea000005b2d0:',
-      '(XEN)  L4[0x1d4] = 0000000000000000 ffffffffffffffff',
-      '(XEN) domain_crash_sync called from entry.S',
-      '(XEN) Domain 7 (vcpu#0) crashed on cpu#3:',
-      '(XEN) ----[ Xen-4.2.0  x86_64  debug=n  Not tainted ]----',
-    ]) expect(r.stdout.split('\n')).toContain(line);
-    const frames = ['xen_get_user_pgd+0x5a', 'xen_write_cr3+0x77', 'init_mem_mapping+0x1f9', 'setup_arch+0x742'];
-    const positions = frames.map((f) => r.stdout.indexOf(`] ${f}`));
+    for (const line of SEED_XEN_LINES) expect(r.stdout.split('\n')).toContain(line);
+    const positions = SEED_FRAMES.map((f) => r.stdout.indexOf(`] ${f}`));
     expect(positions.every((p) => p > 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
     expect(r.stdout).toMatch(/outcome: crashed/);

@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { boot, reproduce } from '../../lib/lab/boot';
 import { formatFrame } from '../../lib/lab/guest-stack';
-
-// The seed (shared/seed/commit-message.txt) and Konrad Wilk's report of 22 Feb 2013.
-const SEED_LINES = [
-  '(XEN) d7:v0: unhandled page fault (ec=0000)',
-  '(XEN) Pagetable walk from ffffea000005b2d0:',
-  '(XEN)  L4[0x1d4] = 0000000000000000 ffffffffffffffff',
-  '(XEN) domain_crash_sync called from entry.S',
-  '(XEN) Domain 7 (vcpu#0) crashed on cpu#3:',
-  '(XEN) ----[ Xen-4.2.0  x86_64  debug=n  Not tainted ]----',
-];
+import { SEED_XEN_LINES } from '../support/seed';
 
 describe('8170e6bed465 under Xen: the crash of the seed, out of the model', () => {
   const r = reproduce();
@@ -21,9 +12,9 @@ describe('8170e6bed465 under Xen: the crash of the seed, out of the model', () =
   });
 
   it("prints the seed's six Xen lines, consecutively", () => {
-    const start = r.xenConsole.indexOf(SEED_LINES[0]);
+    const start = r.xenConsole.indexOf(SEED_XEN_LINES[0]);
     expect(start).toBeGreaterThanOrEqual(0);
-    expect(r.xenConsole.slice(start, start + 6)).toEqual(SEED_LINES);
+    expect(r.xenConsole.slice(start, start + 6)).toEqual([...SEED_XEN_LINES]);
   });
 
   it("symbolises the guest stack as the seed's author did", () => {
