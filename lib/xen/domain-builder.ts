@@ -201,10 +201,8 @@ export function buildPvDomain(host: XenHost, options: BuildPvDomainOptions): PvD
   const ft = host.frameTable;
   for (const [pfn0, mfn0, count] of extents) {
     domain.p2mExtents.push({ pfn: pfn0, mfn: mfn0, count });
-    for (let j = 0; j < count; j++) {
-      ft.assign(mfn0 + j, domid);
-      host.m2p.set(mfn0 + j, pfn0 + j);
-    }
+    for (let j = 0; j < count; j++) ft.assign(mfn0 + j, domid);
+    host.m2p.setExtent(pfn0, mfn0, count);
   }
   domain.totPages = totalPages;
   host.domains.set(domid, domain);

@@ -2,16 +2,13 @@
  * The M2P table, `machine_to_phys_mapping[]`: for every machine frame the guest pfn it backs, or
  * INVALID_M2P_ENTRY (~0UL) for frames no guest owns. Xen maps it read-only into every 64-bit PV
  * guest at MACH2PHYS_VIRT_START (L4 slot 256); guests update entries with MMU_MACHPHYS_UPDATE.
- * Stored as 4 bytes a frame; the rare entry that does not fit 32 bits lives in a side map.
+ *
+ * Storage: guests get memory in 2 MiB extents (populate_physmap), and within an extent the M2P
+ * is pfn0 + (mfn - mfn0); so the model keeps one pfn base and a count per 2 MiB chunk of machine
+ * memory (6 bytes per 512 frames), and a side map for the entries set one by one (a guest's
+ * MMU_MACHPHYS_UPDATE, a frame freed or shared). A 64 GiB guest's M2P costs under 200 KiB.
  * // xen/include/asm-x86/mm.h (set_gpfn_from_mfn, get_gpfn_from_mfn), xen/arch/x86/x86_64/mm.c (Xen 4.2.2)
  */
-
-/** INVALID_M2P_ENTRY (~0UL) as the model's 32-bit cell */
-const CELL_INVALID = 0xffffffff;
-/** SHARED_M2P_ENTRY (~0UL - 1) */
-const CELL_SHARED = 0xfffffffe;
-/** a cell whose 64-bit value is in the side map */
-const CELL_WIDE = 0xfffffffd;
 
 /** INVALID_M2P_ENTRY: ~0UL */
 export const INVALID_M2P_ENTRY = 0xffffffffffffffffn;
@@ -22,74 +19,102 @@ export const INVALID_M2P_ENTRY_LONG = -1;
 /** SHARED_M2P_ENTRY read as a signed long: -2 */
 export const SHARED_M2P_ENTRY_LONG = -2;
 
+const CHUNK = 512;
+const TWO_32 = 4294967296;
+
 export class M2P {
-  private cells: Uint32Array;
-  private readonly wide = new Map<number, bigint>();
+  /** per 2 MiB chunk of machine memory: the pfn of its first frame, -1 for none */
+  private chunkPfn: Float64Array;
+  /** per chunk: how many of its frames (from the first) the extent covers */
+  private chunkCount: Uint16Array;
+  /** entries set one by one, as their 64-bit value */
+  private readonly single = new Map<number, bigint>();
 
   constructor(frames: number) {
-    this.cells = new Uint32Array(frames).fill(CELL_INVALID);
+    const chunks = Math.ceil(frames / CHUNK);
+    this.chunkPfn = new Float64Array(chunks).fill(-1);
+    this.chunkCount = new Uint16Array(chunks);
   }
 
   /** Grows to `frames` entries (new ones INVALID_M2P_ENTRY). */
   grow(frames: number): void {
-    if (frames <= this.cells.length) return;
-    const cells = new Uint32Array(frames).fill(CELL_INVALID);
-    cells.set(this.cells);
-    this.cells = cells;
+    const chunks = Math.ceil(frames / CHUNK);
+    if (chunks <= this.chunkPfn.length) return;
+    const p = new Float64Array(chunks).fill(-1);
+    p.set(this.chunkPfn);
+    const c = new Uint16Array(chunks);
+    c.set(this.chunkCount);
+    this.chunkPfn = p;
+    this.chunkCount = c;
   }
 
   /**
-   * get_gpfn_from_mfn(mfn) as a signed long: the pfn, or -1 for INVALID_M2P_ENTRY, -2 for
-   * SHARED_M2P_ENTRY; a value the guest stored that does not fit a double exactly is returned
-   * truncated (use `entry` for the exact 64-bit value).
+   * guest_physmap_add_page for a whole extent: frames mfn0 .. mfn0+count-1 back pfns pfn0 ..
+   * (mfn0 2 MiB aligned, count <= 512).
    */
-  get(mfn: number): number {
-    const c = mfn >= 0 && mfn < this.cells.length ? this.cells[mfn] : CELL_INVALID;
-    if (c < CELL_WIDE) return c;
-    if (c === CELL_INVALID) return INVALID_M2P_ENTRY_LONG;
-    if (c === CELL_SHARED) return SHARED_M2P_ENTRY_LONG;
-    const v = this.wide.get(mfn) as bigint;
-    return Number(BigInt.asIntN(64, v));
+  setExtent(pfn0: number, mfn0: number, count: number): void {
+    const k = mfn0 / CHUNK;
+    this.chunkPfn[k] = pfn0;
+    this.chunkCount[k] = count;
+    for (let i = 0; i < count; i++) this.single.delete(mfn0 + i);
   }
 
   /** The exact 64-bit entry (unsigned), as the guest reads it from machine_to_phys_mapping[mfn]. */
   entry(mfn: number): bigint {
-    const c = mfn >= 0 && mfn < this.cells.length ? this.cells[mfn] : CELL_INVALID;
-    if (c < CELL_WIDE) return BigInt(c);
-    if (c === CELL_INVALID) return INVALID_M2P_ENTRY;
-    if (c === CELL_SHARED) return SHARED_M2P_ENTRY;
-    return this.wide.get(mfn) as bigint;
+    const s = this.single.get(mfn);
+    if (s !== undefined) return s;
+    const p = this.extentPfn(mfn);
+    return p < 0 ? INVALID_M2P_ENTRY : BigInt(p);
   }
 
-  /** The entry's two 32-bit halves (lo, hi) without BigInt, for guest reads of the table. */
+  /**
+   * get_gpfn_from_mfn(mfn) as a signed long: the pfn, or -1 for INVALID_M2P_ENTRY, -2 for
+   * SHARED_M2P_ENTRY (a value beyond 2^53 that a guest stored is returned rounded; `entry` is exact).
+   */
+  get(mfn: number): number {
+    if (this.single.size !== 0) {
+      const s = this.single.get(mfn);
+      if (s !== undefined) return Number(BigInt.asIntN(64, s));
+    }
+    return this.extentPfn(mfn);
+  }
+
+  /** One 32-bit half of the entry (for guest reads of the table), without BigInt on the common path. */
   entryWord(mfn: number, high: boolean): number {
-    const c = mfn >= 0 && mfn < this.cells.length ? this.cells[mfn] : CELL_INVALID;
-    if (c < CELL_WIDE) return high ? 0 : c;
-    if (c === CELL_INVALID) return 0xffffffff;
-    if (c === CELL_SHARED) return high ? 0xffffffff : 0xfffffffe;
-    const v = this.wide.get(mfn) as bigint;
-    return Number(high ? (v >> 32n) & 0xffffffffn : v & 0xffffffffn);
+    const s = this.single.size !== 0 ? this.single.get(mfn) : undefined;
+    if (s !== undefined) return Number(high ? (s >> 32n) & 0xffffffffn : s & 0xffffffffn);
+    const p = this.extentPfn(mfn);
+    if (p < 0) return 0xffffffff;
+    return high ? Math.floor(p / TWO_32) : p % TWO_32;
   }
 
-  /** set_gpfn_from_mfn(mfn, pfn) for a pfn below 2^32 - 3 (the builder's and hot paths' form). */
+  /** set_gpfn_from_mfn(mfn, pfn) */
   set(mfn: number, pfn: number): void {
-    this.wide.delete(mfn);
-    this.cells[mfn] = pfn;
+    this.setEntry(mfn, BigInt(pfn));
   }
 
   /** set_gpfn_from_mfn(mfn, INVALID_M2P_ENTRY) */
   invalidate(mfn: number): void {
-    this.wide.delete(mfn);
-    this.cells[mfn] = CELL_INVALID;
+    this.setEntry(mfn, INVALID_M2P_ENTRY);
   }
 
   /** set_gpfn_from_mfn with any 64-bit value (MMU_MACHPHYS_UPDATE takes the guest's val as is). */
   setEntry(mfn: number, value: bigint): void {
     const v = BigInt.asUintN(64, value);
-    this.wide.delete(mfn);
-    if (v === INVALID_M2P_ENTRY) this.cells[mfn] = CELL_INVALID;
-    else if (v === SHARED_M2P_ENTRY) this.cells[mfn] = CELL_SHARED;
-    else if (v < BigInt(CELL_WIDE)) this.cells[mfn] = Number(v);
-    else { this.cells[mfn] = CELL_WIDE; this.wide.set(mfn, v); }
+    const p = this.extentPfn(mfn);
+    if ((p < 0 && v === INVALID_M2P_ENTRY) || (p >= 0 && v === BigInt(p))) this.single.delete(mfn);
+    else this.single.set(mfn, v);
+  }
+
+  /** The entries set one by one (for display; the rest follow the extents). */
+  get singleEntries(): number {
+    return this.single.size;
+  }
+
+  private extentPfn(mfn: number): number {
+    const k = Math.floor(mfn / CHUNK);
+    if (!(k >= 0 && k < this.chunkPfn.length)) return -1;
+    const off = mfn - k * CHUNK;
+    return off < this.chunkCount[k] ? this.chunkPfn[k] + off : -1;
   }
 }

@@ -58,7 +58,7 @@ export class InvariantChecker {
     const er = this.expectRef;
     for (const m of this.frames) {
       const ti = ft.typeInfo[m];
-      const tc = ft.typeCount[m];
+      const tc = ft.typeCountOf(m);
       if ((ti & PGT_PINNED) !== 0) { et[m]++; er[m]++; }
       const type = ti & PGT_TYPE;
       if (tc === 0 || (ti & PGT_VALIDATED) === 0 || type < 1 || type > 4) continue;
@@ -84,7 +84,7 @@ export class InvariantChecker {
           if ((lo & RW) !== 0) {
             et[t]++;
             const tt = ft.typeInfo[t] & PGT_TYPE;
-            if (tt >= 1 && tt <= 4 && ft.typeCount[t] > 0) out.push(`L1 ${m.toString(16)}[${i}] maps page table ${t.toString(16)} writable`);
+            if (tt >= 1 && tt <= 4 && ft.typeCountOf(t) > 0) out.push(`L1 ${m.toString(16)}[${i}] maps page table ${t.toString(16)} writable`);
           }
         } else {
           if (t === m) { // a linear self-map holds nothing, and must be read-only
@@ -110,8 +110,8 @@ export class InvariantChecker {
         if (er[m] !== this.baseRef[m] && owner !== 0x7ff1) out.push(`frame ${m.toString(16)} of owner ${owner} is referenced by the domain`);
         continue;
       }
-      if (ft.typeCount[m] !== et[m]) out.push(`frame ${m.toString(16)}: type count ${ft.typeCount[m]} != ${et[m]} references (type ${ft.typeInfo[m] & 7})`);
-      if (ft.refCount[m] !== er[m]) out.push(`frame ${m.toString(16)}: ref count ${ft.refCount[m]} != ${er[m]} references`);
+      if (ft.typeCountOf(m) !== et[m]) out.push(`frame ${m.toString(16)}: type count ${ft.typeCountOf(m)} != ${et[m]} references (type ${ft.typeInfo[m] & 7})`);
+      if (ft.refCountOf(m) !== er[m]) out.push(`frame ${m.toString(16)}: ref count ${ft.refCountOf(m)} != ${er[m]} references`);
       if (out.length > 10) break;
     }
     return out;
@@ -141,9 +141,8 @@ export class StateSnapshot {
   take(v: PvVcpu): void {
     const ft = this.host.frameTable;
     this.owner.set(ft.owner);
-    this.normalise(ft.typeInfo, ft.typeCount, this.typeInfo);
-    this.typeCount.set(ft.typeCount);
-    this.refCount.set(ft.refCount);
+    this.counts(this.typeCount, this.refCount);
+    this.normalise(ft.typeInfo, this.typeCount, this.typeInfo);
     for (let i = 0; i < this.m2pFrames.length; i++) this.m2p[i] = this.host.m2p.entry(this.m2pFrames[i]);
     for (let i = 0; i < this.frames.length; i++) {
       const w = this.host.memory.frames.get(this.frames[i]);
@@ -157,11 +156,14 @@ export class StateSnapshot {
     const ft = this.host.frameTable;
     const out: string[] = [];
     const ti = new Uint8Array(ft.typeInfo.length);
-    this.normalise(ft.typeInfo, ft.typeCount, ti);
+    const tc = new Uint16Array(ft.typeInfo.length);
+    const rc = new Uint16Array(ft.typeInfo.length);
+    this.counts(tc, rc);
+    this.normalise(ft.typeInfo, tc, ti);
     if (!same(this.owner, ft.owner)) out.push('owners changed');
     if (!same(this.typeInfo, ti)) out.push('types changed');
-    if (!same(this.typeCount, ft.typeCount)) out.push('type counts changed');
-    if (!same(this.refCount, ft.refCount)) out.push('reference counts changed');
+    if (!same(this.typeCount, tc)) out.push('type counts changed');
+    if (!same(this.refCount, rc)) out.push('reference counts changed');
     for (let i = 0; i < this.m2pFrames.length; i++) {
       if (this.m2p[i] !== this.host.m2p.entry(this.m2pFrames[i])) { out.push('M2P changed'); break; }
     }
@@ -180,6 +182,11 @@ export class StateSnapshot {
       }
     }
     return out;
+  }
+
+  private counts(tc: Uint16Array, rc: Uint16Array): void {
+    const ft = this.host.frameTable;
+    for (let m = 0; m < tc.length; m++) { tc[m] = ft.typeCountOf(m); rc[m] = ft.refCountOf(m); }
   }
 
   private normalise(ti: Uint8Array, tc: Uint16Array, out: Uint8Array): void {

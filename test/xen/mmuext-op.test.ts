@@ -178,3 +178,22 @@ describe('the other commands', () => {
     void entryPtr;
   });
 });
+
+describe('counts beyond a byte (the frame table keeps them in a side map)', () => {
+  it('a frame mapped read-only 600 times: its reference count goes to 601 and back (get_page / put_page)', () => {
+    const g = makeGuest();
+    const target = g.domain.pfnToMfn(0x30);
+    const before = g.host.pageInfo(target);
+    const l1a = freeMfn(g, 0);
+    const l1b = freeMfn(g, 1);
+    const reqs = (l1: number, flags: number) => [...Array(300).keys()].map((i) => ({ ptr: entryPtr(l1, i), val: pte(target, flags) }));
+    expect(g.vcpu.HYPERVISOR_mmu_update(reqs(l1a, P | A))).toBe(0);
+    expect(g.vcpu.HYPERVISOR_mmu_update(reqs(l1b, P | RW | A))).toBe(0);
+    expect(pin(g, 1, l1a)).toBe(0);
+    expect(pin(g, 1, l1b)).toBe(0);
+    expect(g.host.pageInfo(target)).toMatchObject({ refCount: before.refCount + 600, typeCount: before.typeCount + 300 });
+    expect(op(g, { cmd: MMUEXT_UNPIN_TABLE, mfn: l1a })).toBe(0);
+    expect(op(g, { cmd: MMUEXT_UNPIN_TABLE, mfn: l1b })).toBe(0);
+    expect(g.host.pageInfo(target)).toEqual(before);
+  });
+});

@@ -18,10 +18,10 @@ import { alloc_page_type, free_page_type } from './validate';
 /** page_get_owner_and_reference: takes a general reference; the owner, or -1 when none can be taken. */
 export function page_get_owner_and_reference(host: XenHost, mfn: number): number {
   const ft = host.frameTable;
-  const c = ft.refCount[mfn];
+  const c = ft.refCountOf(mfn);
   // Count 0: not allocated; count at the top: would wrap (Xen also reserves one for get_page_light).
   if (c === 0 || c >= PGC_count_mask - 1) return -1;
-  ft.refCount[mfn] = c + 1;
+  ft.setRefCount(mfn, c + 1);
   const o = ft.owner[mfn];
   return o === OWNER_NONE ? -1 : o;
 }
@@ -29,9 +29,9 @@ export function page_get_owner_and_reference(host: XenHost, mfn: number): number
 /** get_page(page, d): a general reference on a frame `d` owns. */
 export function get_page(host: XenHost, mfn: number, domid: number): boolean {
   const ft = host.frameTable;
-  const c = ft.refCount[mfn];
+  const c = ft.refCountOf(mfn);
   if (c === 0 || c >= PGC_count_mask - 1) return false;
-  ft.refCount[mfn] = c + 1;
+  ft.setRefCount(mfn, c + 1);
   if (ft.owner[mfn] === domid) return true;
   put_page(host, mfn);
   return false;
@@ -45,12 +45,12 @@ export function get_page_from_pagenr(host: XenHost, mfn: number, domid: number):
 /** put_page: drops a general reference; at zero the frame goes back to the heap (free_domheap_page). */
 export function put_page(host: XenHost, mfn: number): void {
   const ft = host.frameTable;
-  const c = ft.refCount[mfn] - 1;
-  ft.refCount[mfn] = c;
+  const c = ft.refCountOf(mfn) - 1;
+  ft.setRefCount(mfn, c);
   if (c === 0) {
     ft.owner[mfn] = OWNER_NONE;
     ft.typeInfo[mfn] = 0;
-    ft.typeCount[mfn] = 0;
+    ft.setTypeCount(mfn, 0);
     host.m2p.invalidate(mfn);
   }
 }
@@ -64,7 +64,7 @@ export function put_page(host: XenHost, mfn: number): void {
 export function __get_page_type(host: XenHost, mfn: number, type: number): number {
   const ft = host.frameTable;
   let x = ft.typeInfo[mfn];
-  const c = ft.typeCount[mfn];
+  const c = ft.typeCountOf(mfn);
   if (c + 1 > PGT_count_mask) return -EINVAL; // "Type count overflow on pfn %lx"
   if (c === 0) {
     if ((x & PGT_type_mask) !== type) {
@@ -80,7 +80,7 @@ export function __get_page_type(host: XenHost, mfn: number, type: number): numbe
     return -EINVAL;
   }
   ft.typeInfo[mfn] = x;
-  ft.typeCount[mfn] = c + 1;
+  ft.setTypeCount(mfn, c + 1);
   if ((x & PGT_validated) === 0) return alloc_page_type(host, mfn, type);
   return 0;
 }
@@ -98,16 +98,16 @@ export function get_page_type(host: XenHost, mfn: number, type: number): boolean
 export function put_page_type(host: XenHost, mfn: number): void {
   const ft = host.frameTable;
   const x = ft.typeInfo[mfn];
-  const c = ft.typeCount[mfn];
+  const c = ft.typeCountOf(mfn);
   if (c === 1 && (x & PGT_type_mask) <= PGT_l4_page_table && (x & PGT_type_mask) !== PGT_none &&
       (x & (PGT_validated | PGT_partial)) !== 0) {
     ft.typeInfo[mfn] = x & ~(PGT_validated | PGT_partial);
     free_page_type(host, mfn, x & PGT_type_mask);
-    ft.typeCount[mfn] = 0;
+    ft.setTypeCount(mfn, 0);
     ft.typeInfo[mfn] &= ~PGT_pinned;
     return;
   }
-  ft.typeCount[mfn] = c - 1;
+  ft.setTypeCount(mfn, c - 1);
 }
 
 /** put_page_and_type */
@@ -131,5 +131,6 @@ export function get_page_and_type_from_pagenr(host: XenHost, mfn: number, type: 
 /** page_lock(page): succeeds only on a validated frame in use (type count > 0). */
 export function page_lock(host: XenHost, mfn: number): boolean {
   const ft = host.frameTable;
-  return (ft.typeInfo[mfn] & PGT_validated) !== 0 && ft.typeCount[mfn] !== 0 && ft.typeCount[mfn] < PGT_count_mask;
+  const c = ft.typeCountOf(mfn);
+  return (ft.typeInfo[mfn] & PGT_validated) !== 0 && c !== 0 && c < PGT_count_mask;
 }

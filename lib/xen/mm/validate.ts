@@ -68,9 +68,9 @@ export function get_page_from_l1e(host: XenHost, lo: number, hi: number, l1eOwne
     return mfn === INVALID_MFN_ALL_ONES ? -EINVAL : -EPERM;
   }
   // page_get_owner_and_reference
-  const c = ft.refCount[mfn];
+  const c = ft.refCountOf(mfn);
   if (c === 0 || c >= 0xfffe) return -EBUSY; // real_pg_owner == NULL -> could_not_pin
-  ft.refCount[mfn] = c + 1;
+  ft.setRefCount(mfn, c + 1);
   const realOwner = ft.owner[mfn];
   if (realOwner !== pgOwner || realOwner === OWNER_NONE) {
     // Another domain's (or Xen's) frame; only a privileged pg_owner could map it.
@@ -80,9 +80,9 @@ export function get_page_from_l1e(host: XenHost, lo: number, hi: number, l1eOwne
   if ((lo & _PAGE_RW) !== 0) {
     // get_page_type(page, PGT_writable_page), inlined for the common case
     const x = ft.typeInfo[mfn];
-    const tc = ft.typeCount[mfn];
+    const tc = ft.typeCountOf(mfn);
     if (tc !== 0 && (x & PGT_type_mask) === PGT_writable_page && tc < PGT_count_mask) {
-      ft.typeCount[mfn] = tc + 1;
+      ft.setTypeCount(mfn, tc + 1);
     } else if (__get_page_type(host, mfn, PGT_writable_page) !== 0) {
       put_page(host, mfn); // "Could not get page type PGT_writable_page" -> could_not_pin
       return -EBUSY;
@@ -138,14 +138,15 @@ export function alloc_l1_table(host: XenHost, mfn: number): number {
     if ((lo & mLo) === 0 && (hi & mHi) === 0) {
       const target = (hi & 0xfffff) * 0x100000 + (lo >>> 12);
       const c = target < maxPage ? refCount[target] : 0;
-      if (c !== 0 && c < 0xfffe && owner[target] === d) {
+      // counts up to COUNT_INLINE_MAX - 1 stay in the byte arrays; anything else takes the slow path
+      if (c !== 0 && c < 254 && owner[target] === d) {
         if ((lo & 2) === 0) { // read-only: a general reference only
           refCount[target] = c + 1;
           ok = true;
         } else {
           const x = typeInfo[target];
           const tc = typeCount[target];
-          if ((x & 7) === 7 && tc < 0xffff && (tc !== 0 || (x & 0x10) !== 0)) { // PGT_writable_page
+          if ((x & 7) === 7 && tc < 254 && (tc !== 0 || (x & 0x10) !== 0)) { // PGT_writable_page
             refCount[target] = c + 1;
             typeCount[target] = tc + 1;
             ok = true;
@@ -199,11 +200,12 @@ export function get_linear_pagetable(host: XenHost, level: number, lo: number, h
     if (!get_page_from_pagenr(host, pfn, domid)) return false;
     const ft = host.frameTable;
     const x = ft.typeInfo[pfn];
-    if (ft.typeCount[pfn] >= PGT_count_mask || (x & (PGT_type_mask | PGT_validated)) !== (level | PGT_validated)) {
+    const tc = ft.typeCountOf(pfn);
+    if (tc >= PGT_count_mask || (x & (PGT_type_mask | PGT_validated)) !== (level | PGT_validated)) {
       put_page(host, pfn);
       return false;
     }
-    ft.typeCount[pfn] += 1;
+    ft.setTypeCount(pfn, tc + 1);
   }
   return true;
 }
@@ -388,7 +390,7 @@ export function alloc_page_type(host: XenHost, mfn: number, type: number): numbe
   } else {
     // "Error while validating mfn %lx (pfn %lx) for type %" PRtype_info
     ft.typeInfo[mfn] = 0;
-    ft.typeCount[mfn] = 0;
+    ft.setTypeCount(mfn, 0);
   }
   return rc;
 }
