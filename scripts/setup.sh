@@ -33,7 +33,7 @@ if [ ${#apt_packages[@]} -gt 0 ]; then
     say "installing Debian packages: ${apt_packages[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
+    apt-get install -y -qq "${apt_packages[@]}" >/dev/null
   else
     if ! python3 -c 'import nbconvert, notebook, ipykernel, jupyter_client' 2>/dev/null; then
       say "not root: installing Jupyter with pip --user (see environment.md)"
