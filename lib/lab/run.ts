@@ -8,6 +8,7 @@ import { LabError, describeValue } from '../errors';
 import { TraceRecorder } from '../trace/recorder';
 import { GuestHalted } from '../x86/cpu';
 import { Paused } from '../linux/kernel';
+import { kernelVariant } from '../linux/variants';
 import { normalizeConfig, type BootConfig, type NormalizedConfig } from './config';
 import { createMachine, type Machine, type PlatformFactory } from './machine';
 import { buildResult, type RunResult } from './result';
@@ -140,8 +141,7 @@ export class Run {
     if (typeof symbol !== 'string') {
       throw new LabError('WRONG_TYPE', `symbol must be a routine name like 'init_mem_mapping'; got ${describeValue(symbol)}`);
     }
-    const m = this.machine ?? createMachine(this.config, new TraceRecorder(), this.platforms);
-    if (!m.kernel.variant.symbols.has(symbol)) {
+    if (!kernelVariant(this.config.variant).symbols.has(symbol)) {
       throw new LabError('UNKNOWN_SYMBOL', `no routine ${JSON.stringify(symbol)} in ${this.config.variant}; e.g. xen_start_kernel, setup_arch, init_mem_mapping, xen_write_cr3, paging_init`);
     }
   }

@@ -18,7 +18,7 @@ export type Platform = 'xen' | 'bare-metal';
 /** Routines that open a boot phase (the charts' time axis is shaded by them). */
 const PHASE_ROUTINES = new Set([
   'startup_64', 'x86_64_start_kernel', 'xen_start_kernel', 'xen_setup_kernel_pagetable', 'start_kernel',
-  'setup_arch', 'init_mem_mapping', 'init_memory_mapping_3_8', 'paging_init', 'xen_post_allocator_init',
+  'setup_arch', 'init_mem_mapping', 'paging_init', 'xen_post_allocator_init',
 ]);
 
 /** The kernel's globals the modelled routines share (their C names). */

@@ -9,7 +9,8 @@ import type { Kernel } from '../kernel';
 import { PG_LEVEL_1G, PG_LEVEL_2M } from '../kernel';
 import { ISA_END_ADDRESS, PAGE_SIZE, PMD_SIZE, PUD_SIZE } from '../layout';
 import { kernel_physical_mapping_init, type MappingContext } from './init-64';
-import { fmt010, panic } from './panic';
+import { panic } from './panic';
+import { fmt010 } from '../printk-format';
 
 /** INIT_PGT_BUF_SIZE (3.9-rc1): "need 4 4k for initial PMD_SIZE, 4k for 0-ISA_END_ADDRESS" */
 export const INIT_PGT_BUF_SIZE = 5 * PAGE_SIZE;

@@ -14,8 +14,3 @@ export function panic(k: Kernel, message: string): never {
   k.console.push(`Kernel panic - not syncing: ${message}`);
   throw new KernelPanic(message);
 }
-
-/** printk's %#010lx: "0x" and at least 8 hex digits. */
-export function fmt010(value: number): string {
-  return `0x${value.toString(16).padStart(8, '0')}`;
-}

@@ -84,7 +84,7 @@ export function xen_write_cr3(k: Kernel, x: XenGuest, cr3: number): void {
     regs.rbx = BigInt(cr3);
     regs.rsi = BigInt(cr3);
     regs.rdi = 0n;
-    xen_mc_batch(k, x.hv);
+    xen_mc_batch(x.hv);
     k.g.xen_cr3 = cr3;
     __xen_write_cr3(k, x, true, cr3);
     const user_pgd = xen_get_user_pgd(k, k.__va(cr3));
@@ -99,7 +99,7 @@ export function xen_write_cr3(k: Kernel, x: XenGuest, cr3: number): void {
 // bootup (this one), and the late one (xen_write_cr3)."
 export function xen_write_cr3_init(k: Kernel, x: XenGuest, cr3: number): void {
   k.call('xen_write_cr3_init', () => {
-    xen_mc_batch(k, x.hv);
+    xen_mc_batch(x.hv);
     k.g.xen_cr3 = cr3;
     __xen_write_cr3(k, x, true, cr3);
     xen_mc_issue(k, x.hv, x.mc);
@@ -108,7 +108,7 @@ export function xen_write_cr3_init(k: Kernel, x: XenGuest, cr3: number): void {
 
 // arch/x86/xen/mmu.c (v3.9): one MMUEXT_TLB_FLUSH_LOCAL
 function xen_flush_tlb(k: Kernel, x: XenGuest): void {
-  xen_mc_batch(k, x.hv);
+  xen_mc_batch(x.hv);
   xen_extend_mmuext_op(x.mc, { cmd: MMUEXT_TLB_FLUSH_LOCAL });
   xen_mc_issue(k, x.hv, x.mc);
 }
@@ -155,7 +155,7 @@ export function pin_pagetable_pfn(k: Kernel, x: XenGuest, cmd: number, pfn: numb
 /** xen_set_{pmd,pud,pgd}_hyper (v3.9): one mmu_update with the entry's machine address. */
 function setEntryHyper(k: Kernel, x: XenGuest, name: string, level: 2 | 3 | 4, ptr: number, lo: number, hi: number): void {
   k.call(name, () => {
-    xen_mc_batch(k, x.hv);
+    xen_mc_batch(x.hv);
     const maddr = virt_to_machine(k, x, ptr);
     xen_extend_mmu_update(x.mc, { ptr: BigInt(maddr) | BigInt(MMU_NORMAL_PT_UPDATE), val: entryBig(lo, hi) });
     xen_mc_issue(k, x.hv, x.mc);

@@ -13,9 +13,8 @@ export class MulticallBuffer {
 }
 
 // arch/x86/xen/multicalls.h (v3.9): local_irq_save under Xen masks event delivery
-export function xen_mc_batch(k: Kernel, hv: XenHypercalls): void {
+export function xen_mc_batch(hv: XenHypercalls): void {
   hv.setUpcallMask(true);
-  void k;
 }
 
 // arch/x86/xen/mmu.c (v3.9): append to the previous mmuext_op entry if there is one

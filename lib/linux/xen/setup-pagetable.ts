@@ -96,7 +96,7 @@ export function xen_setup_kernel_pagetable(k: Kernel, x: XenGuest): void {
     pin_pagetable_pfn(k, x, MMUEXT_UNPIN_TABLE, Math.floor(k.__pa(pgd) / PAGE_SIZE));
     // "At this stage there can be no user pgd, and no page structure to attach it to, so make
     //  sure we just set kernel pgd."
-    xen_mc_batch(k, x.hv);
+    xen_mc_batch(x.hv);
     __xen_write_cr3(k, x, true, img.init_level4_pgt);
     xen_mc_issue(k, x.hv, x.mc);
     // We can't that easily rip out L3 and L2 ... for guests using the toolstack, they are in:
