@@ -40,7 +40,7 @@ export function stackFromXenConsole(lines: readonly string[], symbols: SymbolTab
   return frames;
 }
 
-/** "[<ffffffff8103feba>] xen_get_user_pgd+0x5a <--": one frame as the seed prints it. */
+/** "[<address>] symbol+0xoffset", with " <--" on the RIP's frame: one frame as the seed prints it. */
 export function formatFrame(f: StackFrame): string {
   return `[<${f.address}>] ${f.symbol}+0x${f.offset.toString(16)}${f.isRip ? ' <--' : ''}`;
 }

@@ -3,8 +3,8 @@
  * frame shapes that make its stack words symbolise as the seed's do.
  *
  * Addresses: the function starts of 8170e6bed465 are those implied by the crash report (the
- * seed's frames and Konrad Wilk's full report of 22 Feb 2013: e.g. xen_get_user_pgd+0x5a at
- * ffffffff8103feba puts xen_get_user_pgd at ffffffff8103fe60). Functions the report does not show
+ * seed's frames and Konrad Wilk's full report of 22 Feb 2013: e.g. the frame xen_get_user_pgd+0x5a
+ * puts xen_get_user_pgd at ffffffff8103fe60). Functions the report does not show
  * are placed by the model in free text (marked `placed`); no System.map of these builds is
  * available. The other two variants reuse the table (the fix adds xen_write_cr3_init).
  * Frame shapes (callee-saved registers pushed, bytes of locals) follow the frame-pointer chain of

@@ -46,7 +46,7 @@ export function parseU64(name: string, value: unknown): bigint {
     const text = value.trim().replace(/[_`]/g, '');
     if (!/^(0[xX])?[0-9a-fA-F]{1,16}$/.test(text)) {
       throw new LabError('MALFORMED_ADDRESS',
-        `${name} must be a bigint or a hex string of 1 to 16 digits (e.g. "ffffea000005b2d0" or "0x1000"); got ${describeValue(value)}`);
+        `${name} must be a bigint or a hex string of 1 to 16 digits (e.g. "ffff880001a0c000" or "0x1000"); got ${describeValue(value)}`);
     }
     v = BigInt(text.startsWith('0x') || text.startsWith('0X') ? text : `0x${text}`);
   } else {

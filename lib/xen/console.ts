@@ -42,6 +42,23 @@ export class XenConsole {
     }
   }
 
+  /** guest-level warnings printk_ratelimit() dropped (the model has no clock: after the burst, all) */
+  suppressed = 0;
+  private ratelimitTokens = 10;
+
+  /**
+   * printk of an XENLOG_GUEST warning (gdprintk): always on a debug build; on a release build
+   * only while printk_ratelimit() lets it (a burst of 10; then one per 5 s of time the model
+   * does not have).
+   */
+  guestWarning(text: string, printAll: boolean): void {
+    if (!printAll) {
+      if (this.ratelimitTokens === 0) { this.suppressed++; return; }
+      this.ratelimitTokens--;
+    }
+    this.printk(text);
+  }
+
   /** The lines printed since `mark` (an earlier `lines.length`). */
   since(mark: number): string[] {
     return this.lines.slice(mark);

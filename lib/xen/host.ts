@@ -109,6 +109,8 @@ export class XenHost {
   readonly cr0: number;
   readonly cr4: number;
   readonly domains = new Map<number, Domain>();
+  /** current->domain->domain_id while Xen handles a guest's hypercall or fault (0: the toolstack in dom0) */
+  currentDomid = 0;
   /**
    * idle_pg_table[256..271]: Xen's slots as every guest L4 receives them (two words a slot);
    * slots 258 (linear) and 260 (per-domain) are replaced per table by alloc_l4_table.

@@ -10,7 +10,7 @@
  */
 import type { XenHost } from './host';
 import { PGT_partial, PGT_pinned, PGT_type_mask, PGT_validated } from './page-info';
-import { XEN_RESERVED_FRAMES } from './host-constants';
+import { XEN_RESERVED_FRAMES } from './host';
 
 /** printk_ratelimit_burst */
 export const printk_ratelimit_burst = 10;

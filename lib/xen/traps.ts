@@ -31,6 +31,7 @@ const LOW48 = (1n << 48n) - 1n;
 export function do_page_fault(v: PvVcpu, addr: number, ec: number, write: PendingWrite | null): FaultOutcome {
   const host = v.domain.host;
   const rip = v.regs.rip;
+  host.currentDomid = v.domain.domid;
   if (fixup_page_fault(v, addr, ec, write)) {
     host.trace.emit({ type: 'page-fault', address: formatVirtualAddress(addr), errorCode: ec, handler: 'fixup', rip: hex16(rip) });
     return 'emulated';

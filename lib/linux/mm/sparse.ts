@@ -2,7 +2,7 @@
  * paging_init and the vmemmap (arch/x86/mm/init_64.c, mm/sparse.c, mm/sparse-vmemmap.c, v3.9):
  * sparse_init gives every present memory section (128 MiB) its slice of the struct page array at
  * VMEMMAP_START, mapped with 2 MiB pages when the CPU has PSE, else 4 KiB pages (a Xen PV guest).
- * This is when L4[0x1d4] first gets an entry.
+ * This is when the vmemmap's L4 slot (pgd_index(VMEMMAP_START)) first gets an entry.
  */
 import type { Kernel } from '../kernel';
 import { PAGE_SIZE, PMD_SIZE, pgd_index, pmd_index, pte_index, pud_index } from '../layout';

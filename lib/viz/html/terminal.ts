@@ -4,7 +4,7 @@
  * seed lines no line matched listed under the block.
  *
  * A line matches a seed string when both are equal once all white space is removed: the commit
- * message wraps its quotes, even inside a token ("[<" / "ffffffff8103feba>]"), and Xen pads
+ * message wraps its quotes, even inside a token ("[<" / "ffffffff81000000>]"), and Xen pads
  * columns. A RegExp seed matches when it tests true on the line as printed.
  */
 import { LabError, describeValue } from '../../errors';
@@ -37,7 +37,7 @@ export function matchSeedLines(lines: readonly string[], seeds: readonly SeedLin
   return { lineSeed, missing: seeds.filter((_, k) => !hit[k]) };
 }
 
-/** A stack frame as the seed prints it: `[<ffffffff81042d27>] xen_write_cr3+0x77`, the RIP's with " <--". */
+/** A stack frame as the seed prints it: `[<ffffffff81000010>] some_function+0x10`, the RIP's with " <--". */
 export function formatStackFrame(frame: StackFrameView): string {
   const address = typeof frame.address === 'number' ? BigInt(frame.address) : parseU64('frame.address', frame.address);
   const offset = typeof frame.offset === 'number' ? `0x${frame.offset.toString(16)}` : frame.offset;

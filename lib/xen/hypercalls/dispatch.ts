@@ -40,7 +40,9 @@ export function hypercallEntry(v: PvVcpu, name: string, args: unknown[]): number
   }
   // A hypercall may change page tables or base pointers: drop every cached translation first.
   for (const vcpu of v.domain.vcpus) vcpu.flushTranslations();
-  return prepareCall(v, NUMBER_OF[name], args, `HYPERVISOR_${name}`).run();
+  const call = prepareCall(v, NUMBER_OF[name], args, `HYPERVISOR_${name}`);
+  v.domain.host.currentDomid = v.domain.domid;
+  return call.run();
 }
 
 function intArg(where: string, value: unknown, min: number, max: number): number {

@@ -14,6 +14,7 @@ import {
 } from '../page-info';
 import { EINVAL } from '../public/errno';
 import { alloc_page_type, free_page_type } from './validate';
+import { MEM_LOG, lx, type_info, x16 } from '../mem-log';
 
 /** page_get_owner_and_reference: takes a general reference; the owner, or -1 when none can be taken. */
 export function page_get_owner_and_reference(host: XenHost, mfn: number): number {
@@ -39,7 +40,9 @@ export function get_page(host: XenHost, mfn: number, domid: number): boolean {
 
 /** get_page_from_pagenr(page_nr, d): mfn_valid and get_page ("Could not get page ref for pfn %lx"). */
 export function get_page_from_pagenr(host: XenHost, mfn: number, domid: number): boolean {
-  return mfn < host.frameTable.maxPage && get_page(host, mfn, domid);
+  if (mfn < host.frameTable.maxPage && get_page(host, mfn, domid)) return true;
+  MEM_LOG(host, 700, `Could not get page ref for pfn ${lx(mfn)}`);
+  return false;
 }
 
 /** put_page: drops a general reference; at zero the frame goes back to the heap (free_domheap_page). */
@@ -65,7 +68,10 @@ export function __get_page_type(host: XenHost, mfn: number, type: number): numbe
   const ft = host.frameTable;
   let x = ft.typeInfo[mfn];
   const c = ft.typeCountOf(mfn);
-  if (c + 1 > PGT_count_mask) return -EINVAL; // "Type count overflow on pfn %lx"
+  if (c + 1 > PGT_count_mask) {
+    MEM_LOG(host, 2510, `Type count overflow on pfn ${lx(mfn)}`);
+    return -EINVAL;
+  }
   if (c === 0) {
     if ((x & PGT_type_mask) !== type) {
       // We lose the existing type and validity; writable pages need no validation.
@@ -73,7 +79,12 @@ export function __get_page_type(host: XenHost, mfn: number, type: number): numbe
       if (type === PGT_writable_page) x |= PGT_validated;
     }
   } else if ((x & PGT_type_mask) !== type) {
-    return -EINVAL; // "Bad type (saw ... != exp ...)" (silent for a possible linear-map attempt)
+    // Don't log failure if it could be a recursive-mapping attempt (L2 seen as L1, L3 as L2, L4 as L3).
+    const t = x & PGT_type_mask;
+    if (!((t === 2 && type === 1) || (t === 3 && type === 2) || (t === 4 && type === 3))) {
+      MEM_LOG(host, 2573, `Bad type (saw ${x16(type_info(host, mfn))} != exp ${x16(BigInt(type) << 60n)}) for mfn ${lx(mfn)} (pfn ${lx(host.m2p.entry(mfn))})`);
+    }
+    return -EINVAL;
   } else if ((x & PGT_validated) === 0) {
     // Another CPU would be validating it; in the single-threaded model only a table reached
     // again during its own validation gets here. Xen would spin; refuse instead.
