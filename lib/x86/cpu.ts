@@ -51,6 +51,8 @@ export interface VirtualCpu {
   read64(va48: number): bigint;
   /** writes 64 bits at an 8-byte aligned virtual address */
   write64(va48: number, value: bigint): void;
+  /** reads 64 bits as two 32-bit halves into `out` with one translation (optional; no BigInt) */
+  readQword?(va48: number, out: { lo: number; hi: number }): void;
   /** writes 64 bits given as two 32-bit halves: the hot path (page-table fills), no BigInt */
   writeQword(va48: number, lo: number, hi: number): void;
   /**

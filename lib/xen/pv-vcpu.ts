@@ -45,6 +45,9 @@ export interface TrapCtxtEntry {
   address: number;
 }
 
+/** 2^48: bits 47:0 of a canonical address are below it */
+const VA_LIMIT = 2 ** 48;
+
 /** How many consecutive faults on one access the model allows before calling it a livelock. */
 const MAX_FAULT_RETRIES = 64;
 
@@ -271,7 +274,8 @@ export class PvVcpu implements VirtualCpu {
   // ---- internals -----------------------------------------------------------------------------
 
   private checkAccess(name: string, va48: number, size: number): void {
-    if (typeof va48 !== 'number' || !Number.isInteger(va48) || va48 < 0 || va48 >= 2 ** 48 || va48 % size !== 0) {
+    // One comparison chain covers the type too: a non-number, NaN or a fraction fails it.
+    if (!(va48 >= 0 && va48 < VA_LIMIT && va48 % size === 0)) {
       throw new LabError(typeof va48 === 'number' ? 'ADDRESS_OUT_OF_RANGE' : 'WRONG_TYPE',
         `${name}: va48 must be bits 47:0 of a canonical address, ${size}-byte aligned; got ${describeValue(va48)}`);
     }

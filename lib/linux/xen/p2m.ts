@@ -23,10 +23,13 @@ export class P2m {
     k.call('xen_build_dynamic_phys_to_machine', () => {
       const si = this.hv.start_info;
       const mfns = new Uint32Array(si.nr_pages);
+      const cpu = k.cpu;
+      const q = { lo: 0, hi: 0 };
       for (let pfn = 0; pfn < si.nr_pages; pfn++) {
         const va = si.mfn_list + pfn * 8;
-        const lo = k.cpu.read32(va);
-        mfns[pfn] = k.cpu.read32(va + 4) === 0 ? lo : INVALID_MFN_32;
+        if (cpu.readQword !== undefined) cpu.readQword(va, q);
+        else { q.lo = cpu.read32(va); q.hi = cpu.read32(va + 4); }
+        mfns[pfn] = q.hi === 0 ? q.lo : INVALID_MFN_32;
       }
       this.mfns = mfns;
     });
