@@ -14,6 +14,7 @@ import { PADDR_HI_MASK, _PAGE_PRESENT, _PAGE_RW, adjustL1Value } from './mm/pte-
 import { frameWordsForWrite, get_page_from_l1e, put_page_from_l1e } from './mm/validate';
 import { PGT_l1_page_table, PGT_type_mask } from './page-info';
 import type { PvVcpu } from './pv-vcpu';
+import { MEM_LOG } from './mem-log';
 
 /** The store being emulated: its value (two halves for 8 bytes, lo only for 4) and width. */
 export interface PendingWrite {
@@ -60,7 +61,10 @@ function ptwr_emulated_update(host: XenHost, d: number, mfn: number, addr: numbe
     nl1e.hi = upper ? write.lo >>> 0 : words[w + 1];
   }
   const rc = get_page_from_l1e(host, nl1e.lo, nl1e.hi, d, d);
-  if (rc !== 0) return false; // "ptwr_emulate: could not get_page_from_l1e()"
+  if (rc !== 0) {
+    MEM_LOG(host, 5340, 'ptwr_emulate: could not get_page_from_l1e()');
+    return false;
+  }
   adjustL1Value(nl1e);
   const olo = words[w];
   const ohi = words[w + 1];

@@ -154,12 +154,14 @@ export function prepareCall(v: PvVcpu, op: number, args: unknown[], where: strin
         ops.push({
           cmd,
           mfn: mfnArg(`${where}: op[${i}].mfn`, o.mfn),
-          linearAddr: o.linear_addr === undefined ? 0 : Number(parseU64(`${where}: op[${i}].linear_addr`, o.linear_addr) & LOW48),
+          linearFull: o.linear_addr === undefined ? 0n : parseU64(`${where}: op[${i}].linear_addr`, o.linear_addr),
+          linearAddr: 0,
           nrEnts: o.nr_ents === undefined ? 0 : intArg(`${where}: op[${i}].nr_ents`, o.nr_ents, 0, 0xffffffff),
           vcpumask: vcpumaskArg(`${where}: op[${i}].vcpumask`, o.vcpumask),
           srcMfn: mfnArg(`${where}: op[${i}].src_mfn`, o.src_mfn),
         });
       }
+      for (const o of ops) o.linearAddr = Number(o.linearFull & LOW48);
       return traced(v, 'mmuext_op', [...names].join(',') || null, () => do_mmuext_op(v, ops, count, pdone, foreigndom));
     }
     case __HYPERVISOR_update_va_mapping: {

@@ -5,7 +5,7 @@
  * request's code. Requests are parsed to numbers by the caller (dispatch.ts).
  * // xen/arch/x86/mm.c (Xen 4.2.2)
  */
-import { get_page_from_pagenr, get_page_type, page_lock, put_page, put_page_type } from '../mm/page-ref';
+import { get_page, get_page_from_pagenr, get_page_type, page_lock, put_page, put_page_type } from '../mm/page-ref';
 import { mod_l1_entry, mod_upper_entry } from '../mm/mod-entry';
 import { frameWordsForWrite } from '../mm/validate';
 import {
@@ -14,6 +14,7 @@ import {
 import { EINVAL, ENOSYS, ESRCH } from '../public/errno';
 import { MMU_MACHPHYS_UPDATE, MMU_NORMAL_PT_UPDATE, MMU_PT_UPDATE_PRESERVE_AD } from '../public/xen';
 import type { PvVcpu } from '../pv-vcpu';
+import { MEM_LOG } from '../mem-log';
 import { get_pg_owner } from './pg-owner';
 
 /** One request, as numbers: ptr split into its frame, byte offset and command; val into halves. */
@@ -61,7 +62,10 @@ function one_request(v: PvVcpu, req: MmuRequest, d: number, pgOwner: number): nu
     case MMU_PT_UPDATE_PRESERVE_AD: {
       const mfn = req.mfn;
       // get_page_from_gfn(pt_owner, gmfn): a reference on a frame the domain owns
-      if (!get_page_from_pagenr(host, mfn, d)) return -EINVAL; // "Could not get page for normal update"
+      if (!(mfn < host.frameTable.maxPage && get_page(host, mfn, d))) {
+        MEM_LOG(host, 3830, 'Could not get page for normal update');
+        return -EINVAL;
+      }
       const preserveAd = req.cmd === MMU_PT_UPDATE_PRESERVE_AD;
       const index = req.offset >>> 3;
       let rc = -EINVAL;
@@ -96,13 +100,17 @@ function one_request(v: PvVcpu, req: MmuRequest, d: number, pgOwner: number): nu
     }
     case MMU_MACHPHYS_UPDATE: {
       const mfn = req.mfn;
-      if (!get_page_from_pagenr(host, mfn, pgOwner)) return -EINVAL; // "Could not get page for mach->phys update"
+      if (!get_page_from_pagenr(host, mfn, pgOwner)) {
+        MEM_LOG(host, 3933, 'Could not get page for mach->phys update');
+        return -EINVAL;
+      }
       host.m2p.setEntry(mfn, req.val);
       put_page(host, mfn);
       return 0;
     }
     default:
-      return -ENOSYS; // "Invalid page update command %x"
+      MEM_LOG(host, 3953, `Invalid page update command ${req.cmd.toString(16)}`);
+      return -ENOSYS;
   }
 }
 

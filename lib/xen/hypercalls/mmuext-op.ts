@@ -24,14 +24,17 @@ import {
 } from '../public/xen';
 import type { PvVcpu } from '../pv-vcpu';
 import { get_pg_owner } from './pg-owner';
+import { MEM_LOG, lx } from '../mem-log';
 
 /** One op as numbers. */
 export interface MmuextRequest {
   cmd: number;
   /** arg1.mfn (a number; values beyond 2^53 are clamped, they are invalid frames anyway) */
   mfn: number;
-  /** arg1.linear_addr as bits 47:0, and the full address's canonical-or-not flag */
+  /** arg1.linear_addr as bits 47:0 */
   linearAddr: number;
+  /** arg1.linear_addr as given (64 bits) */
+  linearFull: bigint;
   /** arg2.nr_ents */
   nrEnts: number;
   /** arg2.vcpumask (vCPU ids), null for a NULL handle */
@@ -88,12 +91,14 @@ function one_op(v: PvVcpu, op: MmuextRequest, pgOwner: number, foreigndom: numbe
       if (mfn >= ft.maxPage || !get_page(host, mfn, pgOwner)) { okay = false; break; }
       rc = __get_page_type(host, mfn, type);
       if (rc !== 0) {
-        okay = false; // "Error while pinning mfn %lx"
+        okay = false;
+        MEM_LOG(host, 3272, `Error while pinning mfn ${lx(mfn)}`);
         put_page(host, mfn);
         break;
       }
       if ((ft.typeInfo[mfn] & PGT_pinned) !== 0) {
-        okay = false; // "Mfn %lx already pinned"; pin_drop (Xen defers the L2-L4 drop to old_guest_table)
+        okay = false; // pin_drop (Xen defers the L2-L4 drop to old_guest_table)
+        MEM_LOG(host, 3282, `Mfn ${lx(mfn)} already pinned`);
         put_page_and_type(host, mfn);
         break;
       }
@@ -102,9 +107,14 @@ function one_op(v: PvVcpu, op: MmuextRequest, pgOwner: number, foreigndom: numbe
     }
     case MMUEXT_UNPIN_TABLE: {
       const mfn = op.mfn;
-      if (mfn >= ft.maxPage || !get_page(host, mfn, pgOwner)) { okay = false; break; } // "Mfn %lx bad domain"
+      if (mfn >= ft.maxPage || !get_page(host, mfn, pgOwner)) {
+        okay = false;
+        MEM_LOG(host, 3324, `Mfn ${lx(mfn)} bad domain`);
+        break;
+      }
       if ((ft.typeInfo[mfn] & PGT_pinned) === 0) {
-        okay = false; // "Mfn %lx not pinned"
+        okay = false;
+        MEM_LOG(host, 3332, `Mfn ${lx(mfn)} not pinned`);
         put_page(host, mfn);
         break;
       }
@@ -123,7 +133,7 @@ function one_op(v: PvVcpu, op: MmuextRequest, pgOwner: number, foreigndom: numbe
       if (op.mfn !== 0) {
         rc = get_page_and_type_from_pagenr(host, op.mfn, PGT_root_page_table, d);
         okay = rc === 0;
-        if (!okay) break; // "Error while installing new mfn %lx"
+        if (!okay) { MEM_LOG(host, 3399, `Error while installing new mfn ${lx(op.mfn)}`); break; }
       }
       v.guestTableUser = op.mfn;
       if (old !== 0) put_page_and_type(host, old);
@@ -139,26 +149,32 @@ function one_op(v: PvVcpu, op: MmuextRequest, pgOwner: number, foreigndom: numbe
       if (vcpumask_to_pcpumask(op.vcpumask) !== 0) okay = false;
       break;
     case MMUEXT_FLUSH_CACHE:
-      okay = false; // "Non-physdev domain tried to FLUSH_CACHE." (no cache_flush_permitted for a domU)
+      okay = false; // no cache_flush_permitted for a domU
+      MEM_LOG(host, 3470, 'Non-physdev domain tried to FLUSH_CACHE.');
       break;
     case MMUEXT_FLUSH_CACHE_GLOBAL:
-      // foreigndom != DOMID_SELF, or "Non-physdev domain tried to FLUSH_CACHE_GLOBAL": refused either way
-      okay = foreigndom !== DOMID_SELF ? false : false;
+      okay = false;
+      if (foreigndom === DOMID_SELF) MEM_LOG(host, 3496, 'Non-physdev domain tried to FLUSH_CACHE_GLOBAL');
       break;
     case MMUEXT_SET_LDT: {
       const ptr = op.linearAddr;
       const ents = op.nrEnts;
       // array_access_ok(ptr, ents, LDT_ENTRY_SIZE): below 2^47 or above HYPERVISOR_VIRT_END
-      const okRange = ptr < HYPERVISOR_VIRT_START || ptr >= HYPERVISOR_VIRT_END;
-      if (ptr % 4096 !== 0 || ents > 8192 || !okRange) { okay = false; break; } // "Bad args to SET_LDT"
+      const full = op.linearFull;
+      const okRange = full < 1n << 47n || full >= 0xffff000000000000n + BigInt(HYPERVISOR_VIRT_END);
+      if (ptr % 4096 !== 0 || ents > 8192 || !okRange) {
+        okay = false;
+        MEM_LOG(host, 3516, `Bad args to SET_LDT: ptr=${lx(full)}, ents=${lx(ents)}`);
+        break;
+      }
       v.ldtBase = ptr;
       v.ldtEnts = ents;
       break;
     }
     case MMUEXT_CLEAR_PAGE: {
       const mfn = op.mfn;
-      if (mfn >= ft.maxPage || !get_page(host, mfn, d)) { okay = false; break; }
-      if (!get_page_type(host, mfn, PGT_writable_page)) { put_page(host, mfn); okay = false; break; }
+      if (mfn >= ft.maxPage || !get_page(host, mfn, d)) { okay = false; MEM_LOG(host, 3541, `Error while clearing mfn ${lx(mfn)}`); break; }
+      if (!get_page_type(host, mfn, PGT_writable_page)) { put_page(host, mfn); okay = false; MEM_LOG(host, 3541, `Error while clearing mfn ${lx(mfn)}`); break; }
       frameWordsForWrite(host, mfn).fill(0);
       put_page_and_type(host, mfn);
       break;
@@ -166,9 +182,13 @@ function one_op(v: PvVcpu, op: MmuextRequest, pgOwner: number, foreigndom: numbe
     case MMUEXT_COPY_PAGE: {
       const src = op.srcMfn;
       const dst = op.mfn;
-      if (src >= ft.maxPage || !get_page(host, src, d)) { okay = false; break; } // "Error while copying from mfn"
-      if (dst >= ft.maxPage || !get_page(host, dst, d)) { put_page(host, src); okay = false; break; }
-      if (!get_page_type(host, dst, PGT_writable_page)) { put_page(host, src); put_page(host, dst); okay = false; break; }
+      if (src >= ft.maxPage || !get_page(host, src, d)) { okay = false; MEM_LOG(host, 3567, `Error while copying from mfn ${lx(src)}`); break; }
+      if (dst >= ft.maxPage || !get_page(host, dst, d)) { put_page(host, src); okay = false; MEM_LOG(host, 3578, `Error while copying to mfn ${lx(dst)}`); break; }
+      if (!get_page_type(host, dst, PGT_writable_page)) {
+        put_page(host, src); put_page(host, dst); okay = false;
+        MEM_LOG(host, 3578, `Error while copying to mfn ${lx(dst)}`);
+        break;
+      }
       frameWordsForWrite(host, dst).set(frameWords(host, src));
       put_page_and_type(host, dst);
       put_page(host, src);
@@ -176,11 +196,20 @@ function one_op(v: PvVcpu, op: MmuextRequest, pgOwner: number, foreigndom: numbe
     }
     case MMUEXT_MARK_SUPER:
     case MMUEXT_UNMARK_SUPER:
-      if (op.mfn % 512 !== 0) { okay = false; break; } // "Unaligned superpage reference mfn %lx"
-      if (!host.allowSuperpage) { okay = false; rc = -ENOSYS; break; } // "Superpages disallowed"
+      if (op.mfn % 512 !== 0) {
+        okay = false;
+        MEM_LOG(host, op.cmd === MMUEXT_MARK_SUPER ? 3605 : 3631, `Unaligned superpage reference mfn ${lx(op.mfn)}`);
+        break;
+      }
+      if (!host.allowSuperpage) {
+        okay = false; rc = -ENOSYS;
+        MEM_LOG(host, op.cmd === MMUEXT_MARK_SUPER ? 3612 : 3638, 'Superpages disallowed');
+        break;
+      }
       break; // spage_info bookkeeping is not modelled
     default:
-      rc = -ENOSYS; // "Invalid extended pt command 0x%x"
+      MEM_LOG(host, 3651, `Invalid extended pt command 0x${(op.cmd >>> 0).toString(16)}`);
+      rc = -ENOSYS;
       okay = false;
   }
   if (!okay) return rc !== 0 ? rc : -EINVAL;

@@ -5,14 +5,19 @@
  * itself as foreign domain": all -ESRCH at the caller).
  * // xen/arch/x86/mm.c (Xen 4.2.2)
  */
-import { DOMID_IO, DOMID_SELF } from '../public/xen';
+import { DOMID_IO, DOMID_SELF, DOMID_XEN } from '../public/xen';
+import { MEM_LOG } from '../mem-log';
 import type { PvVcpu } from '../pv-vcpu';
 
 /** The pg_owner's domain id, or -1 when get_pg_owner returns NULL. */
 export function get_pg_owner(v: PvVcpu, domid: number): number {
   const d = v.domain;
+  const host = d.host;
   if (domid === DOMID_SELF) return d.domid;
-  if (domid === d.domid) return -1; // "Cannot specify itself as foreign domain"
+  if (domid === d.domid) { MEM_LOG(host, 3053, 'Cannot specify itself as foreign domain'); return -1; }
   if (domid === DOMID_IO) return DOMID_IO;
-  return -1; // DOMID_XEN or another domain: a domU is not privileged (IS_PRIV / IS_PRIV_FOR)
+  if (domid === DOMID_XEN) { MEM_LOG(host, 3071, 'Cannot set foreign dom'); return -1; }
+  if (host.getDomain(domid) === undefined) { MEM_LOG(host, 3079, `Unknown domain '${domid}'`); return -1; }
+  MEM_LOG(host, 3084, 'Cannot set foreign dom'); // a domU is not privileged for another domain (IS_PRIV_FOR)
+  return -1;
 }

@@ -9,6 +9,11 @@
  */
 import type { XenHost } from '../host';
 import { EINVAL } from '../public/errno';
+import { MEM_LOG, x16 } from '../mem-log';
+import { getPteFlags } from './pte-flags';
+
+/** DIRECTMAP_VIRT_START (asm-x86/config.h): Xen's 1:1 map of machine memory, slot 262 */
+const DIRECTMAP_VIRT_START_64 = 0xffff830000000000n;
 import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_PSE, _PAGE_RW, PADDR_HI_MASK, adjustL1Value, adjustUpperValue } from './pte-flags';
 import {
   frameWordsForWrite, get_page_from_entry, get_page_from_l1e, is_guest_l4_slot, masksOf, put_page_from_entry,
@@ -45,7 +50,10 @@ export function mod_l1_entry(
   const ohi = words[w + 1];
   if ((lo & _PAGE_PRESENT) !== 0) {
     const m = masksOf(host).l1;
-    if ((lo & m.lo) !== 0 || (hi & m.hi) !== 0) return -EINVAL; // "Bad L1 flags %x"
+    if ((lo & m.lo) !== 0 || (hi & m.hi) !== 0) {
+      MEM_LOG(host, 1906, `Bad L1 flags ${getPteFlags(lo & m.lo, hi & m.hi).toString(16)}`);
+      return -EINVAL;
+    }
     ne.lo = lo >>> 0; ne.hi = hi >>> 0;
     // Fast path: same frame, same RW and presence (l1e_has_changed(ol1e, nl1e, _PAGE_RW | _PAGE_PRESENT));
     // with XSA-182 only the whitelisted flags may differ.
@@ -75,14 +83,21 @@ export function mod_l1_entry(
 export function mod_upper_entry(
   host: XenHost, level: number, mfn: number, index: number, lo: number, hi: number, preserveAd: boolean, domid: number,
 ): number {
-  if (level === 4 && !is_guest_l4_slot(index)) return -EINVAL;
+  if (level === 4 && !is_guest_l4_slot(index)) {
+    // pl4e: the entry's address in Xen's direct map (map_domain_page on x86_64)
+    MEM_LOG(host, 2115, `Illegal L4 update attempt in Xen-private area ${x16(DIRECTMAP_VIRT_START_64 + BigInt(mfn) * 4096n + BigInt(index * 8))}`);
+    return -EINVAL;
+  }
   const words = frameWordsForWrite(host, mfn);
   const w = index * 2;
   const olo = words[w];
   const ohi = words[w + 1];
   if ((lo & _PAGE_PRESENT) !== 0) {
     const m = level === 2 ? masksOf(host).l2 : level === 3 ? masksOf(host).l3 : masksOf(host).l4;
-    if ((lo & m.lo) !== 0 || (hi & m.hi) !== 0) return -EINVAL; // "Bad L%d flags %x"
+    if ((lo & m.lo) !== 0 || (hi & m.hi) !== 0) {
+      MEM_LOG(host, level === 2 ? 1990 : level === 3 ? 2056 : 2126, `Bad L${level} flags ${getPteFlags(lo & m.lo, hi & m.hi).toString(16)}`);
+      return -EINVAL;
+    }
     ne.lo = lo >>> 0; ne.hi = hi >>> 0;
     // Fast path for identical mapping and presence (l*e_has_changed(o, n, _PAGE_PRESENT)); with
     // XSA-148 an L2 also compares PSE and RW when superpages are allowed.

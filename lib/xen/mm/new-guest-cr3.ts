@@ -7,6 +7,7 @@
  */
 import { PGT_root_page_table } from '../page-info';
 import type { PvVcpu } from '../pv-vcpu';
+import { MEM_LOG, lx } from '../mem-log';
 import { get_page_and_type_from_pagenr, put_page_and_type } from './page-ref';
 
 export function new_guest_cr3(v: PvVcpu, mfn: number): number {
@@ -14,7 +15,10 @@ export function new_guest_cr3(v: PvVcpu, mfn: number): number {
   const old = v.guestTable;
   if (old === mfn) return 0; // write_ptbase only
   const rc = get_page_and_type_from_pagenr(host, mfn, PGT_root_page_table, v.domain.domid);
-  if (rc !== 0) return rc; // "Error while installing new baseptr %lx"
+  if (rc !== 0) {
+    MEM_LOG(host, 3007, `Error while installing new baseptr ${lx(mfn)}`);
+    return rc;
+  }
   v.guestTable = mfn; // update_cr3, write_ptbase
   host.trace.emit({ type: 'cr3-load', value: (mfn * 4096).toString(16).padStart(16, '0'), by: 'new_guest_cr3' });
   if (old !== 0) put_page_and_type(host, old);

@@ -16,6 +16,8 @@ import {
 } from '../page-info';
 import { EBUSY, EINVAL, EPERM } from '../public/errno';
 import { DOMID_IO, ROOT_PAGETABLE_FIRST_XEN_SLOT, ROOT_PAGETABLE_LAST_XEN_SLOT } from '../public/xen';
+import { MEM_LOG, count_info, lx, type_info, x16 } from '../mem-log';
+import { getPteFlags } from './pte-flags';
 import {
   PADDR_HI_MASK, _PAGE_GLOBAL, _PAGE_GUEST_KERNEL_HI, _PAGE_PRESENT, _PAGE_PSE, _PAGE_RW, _PAGE_USER,
   type DisallowMasks,
@@ -60,23 +62,28 @@ export function masksOf(host: XenHost): DisallowMasks {
 export function get_page_from_l1e(host: XenHost, lo: number, hi: number, l1eOwner: number, pgOwner: number): number {
   if ((lo & _PAGE_PRESENT) === 0) return 0;
   const m = masksOf(host).l1;
-  if ((lo & m.lo) !== 0 || (hi & m.hi) !== 0) return -EINVAL; // "Bad L1 flags %x"
+  if ((lo & m.lo) !== 0 || (hi & m.hi) !== 0) {
+    MEM_LOG(host, 848, `Bad L1 flags ${getPteFlags(lo & m.lo, hi & m.hi).toString(16)}`);
+    return -EINVAL;
+  }
   const mfn = (hi & PADDR_HI_MASK) * 0x100000 + (lo >>> 12);
   const ft = host.frameTable;
   if (mfn >= ft.maxPage || ft.owner[mfn] === DOMID_IO) {
-    // I/O memory: a domU has no iomem permission ("Non-privileged (%u) attempt to map I/O space").
-    return mfn === INVALID_MFN_ALL_ONES ? -EINVAL : -EPERM;
+    // I/O memory: a domU has no iomem permission. DOMID_IO as pg_owner reverts to the caller.
+    if (mfn === INVALID_MFN_ALL_ONES) return -EINVAL;
+    MEM_LOG(host, 867, `Non-privileged (${pgOwner === DOMID_IO ? host.currentDomid : pgOwner}) attempt to map I/O space ${lx(mfn).padStart(8, '0')}`);
+    return -EPERM;
   }
   // page_get_owner_and_reference
   const c = ft.refCountOf(mfn);
-  if (c === 0 || c >= 0xfffe) return -EBUSY; // real_pg_owner == NULL -> could_not_pin
-  ft.setRefCount(mfn, c + 1);
-  const realOwner = ft.owner[mfn];
-  if (realOwner !== pgOwner || realOwner === OWNER_NONE) {
-    // Another domain's (or Xen's) frame; only a privileged pg_owner could map it.
-    put_page(host, mfn);
+  const realOwner = c === 0 || c >= 0xfffe || ft.owner[mfn] === OWNER_NONE ? -1 : ft.owner[mfn];
+  if (realOwner !== pgOwner) {
+    // Another domain's (or Xen's, or nobody's) frame; only a privileged pg_owner could map it.
+    MEM_LOG(host, 921, `pg_owner ${pgOwner} l1e_owner ${l1eOwner}, but real_pg_owner ${realOwner}`);
+    could_not_pin(host, mfn, lo, hi, l1eOwner, pgOwner);
     return -EBUSY;
   }
+  ft.setRefCount(mfn, c + 1);
   if ((lo & _PAGE_RW) !== 0) {
     // get_page_type(page, PGT_writable_page), inlined for the common case
     const x = ft.typeInfo[mfn];
@@ -84,11 +91,19 @@ export function get_page_from_l1e(host: XenHost, lo: number, hi: number, l1eOwne
     if (tc !== 0 && (x & PGT_type_mask) === PGT_writable_page && tc < PGT_count_mask) {
       ft.setTypeCount(mfn, tc + 1);
     } else if (__get_page_type(host, mfn, PGT_writable_page) !== 0) {
-      put_page(host, mfn); // "Could not get page type PGT_writable_page" -> could_not_pin
+      MEM_LOG(host, 942, 'Could not get page type PGT_writable_page');
+      could_not_pin(host, mfn, lo, hi, l1eOwner, pgOwner);
+      put_page(host, mfn);
       return -EBUSY;
     }
   }
   return 0;
+}
+
+/** get_page_from_l1e's could_not_pin message. */
+function could_not_pin(host: XenHost, mfn: number, lo: number, hi: number, l1eOwner: number, pgOwner: number): void {
+  const entry = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+  MEM_LOG(host, 991, `Error getting mfn ${lx(mfn)} (pfn ${lx(host.m2p.entry(mfn))}) from L1 entry ${x16(entry)} for l1e_owner=${l1eOwner}, pg_owner=${pgOwner}`);
 }
 
 /** put_page_from_l1e(l1e, l1e_owner): drops what get_page_from_l1e took. */
@@ -162,7 +177,7 @@ export function alloc_l1_table(host: XenHost, mfn: number): number {
     if (!ok) {
       const rc = get_page_from_l1e(host, lo, hi, d, d);
       if (rc !== 0) {
-        // "Failure in alloc_l1_table: entry %d"
+        MEM_LOG(host, 1337, `Failure in alloc_l1_table: entry ${w >> 1}`);
         for (let j = w - 2; j >= 0; j -= 2) put_page_from_l1e(host, words[j], words[j + 1]);
         return rc;
       }
@@ -194,7 +209,10 @@ export function free_l1_table(host: XenHost, mfn: number): void {
  * reference) or to another already-validated table of that level (one type reference).
  */
 export function get_linear_pagetable(host: XenHost, level: number, lo: number, hi: number, pdePfn: number, domid: number): boolean {
-  if ((lo & _PAGE_RW) !== 0) return false; // "Attempt to create linear p.t. with write perms"
+  if ((lo & _PAGE_RW) !== 0) {
+    MEM_LOG(host, 765, 'Attempt to create linear p.t. with write perms');
+    return false;
+  }
   const pfn = (hi & PADDR_HI_MASK) * 0x100000 + (lo >>> 12);
   if (pfn !== pdePfn) {
     if (!get_page_from_pagenr(host, pfn, domid)) return false;
@@ -218,15 +236,24 @@ export function get_linear_pagetable(host: XenHost, level: number, lo: number, h
 export function get_page_from_l2e(host: XenHost, lo: number, hi: number, pfn: number, domid: number): number {
   if ((lo & _PAGE_PRESENT) === 0) return 1;
   const m = masksOf(host).l2;
-  if ((lo & m.lo) !== 0 || (hi & m.hi) !== 0) return -EINVAL; // "Bad L2 flags %x"
+  if ((lo & m.lo) !== 0 || (hi & m.hi) !== 0) {
+    MEM_LOG(host, 1015, `Bad L2 flags ${getPteFlags(lo & m.lo, hi & m.hi).toString(16)}`);
+    return -EINVAL;
+  }
   const mfn = (hi & PADDR_HI_MASK) * 0x100000 + (lo >>> 12);
   if ((lo & _PAGE_PSE) === 0) {
     let rc = get_page_and_type_from_pagenr(host, mfn, PGT_l1_page_table, domid);
     if (rc === -EINVAL && get_linear_pagetable(host, PGT_l2_page_table, lo, hi, pfn, domid)) rc = 0;
     return rc;
   }
-  if (!host.allowSuperpage) return -EINVAL; // "Attempt to map superpage without allowsuperpage flag in hypervisor"
-  if (mfn % 512 !== 0) return -EINVAL; // "Unaligned superpage map attempt mfn %lx"
+  if (!host.allowSuperpage) {
+    MEM_LOG(host, 1029, 'Attempt to map superpage without allowsuperpage flag in hypervisor');
+    return -EINVAL;
+  }
+  if (mfn % 512 !== 0) {
+    MEM_LOG(host, 1036, `Unaligned superpage map attempt mfn ${lx(mfn)}`);
+    return -EINVAL;
+  }
   return get_superpage(host, mfn, domid, (lo & _PAGE_RW) !== 0);
 }
 
@@ -265,7 +292,10 @@ export function put_page_from_l2e(host: XenHost, lo: number, hi: number, pfn: nu
 export function get_page_from_l3e(host: XenHost, lo: number, hi: number, pfn: number, domid: number): number {
   if ((lo & _PAGE_PRESENT) === 0) return 1;
   const m = masksOf(host).l3;
-  if ((lo & m.lo) !== 0 || (hi & m.hi) !== 0) return -EINVAL; // "Bad L3 flags %x"
+  if ((lo & m.lo) !== 0 || (hi & m.hi) !== 0) {
+    MEM_LOG(host, 1056, `Bad L3 flags ${getPteFlags(lo & m.lo, hi & m.hi).toString(16)}`);
+    return -EINVAL;
+  }
   const mfn = (hi & PADDR_HI_MASK) * 0x100000 + (lo >>> 12);
   let rc = get_page_and_type_from_pagenr(host, mfn, PGT_l2_page_table, domid);
   if (rc === -EINVAL && get_linear_pagetable(host, PGT_l3_page_table, lo, hi, pfn, domid)) rc = 0;
@@ -276,7 +306,10 @@ export function get_page_from_l3e(host: XenHost, lo: number, hi: number, pfn: nu
 export function get_page_from_l4e(host: XenHost, lo: number, hi: number, pfn: number, domid: number): number {
   if ((lo & _PAGE_PRESENT) === 0) return 1;
   const m = masksOf(host).l4;
-  if ((lo & m.lo) !== 0 || (hi & m.hi) !== 0) return -EINVAL; // "Bad L4 flags %x"
+  if ((lo & m.lo) !== 0 || (hi & m.hi) !== 0) {
+    MEM_LOG(host, 1081, `Bad L4 flags ${getPteFlags(lo & m.lo, hi & m.hi).toString(16)}`);
+    return -EINVAL;
+  }
   const mfn = (hi & PADDR_HI_MASK) * 0x100000 + (lo >>> 12);
   let rc = get_page_and_type_from_pagenr(host, mfn, PGT_l3_page_table, domid);
   if (rc === -EINVAL && get_linear_pagetable(host, PGT_l4_page_table, lo, hi, pfn, domid)) rc = 0;
@@ -322,7 +355,7 @@ export function alloc_upper_table(host: XenHost, mfn: number, level: number): nu
     const rc = get_page_from_entry(host, level, lo, words[w + 1], mfn, d);
     if (rc > 0) continue;
     if (rc < 0) {
-      // "Failure in alloc_l%d_table: entry %d"
+      MEM_LOG(host, level === 2 ? 1483 : level === 3 ? 1592 : 1635, `Failure in alloc_l${level}_table: entry ${i}`);
       for (let j = i - 1; j >= 0; j--) {
         if (level === 4 && !is_guest_l4_slot(j)) continue;
         put_page_from_entry(host, level, words[j * 2], words[j * 2 + 1], mfn);
@@ -388,7 +421,7 @@ export function alloc_page_type(host: XenHost, mfn: number, type: number): numbe
   if (rc === 0) {
     ft.typeInfo[mfn] |= PGT_validated;
   } else {
-    // "Error while validating mfn %lx (pfn %lx) for type %" PRtype_info
+    MEM_LOG(host, 2314, `Error while validating mfn ${lx(mfn)} (pfn ${lx(host.m2p.entry(mfn))}) for type ${x16(BigInt(type) << 60n)}: caf=${count_info(host, mfn).toString(16).padStart(8, '0')} taf=${x16(type_info(host, mfn))}`);
     ft.typeInfo[mfn] = 0;
     ft.setTypeCount(mfn, 0);
   }
