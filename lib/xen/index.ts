@@ -12,7 +12,7 @@
 export * from './public/xen';
 export * from './public/errno';
 export * from './page-info';
-export { FrameTable } from './frame-table';
+export { FrameTable, COUNT_INLINE_MAX, COUNT_ESCAPE } from './frame-table';
 export { M2P, INVALID_M2P_ENTRY, SHARED_M2P_ENTRY, INVALID_M2P_ENTRY_LONG, SHARED_M2P_ENTRY_LONG } from './m2p';
 export { XenConsole, XEN_CONSOLE_PREFIX } from './console';
 export {
@@ -28,5 +28,6 @@ export type { MmuUpdate, MmuextOp, MulticallEntry, TrapInfo, DoneCount } from '.
 export { DomainCrashed, SHUTDOWN_crash } from './crash';
 export { show_page_walk, propagate_page_fault, do_page_fault } from './traps';
 export { print_xen_info, show_registers, show_guest_stack, show_execution_state } from './registers-dump';
-export { disallowMasks, getPteFlags, entryMfn } from './mm/pte-flags';
+export { disallowMasks, getPteFlags, entryMfn, type DisallowMasks } from './mm/pte-flags';
+export { MEM_LOG, printk_ratelimit_burst } from './mem-log';
 export { expectedXenSlots, is_guest_l4_slot } from './mm/validate';

@@ -10,7 +10,7 @@
  */
 import { LabError, describeValue } from '../errors';
 import {
-  PFEC_USER, PFEC_WRITE, emptyRegisterFile, joinU64, newWalkScratch, parseU64, parseVirtualAddress, splitU64,
+  PFEC_USER, PFEC_WRITE, emptyRegisterFile, joinU64, newWalkScratch, splitU64,
   walkCore, type PagingControl, type RegisterFile, type VirtualCpu, type WalkScratch,
 } from '../x86';
 import type { Domain } from './domain';
@@ -329,14 +329,4 @@ export class PvVcpu implements VirtualCpu {
       if (outcome === 'emulated') return -1;
     }
   }
-}
-
-/** Parses a 64-bit argument given as bigint or hex string (LabError otherwise). */
-export function u64Arg(name: string, value: unknown): bigint {
-  return parseU64(name, value);
-}
-
-/** Parses a canonical virtual-address argument to bits 47:0 (LabError otherwise). */
-export function vaArg(name: string, value: unknown): number {
-  return parseVirtualAddress(name, value);
 }
