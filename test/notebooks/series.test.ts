@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../support/notebook';
+import { SEED_XEN_LINES } from '../support/seed';
 import { launchChromium, offline, watchedPage } from '../viz/support/browser';
 
 const SITE = join(ROOT, 'test-output', 'site');
