@@ -41,6 +41,7 @@ function hypercallPage(vcpu: PvVcpu, startInfo: GuestStartInfo): XenHypercalls {
     mfn_to_pfn: (mfn) => vcpu.mfnToPfn(mfn),
     setUpcallMask: (masked) => vcpu.setUpcallMask(masked),
     HYPERVISOR_set_trap_table: (entries) => vcpu.HYPERVISOR_set_trap_table(entries),
+    HYPERVISOR_vm_assist: (cmd, type) => vcpu.HYPERVISOR_vm_assist(cmd, type),
     registerGuestCode: (address, fn) => vcpu.registerGuestCode(address, (_v, frame) => fn(frame)),
     start_info: startInfo,
   };

@@ -52,6 +52,7 @@ export function startup_64(k: Kernel, m: BareMetalMachine): void {
         ram: bareMetalE820Ram(k.memoryBytes),
         cpuHasPse: m.cpuHasPse,
         cpuHasGbpages: m.cpuHasGbpages,
+        arch_setup: () => undefined, // x86_init_noop
         pagetable_init: () => k.call('native_pagetable_init', () => paging_init(k, m.cpuHasPse)),
         // early_trap_pf_init: set_intr_gate(X86_TRAP_PF, page_fault) replaces the early handler
         early_trap_pf_init: () => m.installPageFaultHandler((cr2, errorCode) => {

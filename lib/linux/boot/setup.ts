@@ -13,6 +13,8 @@ export interface ArchHooks {
   ram: { base: number; end: number }[];
   cpuHasPse: boolean;
   cpuHasGbpages: boolean;
+  /** x86_init.oem.arch_setup: nothing on bare metal, xen_arch_setup under Xen */
+  arch_setup: () => void;
   /** x86_init.paging.pagetable_init: paging_init on bare metal, xen_pagetable_init under Xen */
   pagetable_init: () => void;
   /** early_trap_pf_init: the real #PF handler replaces the early one (bare metal) */
@@ -28,6 +30,7 @@ export function linuxBanner(k: Kernel): string {
 export function setup_arch(k: Kernel, arch: ArchHooks): void {
   k.call('setup_arch', () => {
     const g = k.g;
+    arch.arch_setup(); // x86_init.oem.arch_setup()
     // memblock_x86_fill(): memblock.memory from e820
     k.call('memblock_x86_fill', () => { for (const r of arch.ram) k.memblock.add(r.base, r.end - r.base); });
     // memblock_reserve(__pa_symbol(_text), (unsigned long)__bss_stop - (unsigned long)_text)

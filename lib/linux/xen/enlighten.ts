@@ -12,6 +12,7 @@ import { paging_init } from '../mm/sparse';
 import { pvOp } from '../pv-mmu-ops';
 import { xen_write_cr3, xenMmuOps, type XenGuest } from './mmu';
 import { xen_setup_kernel_pagetable } from './setup-pagetable';
+import { VMASST_CMD_enable, VMASST_TYPE_4gb_segments, VMASST_TYPE_pae_extended_cr3, VMASST_TYPE_writable_pagetables } from './hypercall';
 import { panic } from '../mm/panic';
 
 // arch/x86/xen/mmu.c (v3.9): SetPagePinned on every page-table page of init_mm, the Xen hole skipped
@@ -55,6 +56,19 @@ export function xen_pagetable_init(k: Kernel, x: XenGuest): void {
     paging_init(k, false); // Xen masks PSE out of the guest's CPUID: 4 KiB vmemmap
     k.call('xen_setup_shared_info', () => undefined);
     xen_post_allocator_init(k, x);
+  });
+}
+
+/**
+ * xen_arch_setup (arch/x86/xen/setup.c, v3.9): the assists a PV kernel asks for, among them
+ * writable page tables (Xen then emulates a store into a read-only page-table page instead of
+ * faulting). The event and failsafe callbacks it registers (callback_op) are not modelled.
+ */
+export function xen_arch_setup(k: Kernel, x: XenGuest): void {
+  k.call('xen_arch_setup', () => {
+    x.hv.HYPERVISOR_vm_assist(VMASST_CMD_enable, VMASST_TYPE_4gb_segments);
+    x.hv.HYPERVISOR_vm_assist(VMASST_CMD_enable, VMASST_TYPE_writable_pagetables);
+    x.hv.HYPERVISOR_vm_assist(VMASST_CMD_enable, VMASST_TYPE_pae_extended_cr3);
   });
 }
 
@@ -107,6 +121,7 @@ export function xen_start_kernel(k: Kernel, x: XenGuest): void {
     ram: xenE820Ram(si.nr_pages),
     cpuHasPse: false,
     cpuHasGbpages: false,
+    arch_setup: () => xen_arch_setup(k, x),
     pagetable_init: () => xen_pagetable_init(k, x),
     // early_trap_pf_init writes idt_table only: nothing reaches Xen before xen_load_idt
     early_trap_pf_init: () => undefined,

@@ -40,6 +40,8 @@ export interface XenHypercalls {
   HYPERVISOR_multicall(entries: MulticallReq[]): { rc: number; results: number[] };
   /** machine_to_phys_mapping[mfn]: the read-only M2P */
   mfn_to_pfn(mfn: number): number;
+  /** HYPERVISOR_vm_assist(cmd, type): ask Xen for an assist (writable page tables ...) */
+  HYPERVISOR_vm_assist(cmd: number, type: number): number;
   /** HYPERVISOR_set_trap_table: the virtual IDT, one entry per vector (address 0 ends it) */
   HYPERVISOR_set_trap_table(entries: { vector: number; flags: number; cs: number; address: bigint }[]): number;
   /** tells the platform which guest code runs at a kernel address (a trap handler's entry) */
@@ -58,3 +60,7 @@ export const MMUEXT_TLB_FLUSH_LOCAL = 6;
 export const MMUEXT_NEW_USER_BASEPTR = 15;
 export const MMU_NORMAL_PT_UPDATE = 0;
 export const UVMF_INVLPG = 2;
+export const VMASST_CMD_enable = 0;
+export const VMASST_TYPE_4gb_segments = 0;
+export const VMASST_TYPE_writable_pagetables = 2;
+export const VMASST_TYPE_pae_extended_cr3 = 3;
