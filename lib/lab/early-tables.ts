@@ -6,7 +6,7 @@
  */
 import { LabError, describeValue } from '../errors';
 import { early_make_pgtable } from '../linux/boot/head64';
-import { __PAGE_OFFSET } from '../linux/layout';
+import { EARLY_DYNAMIC_PAGE_TABLES, __PAGE_OFFSET } from '../linux/layout';
 import { boot } from './boot';
 
 export interface EarlyTablesExperiment {
@@ -32,5 +32,5 @@ export function earlyTablesExperiment(gigabytes: number, memory: string | number
     if (k.g.early_pgt_resets > before) resetsAfter.push(i);
     inUse.push(k.g.next_early_pgt);
   }
-  return { inUse, resetsAfter, capacity: 64 };
+  return { inUse, resetsAfter, capacity: EARLY_DYNAMIC_PAGE_TABLES };
 }

@@ -18,10 +18,11 @@ import type { Access, AccessKind, WalkResult } from '../x86/walk';
 
 export type Outcome = 'not-started' | 'paused' | 'booted' | 'crashed';
 
-/** A point in a run to come back to: the number of routines entered. */
+/** A point in a run to come back to: the number of routines entered, and how the run stood. */
 export interface RunSnapshot {
   step: number;
   routine: string | null;
+  outcome: Outcome;
 }
 
 export class Run {
@@ -87,14 +88,16 @@ export class Run {
   }
 
   snapshot(): RunSnapshot {
-    return { step: this.step_, routine: this.stoppedAt };
+    return { step: this.step_, routine: this.stoppedAt, outcome: this.state };
   }
 
   /** Goes back (or forward) to a snapshot's point. */
   restore(s: RunSnapshot): this {
-    if (typeof s !== 'object' || s === null || typeof s.step !== 'number') {
+    if (typeof s !== 'object' || s === null || typeof s.step !== 'number' || !Number.isInteger(s.step) || s.step < 0) {
       throw new LabError('WRONG_TYPE', `restore takes a snapshot from run.snapshot(); got ${describeValue(s)}`);
     }
+    // A snapshot of a finished run is its end: run to it rather than pause at its last routine.
+    if (s.outcome === 'booted' || s.outcome === 'crashed') return this.run();
     if (s.step === 0) {
       this.machine = null; this.state = 'not-started'; this.step_ = 0; this.stoppedAt = null; this.halt = null;
       this.trace = new TraceRecorder();

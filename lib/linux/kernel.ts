@@ -123,7 +123,7 @@ export class Kernel {
     return __START_KERNEL_map + pa;
   }
 
-  /** printk: a line on the guest console (printk -> vprintk_emit, as the stack shows it). */
+  /** printk (kernel/printk.c, v3.9): a line on the guest console, through vprintk_emit as the stack shows it. */
   printk(line: string): void {
     this.call('printk', () => this.call('vprintk_emit', () => {
       this.console.push(line);

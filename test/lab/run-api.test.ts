@@ -19,6 +19,17 @@ describe('a run: step, run to a symbol, breakpoints, snapshots', () => {
     expect(run.result().callChain).toEqual(chain3);
   });
 
+  it('restoring a snapshot taken at the end gives the end back, crash and all', () => {
+    const run = boot({ memory: '256M' }).run();
+    const end = run.snapshot();
+    run.restore({ step: 5, routine: null, outcome: 'paused' });
+    expect(run.outcome).toBe('paused');
+    run.restore(end);
+    expect(run.outcome).toBe('crashed');
+    expect(run.result().xenConsole.length).toBeGreaterThan(6);
+    expect(() => run.restore({ step: -3, routine: null, outcome: 'paused' })).toThrow(LabError);
+  });
+
   it('stops at breakpoints on continue(), then runs to the end', () => {
     const run = boot({ variant: '5b5c1af104ab', memory: '256M' }).breakAt('xen_alloc_pte_init').breakAt('paging_init');
     run.continue();

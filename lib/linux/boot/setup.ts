@@ -31,15 +31,20 @@ export function setup_arch(k: Kernel, arch: ArchHooks): void {
   k.call('setup_arch', () => {
     const g = k.g;
     arch.arch_setup(); // x86_init.oem.arch_setup()
-    // memblock_x86_fill(): memblock.memory from e820
-    k.call('memblock_x86_fill', () => { for (const r of arch.ram) k.memblock.add(r.base, r.end - r.base); });
     // memblock_reserve(__pa_symbol(_text), (unsigned long)__bss_stop - (unsigned long)_text)
     memblock_reserve(k, k.image._text, k.image.__brk_base - k.image._text);
+    if (k.variant.memoryMapping === '3.8') {
+      // v3.8: early_trap_init() sets the #PF gate this early (8170e6bed465 split it out as
+      // early_trap_pf_init and moved it after init_mem_mapping, to keep the early handler alive)
+      k.call('early_trap_init', arch.early_trap_pf_init);
+    }
     g.max_pfn = Math.max(...arch.ram.map((r) => r.end)) / PAGE_SIZE; // e820_end_of_ram_pfn()
     g.max_low_pfn = Math.min(g.max_pfn, 2 ** 32 / PAGE_SIZE);
     if (k.variant.memoryMapping === '3.9') early_alloc_pgt_buf(k);
     // reserve_brk(): the BRK area is in use from here
     k.call('reserve_brk', () => k.memblock.reserve(k.image.__brk_base, k.image.brk_size));
+    // memblock_x86_fill(): memblock.memory from e820
+    k.call('memblock_x86_fill', () => { for (const r of arch.ram) k.memblock.add(r.base, r.end - r.base); });
     // reserve_real_mode(): the trampoline below 1 MiB
     const size = 24576;
     const mem = memblock_find_in_range(k, 0, 1 << 20, size, PAGE_SIZE);
@@ -53,7 +58,7 @@ export function setup_arch(k: Kernel, arch: ArchHooks): void {
       g.max_pfn_mapped = init_memory_mapping_3_8(k, 0, g.max_low_pfn * PAGE_SIZE);
       if (g.max_pfn > g.max_low_pfn) g.max_pfn_mapped = init_memory_mapping_3_8(k, 2 ** 32, g.max_pfn * PAGE_SIZE);
     }
-    k.call('early_trap_pf_init', arch.early_trap_pf_init);
+    if (k.variant.memoryMapping === '3.9') k.call('early_trap_pf_init', arch.early_trap_pf_init);
     k.memblock.current_limit = g.max_pfn_mapped * PAGE_SIZE; // get_max_mapped()
     k.call('initmem_init', () => undefined);
     arch.pagetable_init();

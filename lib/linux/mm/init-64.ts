@@ -6,7 +6,7 @@
 import type { Kernel } from '../kernel';
 import { PG_LEVEL_1G, PG_LEVEL_2M } from '../kernel';
 import { PAGE_SIZE, PMD_SIZE, PUD_SIZE, PGDIR_SIZE, pgd_index, pmd_index, pte_index, pud_index } from '../layout';
-import { PAGE_KERNEL, PAGE_KERNEL_LARGE, _PAGE_PRESENT, _PAGE_PSE, _PAGE_TABLE, _KERNPG_TABLE, entryFrame, entryHi, entryLo, type PgProt } from '../pgtable';
+import { PAGE_KERNEL, PAGE_KERNEL_LARGE, _PAGE_PRESENT, _PAGE_PSE, _PAGE_TABLE, entryFrame, entryHi, entryLo, type PgProt } from '../pgtable';
 
 /** Allocates one page-table page for level `level` (alloc_low_pages in 3.9, the pgt_buf in 3.8). */
 export type PageTableAllocator = (k: Kernel, level: 1 | 2 | 3) => number;
@@ -134,7 +134,7 @@ export function phys_pmd_init(k: Kernel, ctx: MappingContext, pmdPage: number, a
       last_map_addr = phys_pte_init(k, ctx, k.__va(ptePfn * PAGE_SIZE), address, end, prot);
       // pmd_populate_kernel(&init_mm, pmd, pte): paravirt_alloc_pte, then set_pmd
       k.pv.alloc_pte.fn(ptePfn);
-      writeTableEntry(k, 'set_pmd', pmd, ptePfn, _KERNPG_TABLE);
+      writeTableEntry(k, 'set_pmd', pmd, ptePfn, _PAGE_TABLE);
       address = next;
     }
     return last_map_addr;

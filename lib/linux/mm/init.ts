@@ -201,7 +201,7 @@ export function find_early_table_space(k: Kernel, ranges: MapRange[]): void {
 
 // arch/x86/mm/init_64.c (v3.8): the next page of the pre-sized buffer
 function alloc_low_page_3_8(k: Kernel, level: 1 | 2 | 3): number {
-  return k.call('alloc_low_pages', () => {
+  return k.call('alloc_low_page', () => {
     const pfn = k.g.pgt_buf_end++;
     if (pfn >= k.g.pgt_buf_top) panic(k, 'alloc_low_page: ran out of memory');
     k.clear_page(k.__va(pfn * PAGE_SIZE));

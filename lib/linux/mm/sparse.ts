@@ -6,7 +6,7 @@
  */
 import type { Kernel } from '../kernel';
 import { PAGE_SIZE, PMD_SIZE, pgd_index, pmd_index, pte_index, pud_index } from '../layout';
-import { PAGE_KERNEL, PAGE_KERNEL_LARGE, _KERNPG_TABLE, _PAGE_PRESENT, _PAGE_TABLE, entryFrame, entryHi, entryLo } from '../pgtable';
+import { PAGE_KERNEL, PAGE_KERNEL_LARGE, _PAGE_PRESENT, _PAGE_TABLE, entryFrame, entryHi, entryLo } from '../pgtable';
 import { pfn_to_page } from '../struct-page';
 import { formatVirtualAddress as hexVa } from '../../x86/address';
 import { panic } from './panic';
@@ -34,7 +34,7 @@ function populate(k: Kernel, entry: number, level: 1 | 2 | 3, link: 'set_pgd' | 
   const pfn = vmemmap_alloc_block(k, PAGE_SIZE, level);
   if (level === 3) k.pv.alloc_pud.fn(pfn); else if (level === 2) k.pv.alloc_pmd.fn(pfn); else k.pv.alloc_pte.fn(pfn);
   const frame = k.pv.pfn_to_entry_frame.fn(pfn);
-  k.pv[link].fn(entry, entryLo(frame, level === 1 ? _KERNPG_TABLE : _PAGE_TABLE), entryHi(frame, 0));
+  k.pv[link].fn(entry, entryLo(frame, _PAGE_TABLE), entryHi(frame, 0)); // *_populate: __pa(table) | _PAGE_TABLE
   return k.__va(pfn * PAGE_SIZE);
 }
 
@@ -76,9 +76,9 @@ export function sparse_init(k: Kernel, cpuHasPse: boolean): void {
   k.call('sparse_init', () => {
     const sections = new Set<number>();
     for (const r of k.memblock.memory) {
-      for (let pfn = Math.floor(r.base / PAGE_SIZE); pfn < r.end / PAGE_SIZE; pfn += PAGES_PER_SECTION) {
-        sections.add(Math.floor(pfn / PAGES_PER_SECTION));
-      }
+      const first = Math.floor(r.base / PAGE_SIZE / PAGES_PER_SECTION);
+      const last = Math.floor((r.end / PAGE_SIZE - 1) / PAGES_PER_SECTION);
+      for (let pnum = first; pnum <= last; pnum++) sections.add(pnum);
     }
     for (const pnum of [...sections].sort((a, b) => a - b)) {
       k.call('sparse_mem_map_populate', () => {

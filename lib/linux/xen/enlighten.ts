@@ -19,8 +19,8 @@ import { panic } from '../mm/panic';
 export function xen_mark_init_mm_pinned(k: Kernel, x: XenGuest): void {
   k.call('xen_mark_init_mm_pinned', () => {
     const setPinned = (pfn: number): void => {
-      const flags = pfn_to_page(k.page, pfn) + k.page.flags;
-      k.cpu.write32(flags + 4 * Math.floor(PG_pinned / 32), k.cpu.read32(flags) | (1 << (PG_pinned % 32)));
+      const word = pfn_to_page(k.page, pfn) + k.page.flags + 4 * Math.floor(PG_pinned / 32); // the word holding the bit
+      k.cpu.write32(word, k.cpu.read32(word) | (1 << (PG_pinned % 32)));
     };
     const walk = (tablePfn: number, level: number, firstSlot: number, lastSlot: number): void => {
       const va = k.__va(tablePfn * PAGE_SIZE);
@@ -126,7 +126,8 @@ export function xen_start_kernel(k: Kernel, x: XenGuest): void {
     // early_trap_pf_init writes idt_table only: nothing reaches Xen before xen_load_idt
     early_trap_pf_init: () => undefined,
   };
-  // xen_memory_setup: the p2m list, start_info, xenstore and console pages stay reserved
+  // the p2m list, start_info, xenstore and console pages stay reserved (xen_memory_setup does it
+  // first thing in setup_arch; memblock keeps reserved ranges apart from RAM, so doing it here is the same)
   k.memblock.reserve(k.__pa(si.mfn_list), k.__pa(si.pt_base) - k.__pa(si.mfn_list));
   x86_64_start_reservations(k, arch, () => undefined);
 }

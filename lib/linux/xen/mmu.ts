@@ -152,7 +152,7 @@ export function pin_pagetable_pfn(k: Kernel, x: XenGuest, cmd: number, pfn: numb
   });
 }
 
-/** xen_set_{pmd,pud,pgd}_hyper (v3.9): one mmu_update with the entry's machine address. */
+/** xen_set_{pmd,pud,pgd}_hyper (arch/x86/xen/mmu.c, v3.9): one mmu_update with the entry's machine address. */
 function setEntryHyper(k: Kernel, x: XenGuest, name: string, level: 2 | 3 | 4, ptr: number, lo: number, hi: number): void {
   k.call(name, () => {
     xen_mc_batch(x.hv);
@@ -163,7 +163,7 @@ function setEntryHyper(k: Kernel, x: XenGuest, name: string, level: 2 | 3 | 4, p
   });
 }
 
-/** The early (boot-time) Xen pv_mmu_ops, as xen_mmu_ops initialises them (v3.9 / 5b5c1af104ab). */
+/** The early (boot-time) Xen pv_mmu_ops, as xen_mmu_ops initialises them (arch/x86/xen/mmu.c, v3.9 / 5b5c1af104ab). */
 export function xenMmuOps(k: Kernel, x: XenGuest): PvMmuOps {
   const early = k.variant.xenEarlyWriteCr3;
   return {
@@ -183,10 +183,10 @@ export function xenMmuOps(k: Kernel, x: XenGuest): PvMmuOps {
     // arch/x86/xen/mmu.c (v3.9): "always write the PTE directly and rely on Xen trapping and
     // emulating any updates as necessary" (mask_rw_pte is a no-op on 64-bit since 3.9)
     set_pte: pvOp('xen_set_pte_init', (ptep: number, lo: number, hi: number) => k.cpu.writeQword(ptep, lo, hi)),
-    // arch/x86/xen/mmu.c (v3.9): a PTE in a pinned table, by one mmu_update
+    // arch/x86/xen/mmu.c (v3.9): xen_set_pte_at -> xen_set_pte: outside lazy MMU mode a plain
+    // store (native_set_pte), which Xen traps and emulates when the table is pinned
     set_pte_at: pvOp('xen_set_pte_at', (ptep: number, lo: number, hi: number) => {
-      const rc = x.hv.HYPERVISOR_mmu_update([{ ptr: BigInt(virt_to_machine(k, x, ptep)) | BigInt(MMU_NORMAL_PT_UPDATE), val: entryBig(lo, hi) }]);
-      if (rc !== 0) panic(k, `xen_set_pte_at: mmu_update returned ${rc}`);
+      k.cpu.writeQword(ptep, lo, hi);
       k.trace.countPteWrite(1);
     }),
     set_pmd: pvOp('xen_set_pmd_hyper', (p: number, lo: number, hi: number) => setEntryHyper(k, x, 'xen_set_pmd_hyper', 2, p, lo, hi)),

@@ -60,7 +60,8 @@ export function xen_mc_flush(k: Kernel, hv: XenHypercalls, buf: MulticallBuffer)
   });
 }
 
-// arch/x86/xen/multicalls.h (v3.9): flush unless in lazy mode (never at boot), restore the mask
+// arch/x86/xen/multicalls.h (v3.9): flush unless in lazy mode (never at boot). It also restores the
+// event mask saved by xen_mc_batch; early boot keeps events masked (local_irq_disable), so the model leaves it set.
 export function xen_mc_issue(k: Kernel, hv: XenHypercalls, buf: MulticallBuffer): void {
   xen_mc_flush(k, hv, buf);
 }

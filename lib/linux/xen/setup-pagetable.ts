@@ -27,7 +27,7 @@ function convert_pfn_mfn(k: Kernel, x: XenGuest, pa: number): void {
   });
 }
 
-// arch/x86/xen/mmu.c (v3.9): change the protection of one kernel page with update_va_mapping
+// arch/x86/xen/mmu.c (v3.9): set_page_prot, the protection of one kernel page by update_va_mapping
 function set_page_prot_flags(k: Kernel, x: XenGuest, va: number, writable: boolean, flags: number): void {
   k.call('set_page_prot', () => {
     const pfn = Math.floor(k.__pa(va) / PAGE_SIZE);
@@ -45,14 +45,19 @@ function m2v(k: Kernel, x: XenGuest, lo: number, hi: number): number {
   return __START_KERNEL_map + x.p2m.mfn_to_pfn(entryFrame(lo, hi)) * PAGE_SIZE;
 }
 
-// arch/x86/xen/mmu.c (v3.9): recycle a bootstrap table page that is no longer used
+// arch/x86/xen/mmu.c (v3.9): recycle a bootstrap table page that is no longer used. As in the
+// source, the end test compares with pt_end itself (one past the last frame).
 function check_pt_base(k: Kernel, x: XenGuest, range: { base: number; end: number }, addr: number): void {
   const pfn = Math.floor(k.__pa(addr) / PAGE_SIZE);
-  if (range.base === pfn || range.end - 1 === pfn) {
+  if (range.base === pfn) {
     set_page_prot_flags(k, x, addr, true, UVMF_INVLPG);
     k.clear_page(addr);
-    if (range.base === pfn) range.base++;
-    else range.end--;
+    range.base++;
+  }
+  if (range.end === pfn) {
+    set_page_prot_flags(k, x, addr, true, UVMF_INVLPG);
+    k.clear_page(addr);
+    range.end--;
   }
 }
 
