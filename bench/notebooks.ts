@@ -5,6 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { JUPYTER } from '../test/support/notebook';
 
 const ROOT = join(__dirname, '..');
 
@@ -16,7 +17,7 @@ function seconds(f: () => void): number {
 
 export function run(): void {
   const env = { ...process.env, PYDEVD_DISABLE_FILE_VALIDATION: '1' };
-  const smoke = seconds(() => execFileSync('jupyter', ['nbconvert', '--to', 'notebook', '--execute', '--ExecutePreprocessor.kernel_name=tslab',
+  const smoke = seconds(() => execFileSync(JUPYTER, ['nbconvert', '--to', 'notebook', '--execute', '--ExecutePreprocessor.kernel_name=tslab',
     '--output-dir', join(ROOT, 'test-output', 'bench'), join(ROOT, 'notebooks', '00-smoke.ipynb')], { cwd: ROOT, env, stdio: 'ignore' }));
   console.log(`smoke notebook (baseline): ${smoke.toFixed(1)} s`);
   const series = seconds(() => execFileSync(process.execPath, [join(ROOT, 'scripts', 'publish.cjs')], {

@@ -6,10 +6,17 @@ const { execFile } = require('node:child_process');
 const { cpus } = require('node:os');
 const { promisify } = require('node:util');
 const { mkdirSync, readdirSync, readFileSync, writeFileSync, rmSync } = require('node:fs');
-const { join } = require('node:path');
+const { join, relative, resolve, isAbsolute } = require('node:path');
+const { jupyterCommand, jupyterMissing } = require('./jupyter-path.cjs');
 
 const root = join(__dirname, '..');
-const site = join(root, process.env.PVOPS_SITE_DIR || 'site');
+const site = resolve(root, process.env.PVOPS_SITE_DIR || 'site');
+// The site directory is emptied first: refuse anything but a folder inside the checkout.
+const inside = relative(root, site);
+if (inside === '' || inside.startsWith('..') || isAbsolute(inside) || inside.split(/[\\/]/)[0] === 'notebooks') {
+  console.error(`publish: PVOPS_SITE_DIR must name a folder inside the checkout other than notebooks/; got ${site}`);
+  process.exit(2);
+}
 const executedDir = join(site, 'notebooks');
 const env = { ...process.env, PYDEVD_DISABLE_FILE_VALIDATION: '1' };
 const escape = (s) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
@@ -24,9 +31,9 @@ let done = 0;
 /** Executes one notebook, exports it, and returns its index entry. */
 async function publishOne(nb) {
   const started = Date.now();
-  await run('jupyter', ['nbconvert', '--to', 'notebook', '--execute', '--ExecutePreprocessor.kernel_name=tslab',
+  await run(jupyterCommand(), ['nbconvert', '--to', 'notebook', '--execute', '--ExecutePreprocessor.kernel_name=tslab',
     '--ExecutePreprocessor.timeout=600', '--output-dir', executedDir, join(root, 'notebooks', nb)], { cwd: root, env, maxBuffer: 1 << 26 });
-  await run('jupyter', ['nbconvert', '--to', 'html', '--output-dir', site, join(executedDir, nb)], { cwd: root, env, maxBuffer: 1 << 26 });
+  await run(jupyterCommand(), ['nbconvert', '--to', 'html', '--output-dir', site, join(executedDir, nb)], { cwd: root, env, maxBuffer: 1 << 26 });
   const cells = JSON.parse(readFileSync(join(executedDir, nb), 'utf8')).cells;
   const md = cells.find((c) => c.cell_type === 'markdown');
   const lines = (Array.isArray(md.source) ? md.source.join('') : md.source).split('\n');
@@ -66,6 +73,7 @@ console.log(`site/ written: ${entries.length} write-ups and index.html in ${((Da
 }
 
 main().catch((e) => {
-  console.error(`publish failed: ${e.stderr ? String(e.stderr).split('\n').filter((l) => /Error|error/.test(l)).slice(-5).join('\n') : e.message}`);
+  if (e.code === 'ENOENT') console.error(`publish failed: ${jupyterMissing(e)}`);
+  else console.error(`publish failed: ${e.stderr ? String(e.stderr).split('\n').filter((l) => /Error|error/.test(l)).slice(-5).join('\n') : e.message}`);
   process.exit(1);
 });

@@ -35,9 +35,13 @@ if [ ${#apt_packages[@]} -gt 0 ]; then
     apt-get update -qq
     apt-get install -y -qq "${apt_packages[@]}" >/dev/null
   else
-    if ! python3 -c 'import nbconvert, notebook, ipykernel, jupyter_client' 2>/dev/null; then
-      say "not root: installing Jupyter with pip --user (see environment.md)"
-      python3 -m pip install --user --quiet notebook nbconvert ipykernel jupyter_client
+    if ! python3 -c 'import nbconvert, notebook, ipykernel, jupyter_client' 2>/dev/null && [ ! -x .venv/bin/jupyter ]; then
+      say "not root: installing Jupyter with pip into .venv (see environment.md)"
+      if ! python3 -m venv .venv 2>/dev/null; then
+        echo "setup: python3 -m venv failed (Debian needs the python3-venv package); ask an administrator for: apt-get install ${apt_packages[*]}" >&2
+        exit 1
+      fi
+      .venv/bin/pip install --quiet notebook nbconvert ipykernel jupyter_client
     fi
     [ -x /usr/bin/chromium ] || say "Chromium is missing: the browser tests need /usr/bin/chromium (sudo apt-get install chromium)"
   fi
@@ -45,8 +49,10 @@ else
   say "Jupyter and Chromium present"
 fi
 
-# The Python that runs Jupyter: Debian's, else the first python3 on PATH (pip --user install).
-if /usr/bin/python3 -c 'import jupyter_client' 2>/dev/null; then jupyter_python=/usr/bin/python3; else jupyter_python=$(command -v python3); fi
+# The Python that runs Jupyter: Debian's, else the checkout's .venv, else the first python3 on PATH.
+if /usr/bin/python3 -c 'import jupyter_client' 2>/dev/null; then jupyter_python=/usr/bin/python3
+elif [ -x .venv/bin/python ]; then jupyter_python=$root/.venv/bin/python
+else jupyter_python=$(command -v python3); fi
 
 # --- the library -------------------------------------------------------------------------------
 if [ ! -f dist/index.js ] || [ -n "$(find lib tsconfig.json tsconfig.build.json -newer dist/index.js -print -quit)" ]; then

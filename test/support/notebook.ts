@@ -7,6 +7,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 
 export const ROOT = resolve(__dirname, '..', '..');
+/** the jupyter to run: the checkout's .venv if there is one (scripts/jupyter-path.cjs) */
+export const JUPYTER: string = (require(resolve(ROOT, 'scripts', 'jupyter-path.cjs')) as { jupyterCommand: (root: string) => string }).jupyterCommand(ROOT);
 export const OUTPUT_DIR = join(ROOT, 'test-output', 'notebooks');
 
 export interface CellRun {
@@ -44,7 +46,7 @@ const joinText = (t: string | string[] | undefined): string => (Array.isArray(t)
 export function executeNotebook(notebook: string, timeoutSeconds = 300): NotebookRun {
   mkdirSync(OUTPUT_DIR, { recursive: true });
   const path = resolve(ROOT, notebook);
-  execFileSync('jupyter', [
+  execFileSync(JUPYTER, [
     'nbconvert', '--to', 'notebook', '--execute', '--allow-errors',
     '--ExecutePreprocessor.kernel_name=tslab', `--ExecutePreprocessor.timeout=${timeoutSeconds}`,
     '--output-dir', OUTPUT_DIR, path,

@@ -2,14 +2,14 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { ROOT } from '../../support/notebook';
+import { JUPYTER, ROOT } from '../../support/notebook';
 
 export const VIZ_OUTPUT = join(ROOT, 'test-output', 'viz');
 
 /** Runs `jupyter nbconvert --to html` on an executed notebook; returns the HTML file's path. */
 export function exportHtml(executedNotebook: string): string {
   mkdirSync(VIZ_OUTPUT, { recursive: true });
-  execFileSync('jupyter', ['nbconvert', '--to', 'html', '--output-dir', VIZ_OUTPUT, executedNotebook], {
+  execFileSync(JUPYTER, ['nbconvert', '--to', 'html', '--output-dir', VIZ_OUTPUT, executedNotebook], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYDEVD_DISABLE_FILE_VALIDATION: '1' },
   });
   return join(VIZ_OUTPUT, basename(executedNotebook).replace(/\.ipynb$/, '.html'));

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import { ROOT } from '../../support/notebook';
+import { JUPYTER, ROOT } from '../../support/notebook';
 
 export interface NotebookServer {
   url: string;
@@ -44,7 +44,7 @@ export async function startNotebookServer(): Promise<NotebookServer> {
   const port = await freePort();
   const token = randomBytes(16).toString('hex');
   let out = '';
-  const child = spawn('jupyter', ['notebook', '--no-browser', `--NotebookApp.token=${token}`, `--port=${port}`,
+  const child = spawn(JUPYTER, ['notebook', '--no-browser', `--NotebookApp.token=${token}`, `--port=${port}`,
     '--ip=127.0.0.1', '--port-retries=0', '--NotebookApp.open_browser=False',
     // CI containers often run as root, which the server refuses without this flag
     ...(process.getuid?.() === 0 ? ['--allow-root'] : [])], {
