@@ -26,7 +26,13 @@ export interface PlatformInstance {
   /** a page-table type Xen gives the machine frame, or null */
   pageType(frame: number): string | null;
   /** under Xen: the host, the guest's domain and its vCPU 0 (null on bare metal) */
-  xen: { host: import('../xen/host').XenHost; domain: import('../xen/domain').Domain; vcpu: import('../xen/pv-vcpu').PvVcpu } | null;
+  xen: {
+    host: import('../xen/host').XenHost;
+    domain: import('../xen/domain').Domain;
+    vcpu: import('../xen/pv-vcpu').PvVcpu;
+    /** the guest kernel's Xen side (hypercall page, p2m, multicall buffer) */
+    guest: import('../linux/xen/mmu').XenGuest;
+  } | null;
 }
 
 export interface Machine {

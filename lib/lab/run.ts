@@ -9,6 +9,7 @@ import { TraceRecorder } from '../trace/recorder';
 import { GuestHalted } from '../x86/cpu';
 import { Paused } from '../linux/kernel';
 import { kernelVariant } from '../linux/variants';
+import { first_mm_switch } from '../linux/xen/activate-mm';
 import { normalizeConfig, type BootConfig, type NormalizedConfig } from './config';
 import { createMachine, type Machine, type PlatformFactory } from './machine';
 import { buildResult, type RunResult } from './result';
@@ -133,6 +134,27 @@ export class Run {
   pageTableDiff(a: RunSnapshot, b: RunSnapshot): PageTableDiff {
     const before = this.restore(a).pageTables();
     return diffPageTables(before, this.restore(b).pageTables());
+  }
+
+  /**
+   * What comes after the boot under Xen: the first switch to a user address space (pgd_alloc,
+   * xen_activate_mm, switch_mm's load_cr3). Only for a Xen run that booted; returns the result.
+   * Replaying the run (step, runTo, restore) forgets it.
+   */
+  firstMmSwitch(): RunResult {
+    const m = this.machine;
+    if (m === null || this.state !== 'booted' || m.platform.xen === null) {
+      throw new LabError('INVALID_STATE', `firstMmSwitch needs a Xen run that booted; this one is ${this.state} on ${this.config.platform}`);
+    }
+    try {
+      first_mm_switch(m.kernel, m.platform.xen.guest);
+    } catch (e) {
+      if (!(e instanceof GuestHalted)) throw e;
+      this.state = 'crashed';
+      this.halt = e;
+    }
+    this.step_ = m.kernel.steps;
+    return this.result();
   }
 
   /** The machine as it stands (null before the first step). */

@@ -21,6 +21,8 @@ export interface PvMmuOps {
   set_pmd: PvOp<(pmdp: number, lo: number, hi: number) => void>;
   set_pud: PvOp<(pudp: number, lo: number, hi: number) => void>;
   set_pgd: PvOp<(pgdp: number, lo: number, hi: number) => void>;
+  /** paravirt_pgd_alloc: a new mm's pgd page was made (Xen attaches its user pgd) */
+  pgd_alloc: PvOp<(pgd: number) => void>;
   /** make_pte's frame translation: the frame number an entry for `pfn` carries (pfn_to_mfn under Xen) */
   pfn_to_entry_frame: PvOp<(pfn: number) => number>;
   /** pte_val's frame translation: the pfn an entry's frame stands for (mfn_to_pfn under Xen) */

@@ -67,7 +67,8 @@ const PLACED_TEXT = [
   'make_lowmem_page_readonly', 'lookup_address', 'pin_pagetable_pfn', 'xen_flush_tlb', 'xen_set_pte_at',
   'native_write_cr3', 'native_flush_tlb', 'memblock_find_in_range', 'memblock_reserve', 'xen_mark_init_mm_pinned',
   'early_idt_handler', 'xen_write_cr3_init', 'startup_64', 'startup_xen', 'xen_pgd_walk',
-  'page_fault', 'do_page_fault', 'xen_load_idt', 'xen_arch_setup',
+  'page_fault', 'do_page_fault', 'xen_load_idt', 'xen_arch_setup', 'xen_pgd_alloc', 'xen_set_pmd', 'xen_set_pud',
+  'xen_set_pgd', 'xen_alloc_pte', 'xen_alloc_pmd', 'xen_alloc_pud', 'pgd_alloc', 'pgd_ctor', 'xen_activate_mm', 'xen_pgd_pin', 'switch_mm',
 ];
 const PLACED_INIT = [
   'x86_64_start_kernel', 'reset_early_page_tables', 'early_make_pgtable', 'copy_bootdata', 'clear_bss',

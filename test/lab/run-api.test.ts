@@ -60,6 +60,31 @@ describe('a run: step, run to a symbol, breakpoints, snapshots', () => {
   });
 });
 
+describe('after the boot: the late pv ops and the first mm switch under Xen', () => {
+  it('xen_post_allocator_init installs the late ops; the fix also puts back xen_write_cr3', () => {
+    const run = boot({ variant: '5b5c1af104ab', memory: '256M' }).run();
+    const pv = run.current!.kernel.pv;
+    expect([pv.write_cr3.name, pv.set_pmd.name, pv.set_pgd.name, pv.alloc_pte.name, pv.pgd_alloc.name])
+      .toEqual(['xen_write_cr3', 'xen_set_pmd', 'xen_set_pgd', 'xen_alloc_pte', 'xen_pgd_alloc']);
+  });
+
+  it('the first mm switch reaches xen_get_user_pgd with page->private set: MMUEXT_NEW_USER_BASEPTR gets a table', () => {
+    const run = boot({ variant: '5b5c1af104ab', memory: '256M' }).run();
+    expect(run.result().counters.mmuextOps.MMUEXT_NEW_USER_BASEPTR ?? 0).toBe(0);
+    const r = run.firstMmSwitch();
+    expect(r.outcome).toBe('booted');
+    expect(r.counters.mmuextOps.MMUEXT_NEW_USER_BASEPTR).toBe(1);
+    const vcpu = run.current!.platform.xen!.vcpu;
+    expect(vcpu.guestTableUser).not.toBe(0);
+    expect(vcpu.guestTableUser).not.toBe(vcpu.guestTable);
+    expect(run.current!.platform.pageType(vcpu.guestTableUser)).toBe('PGT_l4_page_table');
+  });
+
+  it('is refused for a run that did not boot', () => {
+    expect(() => boot({ memory: '256M' }).run().firstMmSwitch()).toThrow(/needs a Xen run that booted/);
+  });
+});
+
 describe('what-ifs and sweeps', () => {
   it('with the #PF handler registered early, Xen bounces the fault and the guest oopses instead', () => {
     const r = reproduce({ trapsEarly: true, memory: '512M' });

@@ -84,15 +84,16 @@ export function xenPlatform(config: NormalizedConfig, trace: TraceRecorder): Pla
     start_info: va48(built.startInfoVa),
   };
   const hv = hypercallPage(vcpu, startInfo);
+  const guest = { hv, p2m: new P2m(hv), mc: new MulticallBuffer(), trapsEarly: config.trapsEarly };
   return {
     cpu: vcpu,
     memory: host.memory,
-    start: (k) => startup_xen(k, { hv, p2m: new P2m(hv), mc: new MulticallBuffer(), trapsEarly: config.trapsEarly }),
+    start: (k) => startup_xen(k, guest),
     currentCr3: () => vcpu.cr3Mfn * PAGE_SIZE,
     xenConsole: () => host.console.lines.slice(),
     machineToGuest: (mfn) => vcpu.mfnToPfn(mfn),
     guestToMachine: (pfn) => built.domain.pfnToMfn(pfn),
     pageType: (mfn) => host.frameTable.typeName(mfn),
-    xen: { host, domain: built.domain, vcpu },
+    xen: { host, domain: built.domain, vcpu, guest },
   };
 }

@@ -27,6 +27,7 @@ export function nativeMmuOps(k: Kernel, ctl: NativeCpuControl): PvMmuOps {
     alloc_pte: pvOp('paravirt_nop', nop),
     alloc_pmd: pvOp('paravirt_nop', nop),
     alloc_pud: pvOp('paravirt_nop', nop),
+    pgd_alloc: pvOp('__paravirt_pgd_alloc', nop),
     set_pte: pvOp('native_set_pte', store),
     set_pte_at: pvOp('native_set_pte_at', store),
     set_pmd: pvOp('native_set_pmd', (p: number, lo: number, hi: number) => { store(p, lo, hi); k.trace.countPteWrite(2); }),

@@ -9,8 +9,8 @@ import { _PAGE_PRESENT, _PAGE_PSE, entryFrame } from '../pgtable';
 import { pfn_to_page, PG_pinned } from '../struct-page';
 import { type ArchHooks, x86_64_start_reservations } from '../boot/setup';
 import { paging_init } from '../mm/sparse';
-import { pvOp } from '../pv-mmu-ops';
-import { xen_write_cr3, xenMmuOps, type XenGuest } from './mmu';
+import { xenMmuOps, type XenGuest } from './mmu';
+import { installLateXenOps } from './mmu-late';
 import { xen_setup_kernel_pagetable } from './setup-pagetable';
 import { VMASST_CMD_enable, VMASST_TYPE_4gb_segments, VMASST_TYPE_pae_extended_cr3, VMASST_TYPE_writable_pagetables } from './hypercall';
 import { panic } from '../mm/panic';
@@ -40,10 +40,7 @@ export function xen_mark_init_mm_pinned(k: Kernel, x: XenGuest): void {
 // arch/x86/xen/mmu.c (v3.9 and 5b5c1af104ab): the late pv ops, once struct pages exist
 export function xen_post_allocator_init(k: Kernel, x: XenGuest): void {
   k.call('xen_post_allocator_init', () => {
-    if (k.variant.xenEarlyWriteCr3 === 'xen_write_cr3_init') {
-      // #ifdef CONFIG_X86_64: pv_mmu_ops.write_cr3 = &xen_write_cr3; (added by 5b5c1af104ab)
-      k.pv.write_cr3 = pvOp('xen_write_cr3', (cr3: number) => xen_write_cr3(k, x, cr3));
-    }
+    installLateXenOps(k, x, k.pv); // set_pte/pmd/pud/pgd, alloc_*, and (the fix) write_cr3
     const vsyscall = pfn_to_page(k.page, k.image.level3_user_vsyscall / PAGE_SIZE) + k.page.flags;
     k.cpu.write32(vsyscall, k.cpu.read32(vsyscall) | (1 << PG_pinned)); // SetPagePinned(virt_to_page(level3_user_vsyscall))
     xen_mark_init_mm_pinned(k, x);

@@ -6,7 +6,7 @@
  * needs vmemmap; xen_write_cr3_init (the fix) only sets the kernel base pointer.
  */
 import type { Kernel } from '../kernel';
-import { PAGE_SIZE, USER_LIMIT, VMEMMAP_START, __START_KERNEL_map, pgd_index, pmd_index, pte_index, pud_index } from '../layout';
+import { PAGE_SIZE, USER_LIMIT, VMEMMAP_START, VSYSCALL_START, __START_KERNEL_map, pgd_index, pmd_index, pte_index, pud_index } from '../layout';
 import { _PAGE_PRESENT, _PAGE_PSE, _PAGE_RW, entryFrame } from '../pgtable';
 import { pvOp, type PvMmuOps } from '../pv-mmu-ops';
 import { panic } from '../mm/panic';
@@ -106,6 +106,27 @@ export function xen_write_cr3_init(k: Kernel, x: XenGuest, cr3: number): void {
   });
 }
 
+/**
+ * xen_pgd_alloc (arch/x86/xen/mmu.c, v3.9): give a new pgd its user twin, kept in the pgd page's
+ * page->private, with the vsyscall slot pointing at level3_user_vsyscall.
+ */
+export function xen_pgd_alloc(k: Kernel, x: XenGuest, pgd: number): void {
+  k.call('xen_pgd_alloc', () => {
+    const pfn = Math.floor(k.__pa(pgd) / PAGE_SIZE);
+    const privateVa = VMEMMAP_START + pfn * k.page.size + k.page.private;
+    if (k.cpu.read32(privateVa) !== 0 || k.cpu.read32(privateVa + 4) !== 0) panic(k, 'xen_pgd_alloc: page->private already set'); // BUG_ON
+    const userPfn = k.memblock.alloc(PAGE_SIZE, PAGE_SIZE) / PAGE_SIZE; // __get_free_page(GFP_KERNEL | __GFP_ZERO)
+    if (userPfn === 0) panic(k, 'xen_pgd_alloc: out of memory');
+    const user_pgd = k.__va(userPfn * PAGE_SIZE);
+    k.clear_page(user_pgd);
+    k.trace.emit({ type: 'pt-page-alloc', level: 4, pfn: userPfn, by: 'xen_pgd_alloc' });
+    k.cpu.writeQword(privateVa, user_pgd % 4294967296, (Math.floor(user_pgd / 4294967296) | 0xffff0000) >>> 0);
+    // user_pgd[pgd_index(VSYSCALL_START)] = __pgd(__pa(level3_user_vsyscall) | _PAGE_TABLE)
+    const frame = x.p2m.pfn_to_mfn(k.image.level3_user_vsyscall / PAGE_SIZE);
+    k.cpu.writeQword(user_pgd + pgd_index(VSYSCALL_START) * 8, ((frame % 1048576) * 4096 + 0x67) >>> 0, Math.floor(frame / 1048576));
+  });
+}
+
 // arch/x86/xen/mmu.c (v3.9): one MMUEXT_TLB_FLUSH_LOCAL
 function xen_flush_tlb(k: Kernel, x: XenGuest): void {
   xen_mc_batch(x.hv);
@@ -153,7 +174,7 @@ export function pin_pagetable_pfn(k: Kernel, x: XenGuest, cmd: number, pfn: numb
 }
 
 /** xen_set_{pmd,pud,pgd}_hyper (arch/x86/xen/mmu.c, v3.9): one mmu_update with the entry's machine address. */
-function setEntryHyper(k: Kernel, x: XenGuest, name: string, level: 2 | 3 | 4, ptr: number, lo: number, hi: number): void {
+export function setEntryHyper(k: Kernel, x: XenGuest, name: string, level: 2 | 3 | 4, ptr: number, lo: number, hi: number): void {
   k.call(name, () => {
     xen_mc_batch(x.hv);
     const maddr = virt_to_machine(k, x, ptr);
@@ -189,6 +210,8 @@ export function xenMmuOps(k: Kernel, x: XenGuest): PvMmuOps {
       k.cpu.writeQword(ptep, lo, hi);
       k.trace.countPteWrite(1);
     }),
+    // arch/x86/xen/mmu.c (v3.9): xen_pgd_alloc attaches a user pgd to every new mm's pgd
+    pgd_alloc: pvOp('xen_pgd_alloc', (pgd: number) => xen_pgd_alloc(k, x, pgd)),
     set_pmd: pvOp('xen_set_pmd_hyper', (p: number, lo: number, hi: number) => setEntryHyper(k, x, 'xen_set_pmd_hyper', 2, p, lo, hi)),
     set_pud: pvOp('xen_set_pud_hyper', (p: number, lo: number, hi: number) => setEntryHyper(k, x, 'xen_set_pud_hyper', 3, p, lo, hi)),
     set_pgd: pvOp('xen_set_pgd_hyper', (p: number, lo: number, hi: number) => setEntryHyper(k, x, 'xen_set_pgd_hyper', 4, p, lo, hi)),
