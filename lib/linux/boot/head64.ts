@@ -38,6 +38,24 @@ function nextEarlyTable(k: Kernel, level: 2 | 3): number {
 }
 
 /**
+ * The table an early entry points to (physical address); if the entry is empty, a fresh
+ * early_dynamic_pgts page hooked in with _KERNPG_TABLE. Null when the pool was exhausted: the
+ * tables were reset and the walk must start again (early_make_pgtable's "goto again").
+ */
+function earlyTableBelow(k: Kernel, entryVa: number, level: 2 | 3): number | null {
+  const [lo, hi] = k.readEntry(entryVa);
+  if ((lo & PTE_P) !== 0) return entryFrame(lo, hi) * PAGE_SIZE;
+  if (k.g.next_early_pgt >= EARLY_DYNAMIC_PAGE_TABLES) {
+    k.g.early_pgt_resets++;
+    reset_early_page_tables(k);
+    return null;
+  }
+  const pa = nextEarlyTable(k, level);
+  setEntry(k, entryVa, pa / PAGE_SIZE, _KERNPG_TABLE);
+  return pa;
+}
+
+/**
  * early_make_pgtable(address) (head64.c, 8170e6bed465): called by the early #PF handler with CR2.
  * Maps the 2 MiB page holding `address` in the direct map, taking page tables from
  * early_dynamic_pgts, and wipes everything to start again when they run out. Returns false
@@ -48,27 +66,11 @@ export function early_make_pgtable(k: Kernel, address: number): boolean {
     const physaddr = address - __PAGE_OFFSET;
     if (physaddr < 0 || physaddr >= MAXMEM || k.g.native_cr3 !== k.image.early_level4_pgt) return false;
     for (;;) {
-      const l4 = k.ktextVa(k.image.early_level4_pgt);
-      const pgd_p = l4 + pgd_index(address) * 8;
-      let [lo, hi] = k.readEntry(pgd_p);
-      let pud_pa: number;
-      if ((lo & PTE_P) !== 0) {
-        pud_pa = entryFrame(lo, hi) * PAGE_SIZE;
-      } else {
-        if (k.g.next_early_pgt >= EARLY_DYNAMIC_PAGE_TABLES) { k.g.early_pgt_resets++; reset_early_page_tables(k); continue; }
-        pud_pa = nextEarlyTable(k, 3);
-        setEntry(k, pgd_p, pud_pa / PAGE_SIZE, _KERNPG_TABLE);
-      }
-      const pud_p = k.ktextVa(pud_pa) + pud_index(address) * 8;
-      [lo, hi] = k.readEntry(pud_p);
-      let pmd_pa: number;
-      if ((lo & PTE_P) !== 0) {
-        pmd_pa = entryFrame(lo, hi) * PAGE_SIZE;
-      } else {
-        if (k.g.next_early_pgt >= EARLY_DYNAMIC_PAGE_TABLES) { k.g.early_pgt_resets++; reset_early_page_tables(k); continue; }
-        pmd_pa = nextEarlyTable(k, 2);
-        setEntry(k, pud_p, pmd_pa / PAGE_SIZE, _KERNPG_TABLE);
-      }
+      const pgd_p = k.ktextVa(k.image.early_level4_pgt) + pgd_index(address) * 8;
+      const pud_pa = earlyTableBelow(k, pgd_p, 3);
+      if (pud_pa === null) continue; // "goto again" after reset_early_page_tables
+      const pmd_pa = earlyTableBelow(k, k.ktextVa(pud_pa) + pud_index(address) * 8, 2);
+      if (pmd_pa === null) continue;
       const pmd_p = k.ktextVa(pmd_pa) + pmd_index(address) * 8;
       setEntry(k, pmd_p, Math.floor(physaddr / PMD_SIZE) * (PMD_SIZE / PAGE_SIZE), early_pmd_flags);
       return true;
