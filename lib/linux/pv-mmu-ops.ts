@@ -7,6 +7,8 @@
 export interface PvOp<F> {
   name: string;
   fn: F;
+  /** the op is a plain store of the entry (native_set_pte, xen_set_pte_init): callers may store in bulk */
+  plainStore?: boolean;
 }
 
 export interface PvMmuOps {
@@ -29,6 +31,6 @@ export interface PvMmuOps {
   entry_frame_to_pfn: PvOp<(frame: number) => number>;
 }
 
-export function pvOp<F>(name: string, fn: F): PvOp<F> {
-  return { name, fn };
+export function pvOp<F>(name: string, fn: F, plainStore = false): PvOp<F> {
+  return { name, fn, plainStore };
 }

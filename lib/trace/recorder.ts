@@ -91,6 +91,14 @@ export class TraceRecorder {
     this.seq++;
   }
 
+  /** Counts `n` PTE writes at a level at once (a whole table filled). */
+  countPteWrites(level: PtLevel, n: number): void {
+    const key = LEVEL_KEYS[level] as 'l1';
+    this.counters.pteWrites[key] += n;
+    this.phaseCounters.pteWrites[key] += n;
+    this.seq += n;
+  }
+
   /** Counts one MMUEXT operation by its command name. */
   countMmuextOp(cmd: string): void {
     this.bump((c) => { c.mmuextOps[cmd] = (c.mmuextOps[cmd] ?? 0) + 1; });

@@ -129,6 +129,16 @@ export class BareMetalCpu implements VirtualCpu {
     if (mem.hasFrame(frame)) mem.clearFrame(frame);
   }
 
+  /** The page's words when the access would not fault now (see VirtualCpu.pageWords); no fault is delivered. */
+  pageWords(va48: number, write: boolean): Uint32Array | null {
+    this.checkAligned(va48, 4);
+    const pa = this.mmu.translate(va48, write ? K_PFEC_WRITE : 0);
+    if (pa < 0) return null;
+    const frame = Math.floor(pa / 4096);
+    const mem = this.mmu.mem;
+    return write ? mem.words(frame) : mem.frames.get(frame) ?? null;
+  }
+
   private store64(va48: number, lo: number, hi: number): void {
     const pa = this.translate(va48, K_PFEC_WRITE);
     const mem = this.mmu.mem;

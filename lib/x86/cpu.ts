@@ -61,6 +61,13 @@ export interface VirtualCpu {
    * giving storage to a frame that was never written (it reads as zeros already).
    */
   clearPage?(va48: number): void;
+  /**
+   * The storage of the 4 KiB page holding `va48` when an access of that kind would complete
+   * without a fault right now (what a TLB hit gives the hardware: a page to load from or store to);
+   * null when it would fault, or for a read of a frame never written (it reads as zeros). Callers
+   * fall back to read32/write32, which deliver the fault. Optional: a bulk path for page-table fills.
+   */
+  pageWords?(va48: number, write: boolean): Uint32Array | null;
   /** the value in CR2 after the last page fault, as 48 bits */
   readonly cr2: number;
 }

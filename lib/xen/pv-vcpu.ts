@@ -250,6 +250,29 @@ export class PvVcpu implements VirtualCpu {
     return hypercallEntry(this, 'vm_assist', [cmd, type]);
   }
 
+  /**
+   * The page's words when a guest access of that kind would not fault now (see
+   * VirtualCpu.pageWords): a TLB hit or a successful walk. Nothing is delivered on a miss.
+   */
+  pageWords(va48: number, write: boolean): Uint32Array | null {
+    this.checkAccess('pageWords', va48, 4);
+    if (va48 >= MACH2PHYS_VIRT_START && va48 < MACH2PHYS_VIRT_END) return null;
+    const cr3 = this.cr3Mfn;
+    if (cr3 !== this.tlbCr3) { this.flushTranslations(); this.tlbCr3 = cr3; }
+    const offset = va48 % 4096;
+    const vpn = (va48 - offset) / 4096;
+    const cache = write ? this.tlbWrite : this.tlbRead;
+    let base = cache.get(vpn);
+    if (base === undefined) {
+      this.ctl.pml4 = cr3 * 4096;
+      if (!walkCore(this.domain.host.memory, this.ctl, va48, PFEC_USER | (write ? PFEC_WRITE : 0), this.scratch, null)) return null;
+      base = this.scratch.pa - offset;
+      cache.set(vpn, base);
+    }
+    const mem = this.domain.host.memory;
+    return write ? mem.words(base / 4096) : mem.frames.get(base / 4096) ?? null;
+  }
+
   /** Drops every cached translation (Xen: on each hypercall, fault and base-pointer change). */
   flushTranslations(): void {
     this.tlbRead.clear();

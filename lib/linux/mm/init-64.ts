@@ -144,27 +144,59 @@ export function phys_pmd_init(k: Kernel, ctx: MappingContext, pmdPage: number, a
 // arch/x86/mm/init_64.c (v3.9)
 export function phys_pte_init(k: Kernel, ctx: MappingContext, ptePage: number, addr: number, end: number, prot: PgProt): number {
   return k.call('phys_pte_init', () => {
-    let last_map_addr = end;
-    const cpu = k.cpu;
-    const setPte = k.pv.set_pte.fn;
-    const toFrame = k.pv.pfn_to_entry_frame.fn;
-    for (let i = pte_index(addr); i < 512; i++) {
-      const pte = ptePage + i * 8;
-      const next = addr + PAGE_SIZE;
-      if (addr >= end) {
-        if (!ctx.isRam(addr, next)) setPte(pte, 0, 0);
-        addr = next;
-        continue;
-      }
-      // "We will re-use the existing mapping. Xen for example has some special requirements,
-      //  like mapping pagetable pages as RO."
-      if ((cpu.read32(pte) & _PAGE_PRESENT) !== 0) { addr = next; continue; }
-      const frame = toFrame(addr / PAGE_SIZE);
-      setPte(pte, entryLo(frame, prot.lo), entryHi(frame, prot.hi));
-      k.trace.countPteWrite(1);
-      last_map_addr = next;
-      addr = next;
-    }
-    return last_map_addr;
+    // set_pte is a plain store here (native_set_pte, xen_set_pte_init): when the page can be
+    // stored to without a fault, fill it through its storage, as a TLB hit would let the CPU.
+    const words = k.pv.set_pte.plainStore === true && k.cpu.pageWords !== undefined ? k.cpu.pageWords(ptePage, true) : null;
+    return words === null ? pteLoopByAccess(k, ctx, ptePage, addr, end, prot) : pteLoopOnPage(k, ctx, words, addr, end, prot);
   });
+}
+
+/** The loop of phys_pte_init, one guest access per read and write. */
+function pteLoopByAccess(k: Kernel, ctx: MappingContext, ptePage: number, addr: number, end: number, prot: PgProt): number {
+  let last_map_addr = end;
+  const cpu = k.cpu;
+  const setPte = k.pv.set_pte.fn;
+  const toFrame = k.pv.pfn_to_entry_frame.fn;
+  for (let i = pte_index(addr); i < 512; i++) {
+    const pte = ptePage + i * 8;
+    const next = addr + PAGE_SIZE;
+    if (addr >= end) {
+      if (!ctx.isRam(addr, next)) setPte(pte, 0, 0);
+      addr = next;
+      continue;
+    }
+    // "We will re-use the existing mapping. Xen for example has some special requirements,
+    //  like mapping pagetable pages as RO."
+    if ((cpu.read32(pte) & _PAGE_PRESENT) !== 0) { addr = next; continue; }
+    const frame = toFrame(addr / PAGE_SIZE);
+    setPte(pte, entryLo(frame, prot.lo), entryHi(frame, prot.hi));
+    k.trace.countPteWrite(1);
+    last_map_addr = next;
+    addr = next;
+  }
+  return last_map_addr;
+}
+
+/** The same loop over the page's storage (set_pte being a plain store of the entry). */
+function pteLoopOnPage(k: Kernel, ctx: MappingContext, words: Uint32Array, addr: number, end: number, prot: PgProt): number {
+  let last_map_addr = end;
+  const toFrame = k.pv.pfn_to_entry_frame.fn;
+  let written = 0;
+  for (let i = pte_index(addr); i < 512; i++) {
+    const next = addr + PAGE_SIZE;
+    if (addr >= end) {
+      if (!ctx.isRam(addr, next)) { words[i * 2] = 0; words[i * 2 + 1] = 0; }
+      addr = next;
+      continue;
+    }
+    if ((words[i * 2] & _PAGE_PRESENT) !== 0) { addr = next; continue; }
+    const frame = toFrame(addr / PAGE_SIZE);
+    words[i * 2] = entryLo(frame, prot.lo);
+    words[i * 2 + 1] = entryHi(frame, prot.hi);
+    written++;
+    last_map_addr = next;
+    addr = next;
+  }
+  k.trace.countPteWrites(1, written);
+  return last_map_addr;
 }

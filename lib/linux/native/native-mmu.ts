@@ -28,7 +28,7 @@ export function nativeMmuOps(k: Kernel, ctl: NativeCpuControl): PvMmuOps {
     alloc_pmd: pvOp('paravirt_nop', nop),
     alloc_pud: pvOp('paravirt_nop', nop),
     pgd_alloc: pvOp('__paravirt_pgd_alloc', nop),
-    set_pte: pvOp('native_set_pte', store),
+    set_pte: pvOp('native_set_pte', store, true),
     set_pte_at: pvOp('native_set_pte_at', store),
     set_pmd: pvOp('native_set_pmd', (p: number, lo: number, hi: number) => { store(p, lo, hi); k.trace.countPteWrite(2); }),
     set_pud: pvOp('native_set_pud', (p: number, lo: number, hi: number) => { store(p, lo, hi); k.trace.countPteWrite(3); }),

@@ -35,7 +35,7 @@ function xen_alloc_ptpage(k: Kernel, x: XenGuest, pfn: number, level: 1 | 2 | 3)
 /** Replaces the early ops with the late ones, as xen_post_allocator_init does. */
 export function installLateXenOps(k: Kernel, x: XenGuest, ops: PvMmuOps): void {
   const direct = (ptr: number, lo: number, hi: number): void => k.cpu.writeQword(ptr, lo, hi);
-  ops.set_pte = pvOp('xen_set_pte', direct);
+  ops.set_pte = pvOp('xen_set_pte', direct, true);
   ops.set_pmd = pvOp('xen_set_pmd', (ptr: number, lo: number, hi: number) => k.call('xen_set_pmd', () => {
     if (!xen_page_pinned(k, ptr)) { direct(ptr, lo, hi); return; } // "If page is not pinned, we can just update the entry directly"
     setEntryHyper(k, x, 'xen_set_pmd_hyper', 2, ptr, lo, hi);

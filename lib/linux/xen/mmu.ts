@@ -203,7 +203,7 @@ export function xenMmuOps(k: Kernel, x: XenGuest): PvMmuOps {
     alloc_pud: pvOp('xen_alloc_pmd_init', (pfn: number) => k.call('xen_alloc_pmd_init', () => make_lowmem_page_readonly(k, x, k.__va(pfn * PAGE_SIZE)))),
     // arch/x86/xen/mmu.c (v3.9): "always write the PTE directly and rely on Xen trapping and
     // emulating any updates as necessary" (mask_rw_pte is a no-op on 64-bit since 3.9)
-    set_pte: pvOp('xen_set_pte_init', (ptep: number, lo: number, hi: number) => k.cpu.writeQword(ptep, lo, hi)),
+    set_pte: pvOp('xen_set_pte_init', (ptep: number, lo: number, hi: number) => k.cpu.writeQword(ptep, lo, hi), true),
     // arch/x86/xen/mmu.c (v3.9): xen_set_pte_at -> xen_set_pte: outside lazy MMU mode a plain
     // store (native_set_pte), which Xen traps and emulates when the table is pinned
     set_pte_at: pvOp('xen_set_pte_at', (ptep: number, lo: number, hi: number) => {

@@ -24,12 +24,19 @@ export class P2m {
       const si = this.hv.start_info;
       const mfns = new Uint32Array(si.nr_pages);
       const cpu = k.cpu;
-      const q = { lo: 0, hi: 0 };
-      for (let pfn = 0; pfn < si.nr_pages; pfn++) {
+      let pfn = 0;
+      while (pfn < si.nr_pages) {
+        // a page of mfn_list at a time (a leaf of the kernel's p2m tree)
         const va = si.mfn_list + pfn * 8;
-        if (cpu.readQword !== undefined) cpu.readQword(va, q);
-        else { q.lo = cpu.read32(va); q.hi = cpu.read32(va + 4); }
-        mfns[pfn] = q.hi === 0 ? q.lo : INVALID_MFN_32;
+        const first = (va % 4096) / 4;
+        const count = Math.min((4096 - (va % 4096)) / 8, si.nr_pages - pfn);
+        const words = cpu.pageWords !== undefined ? cpu.pageWords(va - (va % 4096), false) : null;
+        for (let i = 0; i < count; i++) {
+          const lo = words !== null ? words[first + i * 2] : cpu.read32(va + i * 8);
+          const hi = words !== null ? words[first + i * 2 + 1] : cpu.read32(va + i * 8 + 4);
+          mfns[pfn + i] = hi === 0 ? lo : INVALID_MFN_32;
+        }
+        pfn += count;
       }
       this.mfns = mfns;
     });
