@@ -223,9 +223,10 @@ export function buildPvDomain(host: XenHost, options: BuildPvDomainOptions): PvD
   for (let i = 0; i < kernelPages; i++) k.fill(loadPfn + i, wordsOf(loadPfn + i));
 
   // ---- the p2m list: mfn_list[pfn] = mfn
+  let words = wordsOf(p2mSeg.pfn);
   for (let pfn = 0; pfn < totalPages; pfn++) {
     const byte = pfn * 8;
-    const words = wordsOf(p2mSeg.pfn + Math.floor(byte / PAGE));
+    if (byte % PAGE === 0 && pfn !== 0) words = wordsOf(p2mSeg.pfn + byte / PAGE); // the next page of the list
     const w = (byte % PAGE) / 4;
     const mfn = mfnOf(pfn);
     words[w] = mfn % 0x100000000;
