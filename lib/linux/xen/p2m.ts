@@ -1,52 +1,55 @@
 /**
  * pfn <-> mfn translation in a PV guest (arch/x86/xen/p2m.c, arch/x86/include/asm/xen/page.h, v3.9).
- * The guest's P2M is the mfn_list the domain builder wrote into its memory: the kernel reads it
- * once (xen_build_dynamic_phys_to_machine builds its lookup tree over it) and looks pfns up in it;
+ * The guest's P2M is the mfn_list the domain builder wrote into its memory: the kernel's lookup
+ * tree (xen_build_dynamic_phys_to_machine) points at its pages, and pfns are looked up in them;
  * mfn -> pfn reads Xen's read-only machine_to_phys_mapping.
  */
 import type { Kernel } from '../kernel';
 import type { XenHypercalls } from './hypercall';
+import { panic } from '../mm/panic';
 
 /** INVALID_P2M_ENTRY (~0UL): no machine frame behind the pfn */
 export const INVALID_P2M_ENTRY = -1;
-/** how an invalid entry is kept in the 32-bit table */
-const INVALID_MFN_32 = 0xffffffff;
 
 export class P2m {
-  /** the kernel's p2m lookup (over the builder's mfn_list; machine frames fit 32 bits below 16 TiB) */
-  private mfns = new Uint32Array(0);
+  /**
+   * The kernel's p2m tree, flattened to its leaves: leaf n is the page of mfn_list holding
+   * mfn_list[512n .. 512n+511], reached once through the guest's mapping (as p2m_top/p2m_mid
+   * point at those pages), then read in place.
+   */
+  private leaves: Uint32Array[] = [];
+  private nrPages = 0;
 
   constructor(private readonly hv: XenHypercalls) {}
 
-  // arch/x86/xen/p2m.c (v3.9): read the builder's mfn_list through the guest's own mapping
+  // arch/x86/xen/p2m.c (v3.9): point the lookup tree at the builder's mfn_list pages
   xen_build_dynamic_phys_to_machine(k: Kernel): void {
     k.call('xen_build_dynamic_phys_to_machine', () => {
       const si = this.hv.start_info;
-      const mfns = new Uint32Array(si.nr_pages);
       const cpu = k.cpu;
-      let pfn = 0;
-      while (pfn < si.nr_pages) {
-        // a page of mfn_list at a time (a leaf of the kernel's p2m tree)
+      if (si.mfn_list % 4096 !== 0) panic(k, 'xen_build_dynamic_phys_to_machine: mfn_list is not page aligned');
+      const leaves: Uint32Array[] = [];
+      for (let pfn = 0; pfn < si.nr_pages; pfn += 512) {
         const va = si.mfn_list + pfn * 8;
-        const first = (va % 4096) / 4;
-        const count = Math.min((4096 - (va % 4096)) / 8, si.nr_pages - pfn);
-        const words = cpu.pageWords !== undefined ? cpu.pageWords(va - (va % 4096), false) : null;
-        for (let i = 0; i < count; i++) {
-          const lo = words !== null ? words[first + i * 2] : cpu.read32(va + i * 8);
-          const hi = words !== null ? words[first + i * 2 + 1] : cpu.read32(va + i * 8 + 4);
-          mfns[pfn + i] = hi === 0 ? lo : INVALID_MFN_32;
+        let words = cpu.pageWords !== undefined ? cpu.pageWords(va, false) : null;
+        if (words === null) {
+          // no direct view of the page: read it through the CPU (faults are delivered as usual)
+          words = new Uint32Array(1024);
+          for (let i = 0; i < 1024; i++) words[i] = cpu.read32(va + i * 4);
         }
-        pfn += count;
+        leaves.push(words);
       }
-      this.mfns = mfns;
+      this.leaves = leaves;
+      this.nrPages = si.nr_pages;
     });
   }
 
   /** pfn_to_mfn(pfn): INVALID_P2M_ENTRY beyond the list or for an entry the builder left invalid */
   pfn_to_mfn(pfn: number): number {
-    if (pfn >= this.mfns.length) return INVALID_P2M_ENTRY;
-    const mfn = this.mfns[pfn];
-    return mfn === INVALID_MFN_32 ? INVALID_P2M_ENTRY : mfn;
+    if (pfn >= this.nrPages || pfn < 0) return INVALID_P2M_ENTRY;
+    const leaf = this.leaves[pfn >>> 9];
+    const i = (pfn & 511) * 2;
+    return leaf[i + 1] === 0 ? leaf[i] : INVALID_P2M_ENTRY;
   }
 
   /** mfn_to_pfn(mfn): machine_to_phys_mapping[mfn] */
