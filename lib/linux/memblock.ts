@@ -67,6 +67,12 @@ export class Memblock {
     return this.memory.some((m) => m.base <= base && end <= m.end);
   }
 
+  /** True when some RAM lies inside [start, end) (what e820_any_mapped(..., E820_RAM) asks). */
+  anyMemory(start: number, end: number): boolean {
+    for (const m of this.memory) if (m.base < end && start < m.end) return true;
+    return false;
+  }
+
   /** The RAM ranges clipped to [start, end) (for_each_mem_pfn_range). */
   memoryIn(start: number, end: number): PhysRange[] {
     const out: PhysRange[] = [];

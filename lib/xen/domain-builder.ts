@@ -201,7 +201,7 @@ export function buildPvDomain(host: XenHost, options: BuildPvDomainOptions): PvD
   const ft = host.frameTable;
   for (const [pfn0, mfn0, count] of extents) {
     domain.p2mExtents.push({ pfn: pfn0, mfn: mfn0, count });
-    for (let j = 0; j < count; j++) ft.assign(mfn0 + j, domid);
+    ft.assignRange(mfn0, count, domid);
     host.m2p.setExtent(pfn0, mfn0, count);
   }
   domain.totPages = totalPages;
@@ -222,15 +222,17 @@ export function buildPvDomain(host: XenHost, options: BuildPvDomainOptions): PvD
   // ---- the kernel image
   for (let i = 0; i < kernelPages; i++) k.fill(loadPfn + i, wordsOf(loadPfn + i));
 
-  // ---- the p2m list: mfn_list[pfn] = mfn
-  let words = wordsOf(p2mSeg.pfn);
-  for (let pfn = 0; pfn < totalPages; pfn++) {
-    const byte = pfn * 8;
-    if (byte % PAGE === 0 && pfn !== 0) words = wordsOf(p2mSeg.pfn + byte / PAGE); // the next page of the list
-    const w = (byte % PAGE) / 4;
-    const mfn = mfnOf(pfn);
-    words[w] = mfn % 0x100000000;
-    words[w + 1] = Math.floor(mfn / 0x100000000);
+  // ---- the p2m list: mfn_list[pfn] = mfn, written extent by extent, a page of the list at a time
+  for (const e of domain.p2mExtents) {
+    let words = wordsOf(p2mSeg.pfn + Math.floor((e.pfn * 8) / PAGE));
+    for (let j = 0; j < e.count; j++) {
+      const byte = (e.pfn + j) * 8;
+      if (byte % PAGE === 0 && j !== 0) words = wordsOf(p2mSeg.pfn + byte / PAGE); // the next page of the list
+      const w = (byte % PAGE) / 4;
+      const mfn = e.mfn + j;
+      words[w] = mfn % 0x100000000;
+      words[w + 1] = Math.floor(mfn / 0x100000000);
+    }
   }
 
   // ---- setup_pgtables_x86_64

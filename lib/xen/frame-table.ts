@@ -109,6 +109,19 @@ export class FrameTable {
     this.setRefCount(mfn, domid === DOMID_XEN ? 0 : 1); // PGC_allocated holds one reference
   }
 
+  /** assign() over `count` consecutive frames (populate_physmap's extents), with typed-array fills. */
+  assignRange(mfn0: number, count: number, domid: number): void {
+    if (this.bigType.size !== 0 || this.bigRef.size !== 0) {
+      for (let j = 0; j < count; j++) this.assign(mfn0 + j, domid);
+      return;
+    }
+    const end = mfn0 + count;
+    this.owner.fill(domid, mfn0, end);
+    this.typeInfo.fill(0, mfn0, end);
+    this.typeCount.fill(0, mfn0, end);
+    this.refCount.fill(domid === DOMID_XEN ? 0 : 1, mfn0, end); // PGC_allocated holds one reference
+  }
+
   /** The frame's type as Xen names it ('PGT_l1_page_table' ...), for display. */
   typeName(mfn: number): string {
     return pageTypeName(this.typeInfo[mfn] & PGT_type_mask);

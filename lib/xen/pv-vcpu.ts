@@ -45,6 +45,34 @@ export interface TrapCtxtEntry {
   address: number;
 }
 
+/**
+ * A direct-mapped translation cache: page number -> page base, 1024 slots. A flush bumps the
+ * generation instead of clearing, so Xen can drop it on every hypercall for nothing.
+ */
+class VcpuTlb {
+  private readonly vpns = new Float64Array(1024);
+  private readonly bases = new Float64Array(1024);
+  private readonly gens = new Uint32Array(1024);
+  private gen = 1;
+
+  get(vpn: number): number | undefined {
+    const slot = vpn % 1024;
+    return this.gens[slot] === this.gen && this.vpns[slot] === vpn ? this.bases[slot] : undefined;
+  }
+
+  set(vpn: number, base: number): void {
+    const slot = vpn % 1024;
+    this.vpns[slot] = vpn;
+    this.bases[slot] = base;
+    this.gens[slot] = this.gen;
+  }
+
+  flush(): void {
+    this.gen++;
+    if (this.gen === 0xffffffff) { this.gens.fill(0); this.gen = 1; }
+  }
+}
+
 /** 2^48: bits 47:0 of a canonical address are below it */
 const VA_LIMIT = 2 ** 48;
 
@@ -92,8 +120,8 @@ export class PvVcpu implements VirtualCpu {
    * only once the leaf is dirty). Every page-table change reaches Xen (a hypercall, or a fault
    * that Xen emulates), and Xen drops all of it then, so it never serves a stale translation.
    */
-  private readonly tlbRead = new Map<number, number>();
-  private readonly tlbWrite = new Map<number, number>();
+  private readonly tlbRead = new VcpuTlb();
+  private readonly tlbWrite = new VcpuTlb();
   private tlbCr3 = -1;
   private readonly ctl: PagingControl;
 
@@ -275,8 +303,8 @@ export class PvVcpu implements VirtualCpu {
 
   /** Drops every cached translation (Xen: on each hypercall, fault and base-pointer change). */
   flushTranslations(): void {
-    this.tlbRead.clear();
-    this.tlbWrite.clear();
+    this.tlbRead.flush();
+    this.tlbWrite.flush();
   }
 
   /**

@@ -101,7 +101,7 @@ const pageSizeName = (mask: number): string =>
   (mask & (1 << PG_LEVEL_1G)) !== 0 ? '1G' : (mask & (1 << PG_LEVEL_2M)) !== 0 ? '2M' : '4k';
 
 function mappingContext(k: Kernel, alloc: MappingContext['alloc']): MappingContext {
-  return { alloc, isRam: (s, e) => k.memblock.memoryIn(s, e).length > 0 };
+  return { alloc, isRam: (s, e) => k.memblock.anyMemory(s, e) };
 }
 
 // arch/x86/mm/init.c (v3.9): map [start, end) into the direct map; returns the end pfn mapped
