@@ -224,12 +224,11 @@ export function buildPvDomain(host: XenHost, options: BuildPvDomainOptions): PvD
 
   // ---- the p2m list: mfn_list[pfn] = mfn, written extent by extent, a page of the list at a time
   for (const e of domain.p2mExtents) {
-    let words = wordsOf(p2mSeg.pfn + Math.floor((e.pfn * 8) / PAGE));
-    for (let j = 0; j < e.count; j++) {
-      const byte = (e.pfn + j) * 8;
-      if (byte % PAGE === 0 && j !== 0) words = wordsOf(p2mSeg.pfn + byte / PAGE); // the next page of the list
-      const w = (byte % PAGE) / 4;
-      const mfn = e.mfn + j;
+    let page = p2mSeg.pfn + Math.floor((e.pfn * 8) / PAGE);
+    let words = wordsOf(page);
+    let w = ((e.pfn * 8) % PAGE) / 4;
+    for (let j = 0, mfn = e.mfn; j < e.count; j++, mfn++, w += 2) {
+      if (w === PAGE / 4) { words = wordsOf(++page); w = 0; } // the next page of the list
       words[w] = mfn % 0x100000000;
       words[w + 1] = Math.floor(mfn / 0x100000000);
     }
