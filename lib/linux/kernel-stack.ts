@@ -27,7 +27,13 @@ export class KernelStack {
 
   constructor(private readonly cpu: VirtualCpu, private readonly variant: KernelVariant, top: number) {
     this.rsp = top;
-    this.sync();
+    // rsp and rbp live here as numbers; the CPU's register file reads them on demand (a crash dump,
+    // a bounce frame), and what the platform writes there (Xen's bounce frame) becomes the stack's.
+    const stack = this;
+    const toBig = (v: number): bigint => (v === 0 ? 0n : BigInt(v) | 0xffff000000000000n);
+    const toNum = (v: bigint): number => Number(v & 0xffffffffffffn);
+    Object.defineProperty(cpu.regs, 'rsp', { get: () => toBig(stack.rsp), set: (v: bigint) => { stack.rsp = toNum(v); }, enumerable: true, configurable: true });
+    Object.defineProperty(cpu.regs, 'rbp', { get: () => toBig(stack.rbp), set: (v: bigint) => { stack.rbp = toNum(v); }, enumerable: true, configurable: true });
   }
 
   /** The functions on the stack, outermost first. */
@@ -64,7 +70,6 @@ export class KernelStack {
     if (f === undefined) return;
     this.rsp = f.rspAtCall;
     this.rbp = f.savedRbp;
-    this.sync();
   }
 
   /** The return address a call from `caller` to `callee` pushes. */
@@ -96,7 +101,6 @@ export class KernelStack {
     }
     this.rsp -= shape.locals;
     this.frames.push({ name, rspAtCall, rbp: this.rbp, savedRbp });
-    this.sync();
   }
 
   private push(va48: number): void {
@@ -112,9 +116,4 @@ export class KernelStack {
     this.cpu.writeQword(this.rsp, Number(value & 0xffffffffn), Number((value >> 32n) & 0xffffffffn));
   }
 
-  private sync(): void {
-    const regs = this.cpu.regs;
-    regs.rsp = this.rsp === 0 ? 0n : BigInt(this.rsp) | 0xffff000000000000n;
-    regs.rbp = this.rbp === 0 ? 0n : BigInt(this.rbp) | 0xffff000000000000n;
-  }
 }
