@@ -144,7 +144,7 @@ export class Kernel {
 
   private enter(name: string): void {
     const step = ++this.steps;
-    this.trace.emit({ type: 'routine-enter', name, depth: this.stack.depth });
+    this.trace.routine(true, name, this.stack.depth);
     if (PHASE_ROUTINES.has(name)) {
       this.phaseStack.push(this.trace.phase);
       this.trace.enterPhase(name);
@@ -153,7 +153,7 @@ export class Kernel {
   }
 
   private leave(name: string): void {
-    this.trace.emit({ type: 'routine-leave', name, depth: this.stack.depth });
+    this.trace.routine(false, name, this.stack.depth);
     if (PHASE_ROUTINES.has(name)) {
       const parent = this.phaseStack.pop();
       if (parent !== undefined) this.trace.enterPhase(parent);

@@ -1,2 +1,3 @@
 export * from './events';
 export * from './recorder';
+export * from './routine-log';

@@ -4,6 +4,7 @@
  * (PTE writes), so a 64 GiB boot does not build millions of objects.
  */
 import type { FaultHandler, PtLevel, TraceEvent, TraceEventBody } from './events';
+import { RoutineLog } from './routine-log';
 
 export interface Counters {
   /** page faults by who handled them */
@@ -34,7 +35,10 @@ export function emptyCounters(): Counters {
 const LEVEL_KEYS = ['', 'l1', 'l2', 'l3', 'l4'] as const;
 
 export class TraceRecorder {
+  /** every event but routine entries and exits, which `routines` keeps compactly */
   readonly events: TraceEvent[] = [];
+  /** routine entries and exits (routines.events() gives them as TraceEvents) */
+  readonly routines = new RoutineLog();
   readonly counters: Counters = emptyCounters();
   /** counters split by phase, in the order phases began */
   readonly countersByPhase = new Map<string, Counters>();
@@ -69,6 +73,18 @@ export class TraceRecorder {
       case 'cr3-load': this.bump((c) => { c.cr3Loads += 1; }); break;
       default: break;
     }
+  }
+
+  /** Records a routine's entry or exit (compactly: see RoutineLog). */
+  routine(enter: boolean, name: string, depth: number): void {
+    this.routines.add(this.seq++, enter, name, depth, this.phaseName);
+  }
+
+  /** All events, routine entries and exits included, in order. */
+  allEvents(): TraceEvent[] {
+    const merged = [...this.events, ...this.routines.events()];
+    merged.sort((a, b) => a.seq - b.seq);
+    return merged;
   }
 
   /** Enters a boot phase: later events and counts belong to it. */
@@ -108,6 +124,7 @@ export class TraceRecorder {
   clone(): TraceRecorder {
     const copy = new TraceRecorder();
     copy.events.push(...this.events);
+    copy.routines.appendFrom(this.routines);
     copy.countersByPhase.clear();
     for (const [k, v] of this.countersByPhase) copy.countersByPhase.set(k, structuredClone(v));
     Object.assign(copy.counters, structuredClone(this.counters));
