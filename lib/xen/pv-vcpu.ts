@@ -285,21 +285,13 @@ export class PvVcpu implements VirtualCpu {
   pageWords(va48: number, write: boolean): Uint32Array | null {
     this.checkAccess('pageWords', va48, 4);
     if (va48 >= MACH2PHYS_VIRT_START && va48 < MACH2PHYS_VIRT_END) return null;
-    const cr3 = this.cr3Mfn;
-    if (cr3 !== this.tlbCr3) { this.flushTranslations(); this.tlbCr3 = cr3; }
-    const offset = va48 % 4096;
-    const vpn = (va48 - offset) / 4096;
-    const cache = write ? this.tlbWrite : this.tlbRead;
-    let base = cache.get(vpn);
-    if (base === undefined) {
-      this.ctl.pml4 = cr3 * 4096;
-      if (!walkCore(this.domain.host.memory, this.ctl, va48, PFEC_USER | (write ? PFEC_WRITE : 0), this.scratch, null)) return null;
-      base = this.scratch.pa - offset;
-      cache.set(vpn, base);
-    }
+    const pa = this.probe(va48, write);
+    if (pa < 0) return null;
     const mem = this.domain.host.memory;
-    return write ? mem.words(base / 4096) : mem.frames.get(base / 4096) ?? null;
+    const frame = Math.floor(pa / 4096);
+    return write ? mem.words(frame) : mem.frames.get(frame) ?? null;
   }
+
 
   /** Drops every cached translation (Xen: on each hypercall, fault and base-pointer change). */
   flushTranslations(): void {
@@ -357,20 +349,9 @@ export class PvVcpu implements VirtualCpu {
    * guest's handler (retry), or crashed the domain (throws DomainCrashed).
    */
   private translate(va48: number, write: boolean, lo: number, hi: number, bytes: number): number {
-    const cr3 = this.cr3Mfn;
-    if (cr3 !== this.tlbCr3) { this.flushTranslations(); this.tlbCr3 = cr3; }
-    const offset = va48 % 4096;
-    const vpn = (va48 - offset) / 4096;
-    const cached = (write ? this.tlbWrite : this.tlbRead).get(vpn);
-    if (cached !== undefined) return cached + offset;
-    const access = PFEC_USER | (write ? PFEC_WRITE : 0);
     for (let attempt = 0; ; attempt++) {
-      this.ctl.pml4 = this.cr3Mfn * 4096;
-      if (walkCore(this.domain.host.memory, this.ctl, va48, access, this.scratch, null)) {
-        const pa = this.scratch.pa;
-        if (attempt === 0) (write ? this.tlbWrite : this.tlbRead).set(vpn, pa - offset);
-        return pa;
-      }
+      const pa = this.probe(va48, write);
+      if (pa >= 0) return pa;
       this.flushTranslations();
       if (attempt >= MAX_FAULT_RETRIES) {
         throw new LabError('INVALID_STATE',
@@ -380,4 +361,23 @@ export class PvVcpu implements VirtualCpu {
       if (outcome === 'emulated') return -1;
     }
   }
+
+  /**
+   * The MMU without fault delivery: the TLB, else a walk with the current table (which fills the
+   * TLB). Returns the physical address, or -1 with the error code in the scratch on a fault.
+   */
+  private probe(va48: number, write: boolean): number {
+    const cr3 = this.cr3Mfn;
+    if (cr3 !== this.tlbCr3) { this.flushTranslations(); this.tlbCr3 = cr3; }
+    const offset = va48 % 4096;
+    const vpn = (va48 - offset) / 4096;
+    const cache = write ? this.tlbWrite : this.tlbRead;
+    const cached = cache.get(vpn);
+    if (cached !== undefined) return cached + offset;
+    this.ctl.pml4 = cr3 * 4096;
+    if (!walkCore(this.domain.host.memory, this.ctl, va48, PFEC_USER | (write ? PFEC_WRITE : 0), this.scratch, null)) return -1;
+    cache.set(vpn, this.scratch.pa - offset);
+    return this.scratch.pa;
+  }
+
 }

@@ -78,15 +78,6 @@ export function early_make_pgtable(k: Kernel, address: number): boolean {
   });
 }
 
-/** Kernel text+data at __START_KERNEL_map: level2_kernel_pgt's 2 MiB entries (head_64.S PMDS). */
-export function fillLevel2KernelPgt(k: Kernel, write: (pa: number, lo: number, hi: number) => void): void {
-  const KERNEL_IMAGE_SIZE = 512 * 1024 * 1024;
-  for (let i = 0; i < KERNEL_IMAGE_SIZE / PMD_SIZE; i++) {
-    const frame = i * (PMD_SIZE / PAGE_SIZE);
-    write(k.image.level2_kernel_pgt + i * 8, entryLo(frame, __PAGE_KERNEL_LARGE_EXEC), entryHi(frame, 0));
-  }
-}
-
 /** The early IDT's page-fault vector, as x86_64_start_kernel installs it. */
 export type PageFaultHandler = (cr2: number, errorCode: number) => boolean;
 
