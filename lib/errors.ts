@@ -16,7 +16,15 @@ export type LabErrorCode =
   | 'UNKNOWN_SYMBOL'       // a symbol the kernel variant's symbol table does not have
   | 'BAD_CONFIG'           // a configuration value out of its allowed range
   | 'DOMAIN_DEAD'          // a request to a domain that has crashed
-  | 'INVALID_STATE';       // an operation not possible in the current state (e.g. step after the end)
+  | 'INVALID_STATE'        // an operation not possible in the current state (e.g. step after the end)
+  | 'UNKNOWN_WHAT_IF'      // a what-if name the lab does not model
+  | 'WHAT_IF_NOT_APPLICABLE' // a what-if on a variant or platform where it means nothing
+  | 'UNKNOWN_XEN_RELEASE'  // a Xen release the lab does not model
+  | 'UNKNOWN_PATCH'        // a Xen patch (XSA fix) the lab does not model
+  | 'NOT_XEN'              // a Xen-only question asked of a bare-metal run
+  | 'BAD_SNAPSHOT'         // a snapshot from another run, beyond the run, or not a snapshot
+  | 'NO_EARLIER_STEP'      // a step back from (or past) step 0
+  | 'NO_FAULT';            // a fault explanation asked of a run that has not faulted
 
 export class LabError extends Error {
   readonly code: LabErrorCode;

@@ -22,6 +22,8 @@ export type TraceEventBody =
   | { type: 'hypercall'; name: string; op: string | null; result: number; domid: number }
   | { type: 'page-fault'; address: string; errorCode: number; handler: FaultHandler; rip: string | null }
   | { type: 'cr3-load'; value: string; by: string }
+  /** the guest's set_trap_table reached Xen: the vectors Xen holds for vCPU 0 afterwards */
+  | { type: 'trap-table'; vectors: number[]; by: string }
   | { type: 'console'; source: 'xen' | 'guest'; line: string }
   | { type: 'domain-crash'; domid: number; reason: string };
 
