@@ -24,7 +24,8 @@ export type LabErrorCode =
   | 'NOT_XEN'              // a Xen-only question asked of a bare-metal run
   | 'BAD_SNAPSHOT'         // a snapshot from another run, beyond the run, or not a snapshot
   | 'NO_EARLIER_STEP'      // a step back from (or past) step 0
-  | 'NO_FAULT';            // a fault explanation asked of a run that has not faulted
+  | 'NO_FAULT'             // a fault explanation asked of a run that has not faulted
+  | 'UNKNOWN_XSA';         // an XSA scenario the lab does not model            // a fault explanation asked of a run that has not faulted
 
 export class LabError extends Error {
   readonly code: LabErrorCode;

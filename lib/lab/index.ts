@@ -7,3 +7,5 @@ export type { Machine, PlatformInstance } from './machine';
 export * from './address-space';
 export * from './sweep';
 export * from './early-tables';
+export { xsaScenario, XSA_IDS, type XsaId, type XsaResult, type XsaStep, type FrameVerdict } from './xsa/scenario';
+export { auditPvMappings } from './xsa/audit';
