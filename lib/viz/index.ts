@@ -20,3 +20,4 @@ export { runSummaryView, countersView } from './html/run-summary';
 export { show, display, loadPlotly, displayRoute, type TslabLike, type ShowOptions } from './display/show';
 export { mimeBundle, PLOTLY_MIME, type MimeBundle } from './display/mime-bundle';
 export { plotlyChartHtml, plotlyLoaderHtml } from './display/plotly-html';
+export { xsaStepsView } from './html/xsa-steps';

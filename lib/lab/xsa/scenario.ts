@@ -46,6 +46,8 @@ export interface XsaStep {
   xen: string[];
   /** broken invariants after the step (empty when both hold) */
   violations: string[];
+  /** a plain load ('read') or store ('write') by the guest, or undefined for a hypercall */
+  access?: 'read' | 'write';
   /** a load or store: its virtual address (16 hex digits) */
   va?: string;
   /** a load or store: the value written or read (16 hex digits) */
@@ -133,7 +135,7 @@ class Recorder {
         typeCount: ft.typeCountOf(mfn), refCount: ft.refCountOf(mfn), pinned: (ft.typeInfo[mfn] & PGT_pinned) !== 0,
       };
     });
-    return { va: vaText(va48), walk: w, frames };
+    return { access: kind, va: vaText(va48), walk: w, frames };
   }
 }
 
