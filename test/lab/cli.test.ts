@@ -41,7 +41,7 @@ describe('pvops-lab repro (the CLI over the lab)', () => {
   it('refuses bad arguments with exit 2 and a message saying what is allowed', () => {
     const v = cli('repro', '--variant', 'v9');
     expect(v.status).toBe(2);
-    expect(v.stderr).toMatch(/Allowed choices are v3\.8, 8170e6bed465, 5b5c1af104ab/);
+    expect(v.stderr).toMatch(/Allowed choices are v3\.8, 8170e6bed465\^, 8170e6bed465, 5b5c1af104ab/);
     const m = cli('repro', '--memory', 'lots');
     expect(m.status).toBe(2);
     expect(m.stderr).toMatch(/memory must be a size like '2G'/);
