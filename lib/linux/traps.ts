@@ -5,6 +5,10 @@
  * 8170e6bed465 on the 64-bit #PF gate waits for early_trap_pf_init, right after init_mem_mapping,
  * so that the early #PF handler of a bare-metal boot stays in place while the direct map is built.
  * (trap_init, which fills the other vectors, runs after setup_arch and is not modelled.)
+ * That 8170e6bed465 made the split itself: 3.8.13 has no early_trap_pf_init; 3.9.6 declares it in
+ * arch/x86/include/asm/processor.h, which the commit touches, and the commit's changelog carries a
+ * "-v8" note about keeping the early handler alive (public mirrors of the Linux history; the tree
+ * itself is not mirrored here). So its parent still sets the 64-bit #PF gate in early_trap_init.
  */
 import type { Kernel } from './kernel';
 import { DEBUG_STACK, X86_TRAP_BP, X86_TRAP_DB, X86_TRAP_PF, type GateDesc } from './pv-cpu-ops';
