@@ -6,6 +6,8 @@ import { LabError, describeValue, expectBoolean, expectInteger } from '../errors
 import type { Platform } from '../linux/kernel';
 import { STRUCT_PAGE_SIZES } from '../linux/struct-page';
 import { VARIANT_IDS, type VariantId } from '../linux/variants';
+import { normalizeXenConfig, type XenConfig } from './xen-config';
+import type { XenPatch, XenRelease } from '../xen/release';
 
 export interface BootConfig {
   /** the kernel: 'v3.8', '8170e6bed465' (default) or '5b5c1af104ab' */
@@ -24,6 +26,8 @@ export interface BootConfig {
   gbpages?: boolean;
   /** Xen, what-if: the guest registers its #PF handler with Xen before init_mem_mapping (default false) */
   trapsEarly?: boolean;
+  /** Xen: the release ('4.2.0' default, or '4.2.2') and XSA patches (default none); refused on bare metal */
+  xen?: XenConfig;
 }
 
 export interface NormalizedConfig {
@@ -35,6 +39,8 @@ export interface NormalizedConfig {
   structPageSize: 56 | 64;
   gbpages: boolean;
   trapsEarly: boolean;
+  xenRelease: XenRelease;
+  xenPatches: XenPatch[];
 }
 
 const MIN_MEMORY = 64 * 2 ** 20;
@@ -65,7 +71,7 @@ export function normalizeConfig(config: BootConfig = {}): NormalizedConfig {
   if (typeof config !== 'object' || config === null) {
     throw new LabError('WRONG_TYPE', `config must be an object like { variant: '8170e6bed465', platform: 'xen' }; got ${describeValue(config)}`);
   }
-  const known = ['variant', 'platform', 'memory', 'domid', 'pcpu', 'structPageSize', 'gbpages', 'trapsEarly'];
+  const known = ['variant', 'platform', 'memory', 'domid', 'pcpu', 'structPageSize', 'gbpages', 'trapsEarly', 'xen'];
   for (const key of Object.keys(config)) {
     if (!known.includes(key)) throw new LabError('BAD_CONFIG', `unknown config key ${JSON.stringify(key)}; allowed: ${known.join(', ')}`);
   }
@@ -81,6 +87,7 @@ export function normalizeConfig(config: BootConfig = {}): NormalizedConfig {
   if (!(STRUCT_PAGE_SIZES as readonly number[]).includes(structPageSize)) {
     throw new LabError('BAD_CONFIG', `structPageSize must be 56 or 64; got ${describeValue(structPageSize)}`);
   }
+  const xen = normalizeXenConfig(config.xen, platform);
   return {
     variant: variant as VariantId,
     platform,
@@ -90,5 +97,6 @@ export function normalizeConfig(config: BootConfig = {}): NormalizedConfig {
     structPageSize: structPageSize as 56 | 64,
     gbpages: expectBoolean('gbpages', config.gbpages, true) ?? false,
     trapsEarly: expectBoolean('trapsEarly', config.trapsEarly, true) ?? false,
+    ...xen,
   };
 }
