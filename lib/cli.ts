@@ -9,6 +9,7 @@ import { LabError } from './errors';
 import { reproduce } from './lab/boot';
 import { formatFrame } from './lab/guest-stack';
 import type { RunResult } from './lab/result';
+import type { BootConfig } from './lab/config';
 import { VARIANT_IDS, type VariantId } from './linux/variants';
 import { WHAT_IF_NAMES, type WhatIfName } from './linux/what-if';
 
@@ -65,11 +66,15 @@ export function main(argv: string[]): number {
     .option('--pcpu <n>', 'physical CPU the vCPU runs on', int('--pcpu'), 3)
     .addOption(new Option('--struct-page-size <n>', 'sizeof(struct page)').choices(['56', '64']).default('56'))
     .addOption(new Option('--what-if <name>', 'a what-if on 8170e6bed465 under Xen').choices([...WHAT_IF_NAMES]))
+    .option('--xen-release <release>', "Xen release the host follows: 4.2.0 (default) or 4.2.2")
+    .option('--xen-patch <name>', 'apply an XSA fix to Xen: xsa-148 or xsa-182 (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--json', 'print one JSON object instead of text')
-    .action((opts: { variant: VariantId; platform: 'xen' | 'bare-metal'; memory: string; domid: number; pcpu: number; structPageSize: string; whatIf?: WhatIfName; json?: boolean }) => {
+    .action((opts: { variant: VariantId; platform: 'xen' | 'bare-metal'; memory: string; domid: number; pcpu: number; structPageSize: string; whatIf?: WhatIfName; xenRelease?: string; xenPatch: string[]; json?: boolean }) => {
+      const xen = opts.xenRelease === undefined && opts.xenPatch.length === 0 ? undefined
+        : { release: opts.xenRelease, patches: opts.xenPatch } as BootConfig['xen'];
       const result = reproduce({
         variant: opts.variant, platform: opts.platform, memory: opts.memory, domid: opts.domid, pcpu: opts.pcpu,
-        structPageSize: Number(opts.structPageSize) as 56 | 64,
+        structPageSize: Number(opts.structPageSize) as 56 | 64, ...(xen === undefined ? {} : { xen }),
         ...(opts.whatIf === undefined ? {} : { whatIf: opts.whatIf }),
       });
       if (opts.json === true) {

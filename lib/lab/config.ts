@@ -7,6 +7,8 @@ import type { Platform } from '../linux/kernel';
 import { STRUCT_PAGE_SIZES } from '../linux/struct-page';
 import { VARIANT_IDS, type VariantId } from '../linux/variants';
 import { checkWhatIfApplies, whatIfByName, type WhatIfName } from '../linux/what-if';
+import { normalizeXenConfig, type XenConfig } from './xen-config';
+import type { XenPatch, XenRelease } from '../xen/release';
 
 export interface BootConfig {
   /** the kernel, in history order: 'v3.8', '8170e6bed465^', '8170e6bed465' (default) or '5b5c1af104ab' */
@@ -30,6 +32,8 @@ export interface BootConfig {
   whatIf?: WhatIfName;
   /** the same as whatIf: 'pf-gate-early' (3.8's gate order with 8170e6bed465's CR3 load); kept for old notebooks */
   trapsEarly?: boolean;
+  /** Xen: the release ('4.2.0' default, or '4.2.2') and XSA patches (default none); refused on bare metal */
+  xen?: XenConfig;
 }
 
 export interface NormalizedConfig {
@@ -44,6 +48,8 @@ export interface NormalizedConfig {
   whatIf: WhatIfName | null;
   /** whatIf === 'pf-gate-early' */
   trapsEarly: boolean;
+  xenRelease: XenRelease;
+  xenPatches: XenPatch[];
 }
 
 const MIN_MEMORY = 64 * 2 ** 20;
@@ -74,7 +80,7 @@ export function normalizeConfig(config: BootConfig = {}): NormalizedConfig {
   if (typeof config !== 'object' || config === null) {
     throw new LabError('WRONG_TYPE', `config must be an object like { variant: '8170e6bed465', platform: 'xen' }; got ${describeValue(config)}`);
   }
-  const known = ['variant', 'platform', 'memory', 'domid', 'pcpu', 'structPageSize', 'gbpages', 'whatIf', 'trapsEarly'];
+  const known = ['variant', 'platform', 'memory', 'domid', 'pcpu', 'structPageSize', 'gbpages', 'whatIf', 'trapsEarly', 'xen'];
   for (const key of Object.keys(config)) {
     if (!known.includes(key)) throw new LabError('BAD_CONFIG', `unknown config key ${JSON.stringify(key)}; allowed: ${known.join(', ')}`);
   }
@@ -91,6 +97,7 @@ export function normalizeConfig(config: BootConfig = {}): NormalizedConfig {
     throw new LabError('BAD_CONFIG', `structPageSize must be 56 or 64; got ${describeValue(structPageSize)}`);
   }
   const whatIf = normalizeWhatIf(config, variant as VariantId, platform);
+  const xen = normalizeXenConfig(config.xen, platform);
   return {
     variant: variant as VariantId,
     platform,
@@ -101,6 +108,7 @@ export function normalizeConfig(config: BootConfig = {}): NormalizedConfig {
     gbpages: expectBoolean('gbpages', config.gbpages, true) ?? false,
     whatIf,
     trapsEarly: whatIf === 'pf-gate-early',
+    ...xen,
   };
 }
 
