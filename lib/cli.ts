@@ -9,7 +9,9 @@ import { LabError } from './errors';
 import { reproduce } from './lab/boot';
 import { formatFrame } from './lab/guest-stack';
 import type { RunResult } from './lab/result';
+import type { BootConfig } from './lab/config';
 import { VARIANT_IDS, type VariantId } from './linux/variants';
+import { WHAT_IF_NAMES, type WhatIfName } from './linux/what-if';
 
 const int = (name: string) => (value: string): number => {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
@@ -21,7 +23,7 @@ function summary(r: RunResult): string[] {
   const hc = Object.entries(c.hypercalls).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
   return [
     `outcome: ${r.outcome}${r.haltReason !== null ? ` (${r.haltReason})` : ''}`,
-    `kernel: ${r.config.variant} on ${r.config.platform}, ${r.config.memoryBytes / 2 ** 20} MiB, struct page ${r.config.structPageSize} bytes`,
+    `kernel: ${r.config.variant} on ${r.config.platform}, ${r.config.memoryBytes / 2 ** 20} MiB, struct page ${r.config.structPageSize} bytes${r.config.whatIf === null ? '' : `, what-if ${r.config.whatIf}`}`,
     `fault: ${r.fault === null ? 'none unhandled' : `${r.fault.address} error code ${r.fault.errorCode.toString(16).padStart(4, '0')}`}`,
     `pgd (init_level4_pgt) pfn: 0x${r.pgdPfn.toString(16)}`,
     `page faults: ${c.pageFaults.handled} handled (${c.pageFaults.earlyPf} by the early #PF handler, ${c.pageFaults.fixup} fixed up by Xen), ${c.pageFaults.unhandled} unhandled`,
@@ -63,11 +65,17 @@ export function main(argv: string[]): number {
     .option('--domid <n>', 'Xen domain id', int('--domid'), 7)
     .option('--pcpu <n>', 'physical CPU the vCPU runs on', int('--pcpu'), 3)
     .addOption(new Option('--struct-page-size <n>', 'sizeof(struct page)').choices(['56', '64']).default('56'))
+    .addOption(new Option('--what-if <name>', 'a what-if on 8170e6bed465 under Xen').choices([...WHAT_IF_NAMES]))
+    .option('--xen-release <release>', "Xen release the host follows: 4.2.0 (default) or 4.2.2")
+    .option('--xen-patch <name>', 'apply an XSA fix to Xen: xsa-148 or xsa-182 (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--json', 'print one JSON object instead of text')
-    .action((opts: { variant: VariantId; platform: 'xen' | 'bare-metal'; memory: string; domid: number; pcpu: number; structPageSize: string; json?: boolean }) => {
+    .action((opts: { variant: VariantId; platform: 'xen' | 'bare-metal'; memory: string; domid: number; pcpu: number; structPageSize: string; whatIf?: WhatIfName; xenRelease?: string; xenPatch: string[]; json?: boolean }) => {
+      const xen = opts.xenRelease === undefined && opts.xenPatch.length === 0 ? undefined
+        : { release: opts.xenRelease, patches: opts.xenPatch } as BootConfig['xen'];
       const result = reproduce({
         variant: opts.variant, platform: opts.platform, memory: opts.memory, domid: opts.domid, pcpu: opts.pcpu,
-        structPageSize: Number(opts.structPageSize) as 56 | 64,
+        structPageSize: Number(opts.structPageSize) as 56 | 64, ...(xen === undefined ? {} : { xen }),
+        ...(opts.whatIf === undefined ? {} : { whatIf: opts.whatIf }),
       });
       if (opts.json === true) {
         process.stdout.write(`${JSON.stringify(toJson(result), null, 2)}\n`);

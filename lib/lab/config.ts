@@ -6,9 +6,12 @@ import { LabError, describeValue, expectBoolean, expectInteger } from '../errors
 import type { Platform } from '../linux/kernel';
 import { STRUCT_PAGE_SIZES } from '../linux/struct-page';
 import { VARIANT_IDS, type VariantId } from '../linux/variants';
+import { checkWhatIfApplies, whatIfByName, type WhatIfName } from '../linux/what-if';
+import { normalizeXenConfig, type XenConfig } from './xen-config';
+import type { XenPatch, XenRelease } from '../xen/release';
 
 export interface BootConfig {
-  /** the kernel: 'v3.8', '8170e6bed465' (default) or '5b5c1af104ab' */
+  /** the kernel, in history order: 'v3.8', '8170e6bed465^', '8170e6bed465' (default) or '5b5c1af104ab' */
   variant?: VariantId;
   /** 'xen' (default) or 'bare-metal' */
   platform?: Platform;
@@ -22,8 +25,15 @@ export interface BootConfig {
   structPageSize?: 56 | 64;
   /** bare metal: the CPU has 1 GiB pages (direct_gbpages; default false) */
   gbpages?: boolean;
-  /** Xen, what-if: the guest registers its #PF handler with Xen before init_mem_mapping (default false) */
+  /**
+   * A what-if on 8170e6bed465 under Xen (lib/linux/what-if.ts): 'guard-user-pgd',
+   * 'no-reload-under-xen', 'pf-gate-early' or 'xen-write-cr3-init' (5b5c1af104ab's change)
+   */
+  whatIf?: WhatIfName;
+  /** the same as whatIf: 'pf-gate-early' (3.8's gate order with 8170e6bed465's CR3 load); kept for old notebooks */
   trapsEarly?: boolean;
+  /** Xen: the release ('4.2.0' default, or '4.2.2') and XSA patches (default none); refused on bare metal */
+  xen?: XenConfig;
 }
 
 export interface NormalizedConfig {
@@ -34,7 +44,12 @@ export interface NormalizedConfig {
   pcpu: number;
   structPageSize: 56 | 64;
   gbpages: boolean;
+  /** the what-if applied, or null */
+  whatIf: WhatIfName | null;
+  /** whatIf === 'pf-gate-early' */
   trapsEarly: boolean;
+  xenRelease: XenRelease;
+  xenPatches: XenPatch[];
 }
 
 const MIN_MEMORY = 64 * 2 ** 20;
@@ -65,7 +80,7 @@ export function normalizeConfig(config: BootConfig = {}): NormalizedConfig {
   if (typeof config !== 'object' || config === null) {
     throw new LabError('WRONG_TYPE', `config must be an object like { variant: '8170e6bed465', platform: 'xen' }; got ${describeValue(config)}`);
   }
-  const known = ['variant', 'platform', 'memory', 'domid', 'pcpu', 'structPageSize', 'gbpages', 'trapsEarly'];
+  const known = ['variant', 'platform', 'memory', 'domid', 'pcpu', 'structPageSize', 'gbpages', 'whatIf', 'trapsEarly', 'xen'];
   for (const key of Object.keys(config)) {
     if (!known.includes(key)) throw new LabError('BAD_CONFIG', `unknown config key ${JSON.stringify(key)}; allowed: ${known.join(', ')}`);
   }
@@ -81,6 +96,8 @@ export function normalizeConfig(config: BootConfig = {}): NormalizedConfig {
   if (!(STRUCT_PAGE_SIZES as readonly number[]).includes(structPageSize)) {
     throw new LabError('BAD_CONFIG', `structPageSize must be 56 or 64; got ${describeValue(structPageSize)}`);
   }
+  const whatIf = normalizeWhatIf(config, variant as VariantId, platform);
+  const xen = normalizeXenConfig(config.xen, platform);
   return {
     variant: variant as VariantId,
     platform,
@@ -89,6 +106,23 @@ export function normalizeConfig(config: BootConfig = {}): NormalizedConfig {
     pcpu: config.pcpu === undefined ? 3 : expectInteger('pcpu', config.pcpu, 0, 255),
     structPageSize: structPageSize as 56 | 64,
     gbpages: expectBoolean('gbpages', config.gbpages, true) ?? false,
-    trapsEarly: expectBoolean('trapsEarly', config.trapsEarly, true) ?? false,
+    whatIf,
+    trapsEarly: whatIf === 'pf-gate-early',
+    ...xen,
   };
+}
+
+/** whatIf (or the older trapsEarly: true), checked against the variant and platform. */
+function normalizeWhatIf(config: BootConfig, variant: VariantId, platform: Platform): WhatIfName | null {
+  const early = expectBoolean('trapsEarly', config.trapsEarly, true) ?? false;
+  let name: WhatIfName | null = null;
+  if (config.whatIf !== undefined) name = whatIfByName(config.whatIf).name;
+  if (early) {
+    if (name !== null && name !== 'pf-gate-early') {
+      throw new LabError('BAD_CONFIG', `trapsEarly: true is the what-if 'pf-gate-early'; it cannot go with whatIf '${name}'`);
+    }
+    name = 'pf-gate-early';
+  }
+  if (name !== null) checkWhatIfApplies(whatIfByName(name), variant, platform);
+  return name;
 }

@@ -15,9 +15,19 @@ import { createMachine, type Machine, type PlatformFactory } from './machine';
 import { buildResult, type RunResult } from './result';
 import { addressSpaceOf, diffPageTables, dumpAddressSpace, walkAddressSpace, type AddressSpace, type PageTableDiff } from './address-space';
 import type { PageTableDump } from '../x86/ptdump';
+import { formatVirtualAddress } from '../x86/address';
 import type { Access, AccessKind, WalkResult } from '../x86/walk';
 
 export type Outcome = 'not-started' | 'paused' | 'booted' | 'crashed';
+
+/** One entry of the trap table Xen holds for a vCPU. */
+export interface XenTrapEntry {
+  vector: number;
+  /** the handler's symbol (name+0xoff when not a symbol's start, '?' outside every symbol) */
+  symbol: string;
+  /** the handler's address, 16 hex digits */
+  address: string;
+}
 
 /** A point in a run to come back to: the number of routines entered, and how the run stood. */
 export interface RunSnapshot {
@@ -155,6 +165,28 @@ export class Run {
     }
     this.step_ = m.kernel.steps;
     return this.result();
+  }
+
+  /**
+   * The trap table Xen holds for the guest's vCPU 0 now (pv_vcpu.trap_ctxt, as do_set_trap_table
+   * filled it): one entry per vector with a handler, with the handler's symbol in the kernel's
+   * symbol table and its address as 16 hex digits. Empty before the guest's first set_trap_table.
+   * A bare-metal run has no Xen: NOT_XEN.
+   */
+  xenTrapTable(): XenTrapEntry[] {
+    if (this.config.platform !== 'xen') {
+      throw new LabError('NOT_XEN', `xenTrapTable() asks Xen for the guest's trap table; this run is on ${this.config.platform}: use platform 'xen'`);
+    }
+    const xen = this.machine?.platform.xen ?? null;
+    if (xen === null) return [];
+    const symbols = this.machine!.kernel.variant.symbols;
+    const out: XenTrapEntry[] = [];
+    xen.vcpu.trapCtxt.forEach((t, vector) => {
+      if (t.address === 0) return;
+      const sym = symbols.lookup(t.address);
+      out.push({ vector, symbol: sym === null ? '?' : sym.offset === 0 ? sym.symbol : sym.text, address: formatVirtualAddress(t.address) });
+    });
+    return out;
   }
 
   /** The machine as it stands (null before the first step). */

@@ -8,3 +8,5 @@ export * from './kernel';
 export * from './pgtable';
 export * from './pv-mmu-ops';
 export { KernelPanic } from './mm/panic';
+export * from './pv-cpu-ops';
+export { WHAT_IFS, WHAT_IF_NAMES, applyWhatIf, whatIfByName, type WhatIf, type WhatIfName, type RoutineOverride } from './what-if';

@@ -10,6 +10,7 @@ import { KernelStack } from './kernel-stack';
 import { __PAGE_OFFSET, __START_KERNEL_map, PAGE_SIZE, THREAD_SIZE } from './layout';
 import { Memblock } from './memblock';
 import type { PvMmuOps } from './pv-mmu-ops';
+import type { GateDesc, PvCpuOps } from './pv-cpu-ops';
 import type { StructPageLayout } from './struct-page';
 import type { KernelVariant } from './variants';
 
@@ -47,6 +48,10 @@ export interface KernelGlobals {
   native_cr3: number;
   /** setup_arch reached its end */
   setup_arch_done: boolean;
+  /** an IDT descriptor is loaded: lidt on bare metal, the per-cpu idt_desc xen_load_idt keeps under Xen */
+  idt_loaded: boolean;
+  /** xen_post_allocator_init has run (the 'guard-user-pgd' what-if's flag) */
+  xen_post_allocator_done: boolean;
 }
 
 export const PG_LEVEL_2M = 2;
@@ -67,10 +72,15 @@ export class Kernel {
   readonly stack: KernelStack;
   readonly image: KernelImageLayout = KERNEL_IMAGE;
   pv!: PvMmuOps;
+  /** pv_cpu_ops' IDT slots */
+  cpuOps!: PvCpuOps;
+  /** idt_table (arch/x86/kernel/head_64.S: in .bss, zero until a gate is set): one gate per vector */
+  readonly idt_table: (GateDesc | null)[] = new Array<GateDesc | null>(256).fill(null);
   readonly g: KernelGlobals = {
     max_pfn: 0, max_low_pfn: 0, max_pfn_mapped: 0, min_pfn_mapped: 0, pgt_buf_start: 0, pgt_buf_end: 0,
     pgt_buf_top: 0, next_early_pgt: 0, early_pgt_resets: 0, page_size_mask: 0, supports_global: true,
     early_idt_installed: false, xen_cr3: 0, xen_current_cr3: 0, native_cr3: 0, setup_arch_done: false,
+    idt_loaded: false, xen_post_allocator_done: false,
   };
   /** routines entered so far: the run's step counter */
   steps = 0;

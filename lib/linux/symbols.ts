@@ -39,6 +39,11 @@ export class SymbolTable {
     return e.address;
   }
 
+  /** The size of a symbol (0 when the table has no such name). */
+  sizeOf(name: string): number {
+    return this.byName.get(name)?.size ?? 0;
+  }
+
   has(name: string): boolean {
     return this.byName.has(name);
   }

@@ -1,12 +1,12 @@
 /**
- * The three kernels of the story, as data: what each one runs, and the symbol table and stack
- * frame shapes that make its stack words symbolise as the seed's do.
+ * The kernels of the story, in history order, as data: what each one runs, and the symbol table
+ * and stack frame shapes that make its stack words symbolise as the report's do.
  *
  * Addresses: the function starts of 8170e6bed465 are those implied by the crash report (the
  * seed's frames and Konrad Wilk's full report of 22 Feb 2013: e.g. the frame xen_get_user_pgd+0x5a
  * puts xen_get_user_pgd at ffffffff8103fe60). Functions the report does not show
  * are placed by the model in free text (marked `placed`); no System.map of these builds is
- * available. The other two variants reuse the table (the fix adds xen_write_cr3_init).
+ * available. The other variants reuse the table (the fix adds xen_write_cr3_init).
  * Frame shapes (callee-saved registers pushed, bytes of locals) follow the frame-pointer chain of
  * the dom0 dump in the same report (rbp ffffffff81a01dd8 -> 1e08 -> 1e48 -> 1ed8 -> 1f28 -> 1f38
  * -> 1ff8); where the report leaves a choice (how many of a frame's words the function writes),
@@ -15,8 +15,8 @@
 import { LabError, describeValue } from '../errors';
 import { SymbolTable, type SymbolEntry } from './symbols';
 
-export type VariantId = 'v3.8' | '8170e6bed465' | '5b5c1af104ab';
-export const VARIANT_IDS: readonly VariantId[] = ['v3.8', '8170e6bed465', '5b5c1af104ab'];
+export type VariantId = 'v3.8' | '8170e6bed465^' | '8170e6bed465' | '5b5c1af104ab';
+export const VARIANT_IDS: readonly VariantId[] = ['v3.8', '8170e6bed465^', '8170e6bed465', '5b5c1af104ab'];
 
 export interface FrameShape {
   /** callee-saved registers pushed after rbp (their values are written to the stack) */
@@ -30,13 +30,32 @@ export interface KernelVariant {
   title: string;
   /** the commit's subject line */
   subject: string;
+  /** the kernel release linux_banner prints (the Makefile's VERSION.PATCHLEVEL.SUBLEVEL-EXTRAVERSION) */
+  release: string;
   /** bare metal boots on early_level4_pgt with the early #PF handler (early_make_pgtable) */
   earlyPfHandler: boolean;
-  /** '3.8': init_memory_mapping bottom-up with find_early_table_space, no CR3 load on 64-bit;
-   *  '3.9': init_mem_mapping top-down with alloc_low_pages, ending with load_cr3(swapper_pg_dir) */
+  /** '3.8': init_memory_mapping bottom-up with find_early_table_space and 3.8's Xen hooks
+   *  (mask_rw_pte, xen_mapping_pagetable_reserve); '3.9': Yinghai Lu's init_mem_mapping, top-down
+   *  with the BRK buffer and alloc_low_pages */
   memoryMapping: '3.8' | '3.9';
+  /**
+   * Where the 64-bit #PF gate is set (arch/x86/kernel/traps.c): 'early_trap_init' (3.8 and the
+   * parent of 8170e6bed465: it reaches Xen with the first xen_load_idt), or 'early_trap_pf_init'
+   * (8170e6bed465 on: after init_mem_mapping, through xen_write_idt_entry under Xen)
+   */
+  pfGate: 'early_trap_init' | 'early_trap_pf_init';
+  /**
+   * What ends init_mem_mapping on 64-bit: 'load_cr3' (8170e6bed465 on: load_cr3(swapper_pg_dir)
+   * then __flush_tlb_all), 'flush' (before it: __flush_tlb_all only), or 'load_cr3-unless-xen-pv'
+   * (a what-if: the reload skipped when xen_pv_domain())
+   */
+  initMemMappingEnd: 'load_cr3' | 'flush' | 'load_cr3-unless-xen-pv';
   /** the write_cr3 slot of xen_mmu_ops at boot on 64-bit */
   xenEarlyWriteCr3: 'xen_write_cr3' | 'xen_write_cr3_init';
+  /** xen_get_user_pgd: 'vmemmap' (as every kernel does it) or 'guarded' (a what-if: no user pgd until xen_post_allocator_init) */
+  xenGetUserPgd: 'vmemmap' | 'guarded';
+  /** the what-if applied to this variant, or null */
+  whatIf: string | null;
   symbols: SymbolTable;
   /** return-address offsets of call sites: `caller>callee` -> offset inside the caller */
   callSites: Readonly<Record<string, number>>;
@@ -69,6 +88,9 @@ const PLACED_TEXT = [
   'early_idt_handler', 'xen_write_cr3_init', 'startup_64', 'startup_xen', 'xen_pgd_walk',
   'page_fault', 'do_page_fault', 'xen_load_idt', 'xen_arch_setup', 'xen_pgd_alloc', 'xen_set_pmd', 'xen_set_pud',
   'xen_set_pgd', 'xen_alloc_pte', 'xen_alloc_pmd', 'xen_alloc_pud', 'pgd_alloc', 'pgd_ctor', 'xen_activate_mm', 'xen_pgd_pin', 'switch_mm',
+  // the trap entries (arch/x86/kernel/entry_64.S) and the IDT's pv ops (arch/x86/xen/enlighten.c)
+  'debug', 'int3', 'xen_debug', 'xen_int3', 'xen_write_idt_entry', 'xen_convert_trap_info', 'native_load_idt',
+  'no_context', 'make_lowmem_page_readwrite', 'xen_mapping_pagetable_reserve',
 ];
 const PLACED_INIT = [
   'x86_64_start_kernel', 'reset_early_page_tables', 'early_make_pgtable', 'copy_bootdata', 'clear_bss',
@@ -127,33 +149,58 @@ export const DEFAULT_FRAME: FrameShape = { saved: 2, locals: 0x10 };
 
 const SYMBOLS = buildSymbols();
 
+const SHARED = { symbols: SYMBOLS, callSites: CALL_SITES, frames: FRAMES, instructions: INSTRUCTIONS, xenGetUserPgd: 'vmemmap', whatIf: null } as const;
+
 const VARIANTS: Record<VariantId, KernelVariant> = {
   'v3.8': {
     id: 'v3.8',
-    title: 'Linux 3.8 (before 8170e6bed465)',
+    title: 'Linux 3.8',
     subject: 'v3.8: static early page tables; init_memory_mapping extends init_level4_pgt in place',
+    release: '3.8.0',
     earlyPfHandler: false,
     memoryMapping: '3.8',
+    pfGate: 'early_trap_init',
+    initMemMappingEnd: 'flush',
     xenEarlyWriteCr3: 'xen_write_cr3',
-    symbols: SYMBOLS, callSites: CALL_SITES, frames: FRAMES, instructions: INSTRUCTIONS,
+    ...SHARED,
+  },
+  // The parent of 8170e6bed465 in the x86/mm series (its commit id could not be established from
+  // the stored sources: no tree with that history is mirrored here).
+  '8170e6bed465^': {
+    id: '8170e6bed465^',
+    title: 'the parent of 8170e6bed465 (Yinghai Lu\'s top-down init_mem_mapping)',
+    subject: 'before 8170e6bed465: init_mem_mapping top-down from the BRK buffer; no early #PF handler; no 64-bit CR3 reload',
+    release: '3.9.0-rc1',
+    earlyPfHandler: false,
+    memoryMapping: '3.9',
+    pfGate: 'early_trap_init',
+    initMemMappingEnd: 'flush',
+    xenEarlyWriteCr3: 'xen_write_cr3',
+    ...SHARED,
   },
   '8170e6bed465': {
     id: '8170e6bed465',
     title: 'Linux 3.9-rc1 with 8170e6bed465',
     subject: 'x86, 64bit: Use a #PF handler to materialize early mappings on demand',
+    release: '3.9.0-rc1',
     earlyPfHandler: true,
     memoryMapping: '3.9',
+    pfGate: 'early_trap_pf_init',
+    initMemMappingEnd: 'load_cr3',
     xenEarlyWriteCr3: 'xen_write_cr3',
-    symbols: SYMBOLS, callSites: CALL_SITES, frames: FRAMES, instructions: INSTRUCTIONS,
+    ...SHARED,
   },
   '5b5c1af104ab': {
     id: '5b5c1af104ab',
     title: 'Linux 3.9-rc1 with the fix 5b5c1af104ab',
     subject: 'x86-64, xen, mmu: Provide an early version of write_cr3.',
+    release: '3.9.0-rc1',
     earlyPfHandler: true,
     memoryMapping: '3.9',
+    pfGate: 'early_trap_pf_init',
+    initMemMappingEnd: 'load_cr3',
     xenEarlyWriteCr3: 'xen_write_cr3_init',
-    symbols: SYMBOLS, callSites: CALL_SITES, frames: FRAMES, instructions: INSTRUCTIONS,
+    ...SHARED,
   },
 };
 

@@ -1,7 +1,7 @@
 /**
  * Xen's console as the model keeps it: printk text split into lines, each line carrying the
  * "(XEN) " prefix Xen's printk puts at the start of every line, kept in an array the caller reads.
- * // xen/drivers/char/console.c (Xen 4.2.2): printk -> vprintk, "(XEN) " prefix per line
+ * // xen/drivers/char/console.c (Xen 4.2.0): printk -> vprintk, "(XEN) " prefix per line
  */
 import type { TraceRecorder } from '../trace';
 

@@ -2,7 +2,7 @@
  * The end of a domain: `__domain_crash` prints "Domain %d (vcpu#%d) crashed on cpu#%d:" and the
  * execution state, then shuts the domain down with SHUTDOWN_crash. The model unwinds the guest
  * model by throwing `DomainCrashed`.
- * // xen/common/domain.c (Xen 4.2.2)
+ * // xen/common/domain.c (Xen 4.2.0)
  */
 import { GuestHalted, type RegisterFile } from '../x86/cpu';
 import type { PvVcpu } from './pv-vcpu';

@@ -8,7 +8,7 @@
  * tree), vCPU 0 gets the initial registers (cs e033, ss e02b, rsi = start_info, rsp = top of the
  * boot stack, rflags IF) and CR3. No trap table is registered.
  * Guest memory comes from the host in 2 MiB extents from the top of memory down, so mfn != pfn.
- * // tools/libxc/xc_dom_core.c, xc_dom_x86.c, xc_dom_boot.c; xen/arch/x86/domain.c (arch_set_info_guest) (Xen 4.2.2)
+ * // tools/libxc/xc_dom_core.c, xc_dom_x86.c, xc_dom_boot.c; xen/arch/x86/domain.c (arch_set_info_guest) (Xen 4.2.0)
  */
 import { LabError, describeValue, expectInteger } from '../errors';
 import { checkVa48, parseVirtualAddress, canonicalAddress } from '../x86';

@@ -2,7 +2,7 @@
  * A domain: its id, vCPUs, the frames it owns (given by the builder as 2 MiB extents, so the
  * toolstack's p2m needs no per-frame storage), vm_assist flags, its per-domain L3 and
  * shared_info frame, its shutdown state, and the guest code the guest model registered.
- * // xen/include/xen/sched.h (struct domain), xen/common/domain.c (Xen 4.2.2)
+ * // xen/include/xen/sched.h (struct domain), xen/common/domain.c (Xen 4.2.0)
  */
 import { LabError, describeValue } from '../errors';
 import { parseVirtualAddress } from '../x86';

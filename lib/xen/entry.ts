@@ -5,15 +5,15 @@
  * the saved rsp BEFORE it looks at the handler address: with none (TRAPBOUNCE_eip == 0) it
  * jumps to domain_crash_synchronous, so the crash dump shows rsp at the frame and the frame's
  * words head the guest stack trace. A fault while writing the frame (an unmapped guest stack)
- * shows the page walk of the word being written and crashes the domain the same way.
- * // xen/arch/x86/x86_64/entry.S (create_bounce_frame, domain_crash_synchronous) (Xen 4.2.2)
+ * goes through the exception table (.Lft2 .. .Lft13) straight to domain_crash_synchronous: 4.2
+ * prints no page walk there (that came in 4.5).
+ * // xen/arch/x86/x86_64/entry.S (create_bounce_frame, domain_crash_synchronous) (Xen 4.2.0)
  */
 import { PFEC_WRITE, newWalkScratch, walkCore, type PagingControl } from '../x86';
 import { __domain_crash_synchronous } from './crash';
 import { FLAT_KERNEL_CS, FLAT_KERNEL_SS, HYPERVISOR_VIRT_END, HYPERVISOR_VIRT_START } from './public/xen';
 import type { PvVcpu } from './pv-vcpu';
 import { evtchn_upcall_mask, set_evtchn_upcall_mask } from './registers-dump';
-import { show_page_walk } from './traps';
 
 /** struct trap_bounce (asm-x86/domain.h) */
 export interface TrapBounce {
@@ -71,9 +71,8 @@ export function create_bounce_frame(v: PvVcpu, tb: TrapBounce, mark: number): vo
   const put = (addr: bigint, value: bigint): void => {
     const a = addr & U64;
     const canonical = (a >> 47n) === 0n || (a >> 47n) === 0x1ffffn;
+    // A fault on the store: its _ASM_EXTABLE entry leads to domain_crash_synchronous.
     if (!canonical || !walkCore(host.memory, ctl, Number(a & LOW48), PFEC_WRITE, scratch, null)) {
-      // domain_crash_page_fault_N: show_page_walk of the word being written
-      show_page_walk(v, a);
       domain_crash_synchronous(v, mark);
     }
     host.memory.writeWord(scratch.pa, Number(value & 0xffffffffn));

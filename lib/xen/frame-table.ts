@@ -5,7 +5,7 @@
  * A count above COUNT_INLINE_MAX (rare: a frame mapped hundreds of times) lives in a side map;
  * read and write counts with typeCountOf / setTypeCount / refCountOf / setRefCount, or the byte
  * arrays directly on a hot path that stays below COUNT_INLINE_MAX.
- * // xen/arch/x86/mm.c, xen/include/asm-x86/mm.h (Xen 4.2.2)
+ * // xen/arch/x86/mm.c, xen/include/asm-x86/mm.h (Xen 4.2.0)
  */
 import { LabError } from '../errors';
 import { DOMID_XEN } from './public/xen';

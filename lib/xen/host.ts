@@ -4,7 +4,9 @@
  * Frames 0 .. XEN_RESERVED_FRAMES-1 are Xen's (text, heap, its own page tables; the first MiB is
  * DOMID_IO's, as arch_init_memory leaves it); guests get
  * frames from the top of memory downwards, in 2 MiB extents, so a guest's mfns are never its pfns.
- * // xen/arch/x86/setup.c, xen/arch/x86/x86_64/mm.c (paging_init), xen/common/page_alloc.c (Xen 4.2.2)
+ * The release (4.2.0 by default, the report's; or 4.2.2) decides the banner, the MEM_LOG lines and
+ * the few behaviours that differ; `patches` applies XSA-148 and/or XSA-182, which no 4.2.x had.
+ * // xen/arch/x86/setup.c, xen/arch/x86/x86_64/mm.c (paging_init), xen/common/page_alloc.c (Xen 4.2.0)
  */
 import { LabError, describeValue, expectBoolean, expectInteger } from '../errors';
 import type { TraceRecorder } from '../trace';
@@ -18,6 +20,10 @@ import type { PageInfo } from './page-info';
 import { DOMID_IO, DOMID_XEN, ROOT_PAGETABLE_FIRST_XEN_SLOT, ROOT_PAGETABLE_XEN_SLOTS } from './public/xen';
 import { PGT_validated, PGT_writable_page } from './page-info';
 import type { Domain } from './domain';
+import {
+  DEFAULT_XEN_RELEASE, xenPatchList, xenReleaseFacts, type MemLogSite, type XenPatch, type XenRelease,
+  type XenReleaseFacts,
+} from './release';
 
 /** __PAGE_HYPERVISOR: present, RW, dirty, accessed (asm-x86/page.h) */
 export const __PAGE_HYPERVISOR = PTE_P | PTE_RW | PTE_D | PTE_A;
@@ -62,30 +68,27 @@ export interface XenHostOptions {
   memoryBytes?: number | bigint;
   /** physical CPUs (default 4) */
   pcpus?: number;
-  /** the version the banner prints (default 4.2 with extra version ".0": "Xen-4.2.0") */
-  version?: XenVersion;
+  /**
+   * the Xen release the host follows (default '4.2.0', the one in the report's banner; '4.2.2'
+   * also): its banner version, MEM_LOG line numbers and behaviours
+   */
+  release?: XenRelease;
+  /**
+   * security patches applied on top of the release (default none: no 4.2.x release had them):
+   * 'xsa-148' (CVE-2015-7835, commit fe360c90ea) puts _PAGE_PSE back into L2_DISALLOW_MASK unless
+   * `allowsuperpage` and makes mod_l2_entry's fast path compare PSE and RW when it is on;
+   * 'xsa-182' (CVE-2016-6258, commit e1bff4c2ea) lets only whitelisted flags (NX, AVAIL, GLOBAL,
+   * DIRTY, ACCESSED, USER) change on the fast paths of mod_l1_entry .. mod_l4_entry.
+   */
+  patches?: readonly XenPatch[];
   /** a debug build prints debug=y and lets domUs use console_io (default false: debug=n) */
   debug?: boolean;
   /** the `allowsuperpage` boot option (opt_allow_superpage, default false) */
   allowSuperpage?: boolean;
   /** the CPU has NX (cpu_has_nx; default true): NX is then allowed in guest entries */
   cpuHasNx?: boolean;
-  /**
-   * XSA-148 (CVE-2015-7835) applied (default true). Xen 4.2.2 as released removed _PAGE_PSE from
-   * L2_DISALLOW_MASK unconditionally and let mod_l2_entry's fast path turn an existing L2 entry
-   * into a superpage: a PV guest could map its own page tables writable. false models the
-   * release as shipped (the invariant fuzz found this hole; see test/xen/security-fixes.test.ts).
-   */
-  xsa148Fixed?: boolean;
   /** CPU has XSAVE (CR4.OSXSAVE set by Xen; default true) */
   cpuHasXsave?: boolean;
-  /**
-   * XSA-182 (CVE-2016-6258) applied (default true). Xen 4.2.2 as released took the "fast path"
-   * (no revalidation) for any update that kept an entry's frame and presence: at L2-L4 a guest
-   * could add _PAGE_RW to a read-only linear (recursive) mapping and write its page tables. The
-   * fix lets only NX, the AVAIL bits, GLOBAL, DIRTY, ACCESSED and USER change on the fast path.
-   */
-  xsa182Fixed?: boolean;
 }
 
 export class XenHost {
@@ -97,12 +100,20 @@ export class XenHost {
   readonly m2p: M2P;
   readonly console: XenConsole;
   readonly pcpus: number;
+  /** the release followed, and its facts (banner version, MEM_LOG lines, behaviours) */
+  readonly release: XenRelease;
+  readonly releaseFacts: XenReleaseFacts;
+  /** the banner's version (from the release) */
   readonly version: XenVersion;
+  /** the patches applied, in XEN_PATCHES order */
+  readonly patches: readonly XenPatch[];
   readonly debug: boolean;
   readonly allowSuperpage: boolean;
   readonly cpuHasNx: boolean;
-  readonly xsa148Fixed: boolean;
-  readonly xsa182Fixed: boolean;
+  /** XSA-148's fix is applied */
+  readonly xsa148Applied: boolean;
+  /** XSA-182's fix is applied */
+  readonly xsa182Applied: boolean;
   /** the *_DISALLOW_MASKs of this host (arch_init_memory), split into an entry's two words */
   readonly disallow: DisallowMasks;
   /** CR0 and CR4 as Xen runs a PV vCPU (CR0.TS is added while the vCPU has not used the FPU) */
@@ -129,20 +140,32 @@ export class XenHost {
     if (options.trace !== undefined && !(options.trace instanceof Recorder)) {
       throw new LabError('WRONG_TYPE', `options.trace must be a TraceRecorder; got ${describeValue(options.trace)}`);
     }
-    this.trace = options.trace ?? new Recorder();
-    this.pcpus = options.pcpus === undefined ? 4 : expectInteger('options.pcpus', options.pcpus, 1, 4096);
-    const v = options.version ?? { major: 4, minor: 2, extra: '.0' };
-    if (typeof v !== 'object' || v === null || typeof v.extra !== 'string') {
-      throw new LabError('WRONG_TYPE', `options.version must be { major, minor, extra: string }; got ${describeValue(v)}`);
+    for (const key of ['version', 'xsa148Fixed', 'xsa182Fixed']) {
+      if ((options as Record<string, unknown>)[key] !== undefined) {
+        throw new LabError('BAD_CONFIG',
+          `options.${key} is no longer an option: the banner comes from options.release ('4.2.0' or '4.2.2') and the XSA fixes from options.patches (['xsa-148', 'xsa-182'])`);
+      }
     }
-    this.version = { major: expectInteger('options.version.major', v.major, 0, 99), minor: expectInteger('options.version.minor', v.minor, 0, 99), extra: v.extra };
-    this.debug = expectBoolean('options.debug', options.debug, true) ?? false;
-    this.allowSuperpage = expectBoolean('options.allowSuperpage', options.allowSuperpage, true) ?? false;
-    this.cpuHasNx = expectBoolean('options.cpuHasNx', options.cpuHasNx, true) ?? true;
-    this.xsa148Fixed = expectBoolean('options.xsa148Fixed', options.xsa148Fixed, true) ?? true;
-    this.xsa182Fixed = expectBoolean('options.xsa182Fixed', options.xsa182Fixed, true) ?? true;
-    this.disallow = disallowMasks(this.cpuHasNx, this.debug, !this.xsa148Fixed || this.allowSuperpage);
+    const facts = xenReleaseFacts('options.release', options.release ?? DEFAULT_XEN_RELEASE);
+    const patches = xenPatchList('options.patches', options.patches);
+    const pcpus = options.pcpus === undefined ? 4 : expectInteger('options.pcpus', options.pcpus, 1, 4096);
+    const debug = expectBoolean('options.debug', options.debug, true) ?? false;
+    const allowSuperpage = expectBoolean('options.allowSuperpage', options.allowSuperpage, true) ?? false;
+    const cpuHasNx = expectBoolean('options.cpuHasNx', options.cpuHasNx, true) ?? true;
     const xsave = expectBoolean('options.cpuHasXsave', options.cpuHasXsave, true) ?? true;
+    this.trace = options.trace ?? new Recorder();
+    this.pcpus = pcpus;
+    this.release = facts.release;
+    this.releaseFacts = facts;
+    this.version = { ...facts.version };
+    this.patches = patches;
+    this.xsa148Applied = patches.includes('xsa-148');
+    this.xsa182Applied = patches.includes('xsa-182');
+    this.debug = debug;
+    this.allowSuperpage = allowSuperpage;
+    this.cpuHasNx = cpuHasNx;
+    // L2_DISALLOW_MASK: 4.2 clears _PAGE_PSE from it unconditionally; XSA-148 only with allowsuperpage.
+    this.disallow = disallowMasks(this.cpuHasNx, this.debug, !this.xsa148Applied || this.allowSuperpage);
     this.cr0 = (X86_CR0_PG | X86_CR0_AM | X86_CR0_WP | X86_CR0_NE | X86_CR0_ET | X86_CR0_MP | X86_CR0_PE) >>> 0;
     this.cr4 = X86_CR4_PSE | X86_CR4_PAE | X86_CR4_MCE | X86_CR4_PGE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT |
       (xsave ? X86_CR4_OSXSAVE : 0);
@@ -195,6 +218,11 @@ export class XenHost {
   /** The page_info of a machine frame, for display and tests. */
   pageInfo(mfn: number): PageInfo {
     return this.frameTable.info(mfn);
+  }
+
+  /** The mm.c line MEM_LOG prints for a call site in this release. */
+  memLogLine(site: MemLogSite): number {
+    return this.releaseFacts.memLog[site];
   }
 
   /** The banner version string: "4.2.0". */

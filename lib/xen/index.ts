@@ -26,6 +26,10 @@ export {
 } from './domain-builder';
 export type { MmuUpdate, MmuextOp, MulticallEntry, TrapInfo, DoneCount } from './hypercalls/types';
 export { DomainCrashed, SHUTDOWN_crash } from './crash';
+export {
+  XEN_RELEASES, XEN_PATCHES, DEFAULT_XEN_RELEASE, xenReleaseFacts, xenPatchList, type XenRelease, type XenPatch,
+  type XenReleaseFacts, type MemLogSite,
+} from './release';
 export { show_page_walk, propagate_page_fault, do_page_fault } from './traps';
 export { print_xen_info, show_registers, show_guest_stack, show_execution_state } from './registers-dump';
 export { disallowMasks, getPteFlags, entryMfn, type DisallowMasks } from './mm/pte-flags';

@@ -7,7 +7,7 @@
  * is pfn0 + (mfn - mfn0); so the model keeps one pfn base and a count per 2 MiB chunk of machine
  * memory (6 bytes per 512 frames), and a side map for the entries set one by one (a guest's
  * MMU_MACHPHYS_UPDATE, a frame freed or shared). A 64 GiB guest's M2P costs under 200 KiB.
- * // xen/include/asm-x86/mm.h (set_gpfn_from_mfn, get_gpfn_from_mfn), xen/arch/x86/x86_64/mm.c (Xen 4.2.2)
+ * // xen/include/asm-x86/mm.h (set_gpfn_from_mfn, get_gpfn_from_mfn), xen/arch/x86/x86_64/mm.c (Xen 4.2.0)
  */
 
 /** INVALID_M2P_ENTRY: ~0UL */

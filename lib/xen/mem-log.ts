@@ -5,19 +5,20 @@
  * (console.c: printk_ratelimit_ms 5000, printk_ratelimit_burst 10). The model has no clock, so
  * after the burst every further message is counted as suppressed (host.console.suppressed). A
  * debug build prints them all (guest log thresholds 4).
- * Line numbers are those of xen/arch/x86/mm.c in Xen 4.2.2.
- * // xen/arch/x86/mm.c (MEM_LOG), xen/include/xen/config.h (gdprintk), xen/drivers/char/console.c (Xen 4.2.2)
+ * The line printed is the host release's (lib/xen/release.ts: mm.c at RELEASE-4.2.0 or 4.2.2).
+ * // xen/arch/x86/mm.c (MEM_LOG), xen/include/xen/config.h (gdprintk), xen/drivers/char/console.c (Xen 4.2.0)
  */
 import type { XenHost } from './host';
+import type { MemLogSite } from './release';
 import { PGT_partial, PGT_pinned, PGT_type_mask, PGT_validated } from './page-info';
 import { XEN_RESERVED_FRAMES } from './host';
 
 /** printk_ratelimit_burst */
 export const printk_ratelimit_burst = 10;
 
-/** MEM_LOG(fmt, ...) at mm.c line `line`, in the context of the current domain. */
-export function MEM_LOG(host: XenHost, line: number, message: string): void {
-  host.console.guestWarning(`mm.c:${line}:d${host.currentDomid} ${message}\n`, host.debug);
+/** MEM_LOG(fmt, ...) at call site `site` of mm.c, in the context of the current domain. */
+export function MEM_LOG(host: XenHost, site: MemLogSite, message: string): void {
+  host.console.guestWarning(`mm.c:${host.memLogLine(site)}:d${host.currentDomid} ${message}\n`, host.debug);
 }
 
 /** %lx */

@@ -4,7 +4,7 @@
  * 58 validated, 56 partial, 54:0 the count) and the general reference count in `count_info`.
  * The model keeps the same fields in compact per-frame typed arrays (see frame-table.ts); the
  * type codes below are Xen's type nibble (PGT_l1_page_table = 1 << 60 ... stored as 1).
- * // xen/include/asm-x86/mm.h (Xen 4.2.2)
+ * // xen/include/asm-x86/mm.h (Xen 4.2.0)
  */
 
 /** PGT_none: the frame has no type yet (type_info >> 60 == 0). */

@@ -5,7 +5,7 @@
  * and the old entry's references dropped. A sub-word store is merged into the full entry.
  * Only L1 tables are emulated; anything else (and any entry that fails the check) is left to
  * propagate_page_fault.
- * // xen/arch/x86/mm.c (ptwr_do_page_fault, ptwr_emulated_update) (Xen 4.2.2)
+ * // xen/arch/x86/mm.c (ptwr_do_page_fault, ptwr_emulated_update) (Xen 4.2.0)
  */
 import type { XenHost } from './host';
 import { guest_get_eff_l1e, type L1Location } from './mm/linear';
@@ -62,7 +62,7 @@ function ptwr_emulated_update(host: XenHost, d: number, mfn: number, addr: numbe
   }
   const rc = get_page_from_l1e(host, nl1e.lo, nl1e.hi, d, d);
   if (rc !== 0) {
-    MEM_LOG(host, 5340, 'ptwr_emulate: could not get_page_from_l1e()');
+    MEM_LOG(host, 'ptwr_could_not_get', 'ptwr_emulate: could not get_page_from_l1e()');
     return false;
   }
   adjustL1Value(nl1e);

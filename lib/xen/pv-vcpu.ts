@@ -6,7 +6,7 @@
  * fault goes to Xen's `do_page_fault`: fix-ups (writable page-table emulation), then
  * `propagate_page_fault`, which bounces to the guest's #PF handler or crashes the domain.
  * The hypercalls are methods with Xen's names and argument structures; each returns Xen's code.
- * // xen/include/asm-x86/domain.h (struct pv_vcpu, arch_vcpu), xen/arch/x86/traps.c (Xen 4.2.2)
+ * // xen/include/asm-x86/domain.h (struct pv_vcpu, arch_vcpu), xen/arch/x86/traps.c (Xen 4.2.0)
  */
 import { LabError, describeValue } from '../errors';
 import {

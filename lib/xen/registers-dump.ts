@@ -5,7 +5,7 @@
  * show_guest_stack: the raw words on the guest stack from rsp, four a line, at most
  * debug_stack_lines (20) lines, stopping at a STACK_SIZE boundary or at a word Xen cannot read.
  * // xen/arch/x86/x86_64/traps.c (print_xen_info, _show_registers, show_registers),
- * // xen/arch/x86/traps.c (show_guest_stack, show_stack, show_execution_state) (Xen 4.2.2)
+ * // xen/arch/x86/traps.c (show_guest_stack, show_stack, show_execution_state) (Xen 4.2.0)
  */
 import { newWalkScratch, walkCore, type PagingControl, type RegisterFile } from '../x86';
 import type { XenHost } from './host';

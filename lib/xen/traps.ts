@@ -6,7 +6,7 @@
  * "d%d:v%d: unhandled page fault (ec=%04X)" and show_page_walk. On the way out,
  * create_bounce_frame delivers the bounce or crashes the domain.
  * // xen/arch/x86/traps.c (do_page_fault, fixup_page_fault, propagate_page_fault),
- * // xen/arch/x86/x86_64/traps.c (show_page_walk) (Xen 4.2.2)
+ * // xen/arch/x86/x86_64/traps.c (show_page_walk) (Xen 4.2.0)
  */
 import { PFEC_INSTR, PFEC_PRESENT, PFEC_RSVD, PFEC_USER, PFEC_WRITE, formatVirtualAddress } from '../x86';
 import { TBF_EXCEPTION, TBF_EXCEPTION_ERRCODE, TBF_INTERRUPT, X86_EFLAGS_RF, create_bounce_frame, type TrapBounce } from './entry';
@@ -104,11 +104,16 @@ export function propagate_page_fault(v: PvVcpu, addr: number, errorCode: number)
     host.console.printk(`d${v.domain.domid}:v${v.vcpuId}: unhandled page fault (ec=${(ec & 0xffff).toString(16).toUpperCase().padStart(4, '0')})\n`);
     show_page_walk(v, BigInt(addr) | (addr >= 2 ** 47 ? 0xffff000000000000n : 0n));
   }
-  if ((ec & PFEC_RSVD) !== 0) reserved_bit_page_fault(v, addr, ec);
+  // reserved_bit_page_fault(addr, guest_cpu_user_regs()): the saved frame's error code, as the
+  // hardware gave it (user bit set: a 64-bit PV kernel runs in ring 3).
+  if ((ec & PFEC_RSVD) !== 0) reserved_bit_page_fault(v, addr, errorCode);
   return tb;
 }
 
-/** reserved_bit_page_fault: "d%d:v%d: reserved bit in page table (ec=%04X)", the walk, the state. */
+/**
+ * reserved_bit_page_fault: "d%d:v%d: reserved bit in page table (ec=%04X)" with regs->error_code
+ * (not the adjusted one), the walk, the state.
+ */
 function reserved_bit_page_fault(v: PvVcpu, addr: number, ec: number): void {
   const host = v.domain.host;
   host.console.printk(`d${v.domain.domid}:v${v.vcpuId}: reserved bit in page table (ec=${(ec & 0xffff).toString(16).toUpperCase().padStart(4, '0')})\n`);

@@ -41,11 +41,26 @@ describe('pvops-lab repro (the CLI over the lab)', () => {
   it('refuses bad arguments with exit 2 and a message saying what is allowed', () => {
     const v = cli('repro', '--variant', 'v9');
     expect(v.status).toBe(2);
-    expect(v.stderr).toMatch(/Allowed choices are v3\.8, 8170e6bed465, 5b5c1af104ab/);
+    expect(v.stderr).toMatch(/Allowed choices are v3\.8, 8170e6bed465\^, 8170e6bed465, 5b5c1af104ab/);
     const m = cli('repro', '--memory', 'lots');
     expect(m.status).toBe(2);
     expect(m.stderr).toMatch(/memory must be a size like '2G'/);
     expect(cli('repro', '--struct-page-size', '48').status).toBe(2);
     expect(cli('frobnicate').status).toBe(2);
+  });
+
+  it('--what-if runs a what-if; an unknown or misplaced one exits 2 with one line naming what is allowed', () => {
+    const r = cli('repro', '--what-if', 'pf-gate-early', '--memory', '512M');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('BUG: unable to handle kernel paging request at ffffea000005b2d0');
+    expect(r.stdout).toMatch(/what-if pf-gate-early/);
+    const bad = cli('repro', '--what-if', 'skip-it');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toMatch(/guard-user-pgd, no-reload-under-xen, pf-gate-early, xen-write-cr3-init/);
+    const misplaced = cli('repro', '--what-if', 'guard-user-pgd', '--platform', 'bare-metal');
+    expect(misplaced.status).toBe(2);
+    expect(misplaced.stderr.trim().split('\n')).toHaveLength(1);
+    expect(misplaced.stderr).toMatch(/what-if 'guard-user-pgd' is a change to 8170e6bed465 on xen; got variant 8170e6bed465 on bare-metal/);
   });
 });

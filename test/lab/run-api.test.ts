@@ -89,7 +89,7 @@ describe('what-ifs and sweeps', () => {
   it('with the #PF handler registered early, Xen bounces the fault and the guest oopses instead', () => {
     const r = reproduce({ trapsEarly: true, memory: '512M' });
     expect(r.outcome).toBe('crashed');
-    expect(r.haltReason).toBe('Kernel panic - not syncing: Fatal exception');
+    expect(r.haltReason).toBe('Kernel panic - not syncing: Attempted to kill the idle task!'); // kernel/exit.c:720 (v3.9.6)
     expect(r.counters.pageFaults).toMatchObject({ bounced: 1, unhandled: 0 });
     expect(r.xenConsole.filter((l) => l.includes('unhandled page fault'))).toEqual([]);
     expect(r.guestConsole).toContain('BUG: unable to handle kernel paging request at ffffea000005b2d0');

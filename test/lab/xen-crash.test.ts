@@ -32,6 +32,13 @@ describe('8170e6bed465 under Xen: the crash of the seed, out of the model', () =
     ]);
   });
 
+  it("Xen's trap table for the guest has #DB and #BP (xen_load_idt at the end of early_trap_init) and no #PF", () => {
+    // Linux 3.9.6 arch/x86/kernel/traps.c:686-702 (the 64-bit #PF gate waits for early_trap_pf_init,
+    // setup.c:1106, after init_mem_mapping); Xen 4.2.0 traps.c:1125 null_trap_bounce on trap_ctxt[14]
+    const run = boot().run();
+    expect(run.xenTrapTable().map((e) => `${e.vector} ${e.symbol}`)).toEqual(['1 xen_debug', '3 xen_int3']);
+  });
+
   it('reports the fault, the registers and the pgd from the state', () => {
     expect(r.fault).toEqual({ address: 'ffffea000005b2d0', errorCode: 0 });
     expect(r.pgdPfn).toBe(0x1a0c);
@@ -69,6 +76,12 @@ describe('the other kernels boot under Xen', () => {
     expect(r.xenConsole.filter((l) => l.includes('unhandled page fault'))).toEqual([]);
     expect(r.counters.mmuextOps.MMUEXT_NEW_USER_BASEPTR ?? 0).toBe(0);
     expect(r.counters.ptPages.l3).toBeGreaterThanOrEqual(1); // the vmemmap's L3 under L4[0x1d4]
+  });
+
+  it('8170e6bed465^ (its parent): no CR3 reload in init_mem_mapping, boots', () => {
+    const r = reproduce({ variant: '8170e6bed465^' });
+    expect(r.outcome).toBe('booted');
+    expect(r.counters.mmuextOps.MMUEXT_NEW_USER_BASEPTR ?? 0).toBe(0);
   });
 
   it('v3.8: no CR3 load in init_memory_mapping, boots', () => {

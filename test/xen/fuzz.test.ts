@@ -29,7 +29,7 @@ interface World {
 
 /** A 16 MiB guest, a second domain on the same host, and the pool of frames the fuzz aims at. */
 function makeWorld(): World {
-  const host = new XenHost({ trace: new TraceRecorder() });
+  const host = new XenHost({ trace: new TraceRecorder(), patches: ['xsa-148', 'xsa-182'] });
   const kernel = { virtBase: 0xffffffff80000000n, loadPfn: 0x200, pages: 16, fill: () => {}, entry: 0xffffffff80200000n };
   const g = buildPvDomain(host, { domid: 3, memoryBytes: 16 << 20, kernel });
   const other = buildPvDomain(host, { domid: 4, memoryBytes: 16 << 20, kernel });

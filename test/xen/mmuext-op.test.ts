@@ -41,7 +41,18 @@ describe('MMUEXT_PIN_L*_TABLE / MMUEXT_UNPIN_TABLE', () => {
     const g = makeGuest();
     expect(pin(g, 1, 0x300)).toBe(-EINVAL);
     expect(op(g, { cmd: MMUEXT_UNPIN_TABLE, mfn: freeMfn(g, 0) })).toBe(-EINVAL);
-    expect(op(g, { cmd: MMUEXT_UNPIN_TABLE, mfn: 0x300 })).toBe(-EINVAL);
+  });
+
+  // RELEASE-4.2.0 xen/arch/x86/mm.c:3117-3122: a failed get_page_from_gfn in MMUEXT_UNPIN_TABLE
+  // logs "Mfn %lx bad domain" and breaks with `okay` still 1: the op succeeds. RELEASE-4.2.2
+  // mm.c:3131-3138 adds `okay = 0`: -EINVAL.
+  it('4.2.0 lets an unpin of a frame that is not the domain\'s succeed (logged); 4.2.2 refuses it', () => {
+    const g0 = makeGuest({ domid: 2 });
+    expect(op(g0, { cmd: MMUEXT_UNPIN_TABLE, mfn: 0x300 })).toBe(0);
+    expect(g0.host.console.lines).toEqual(['(XEN) mm.c:3120:d2 Mfn 300 bad domain']);
+    const g2 = makeGuest({ domid: 2, host: { release: '4.2.2' } });
+    expect(op(g2, { cmd: MMUEXT_UNPIN_TABLE, mfn: 0x300 })).toBe(-EINVAL);
+    expect(g2.host.console.lines).toEqual(['(XEN) mm.c:3135:d2 Mfn 300 bad domain']);
   });
 
   it('refuses to pin as a page table a frame in use as something else (type count > 0): -EINVAL', () => {
@@ -162,10 +173,34 @@ describe('the other commands', () => {
   it('stops at the first failing op, *pdone = ops done; a foreign domain is -ESRCH', () => {
     const g = makeGuest();
     const done = { value: 0 };
-    const rc = g.vcpu.HYPERVISOR_mmuext_op([{ cmd: MMUEXT_TLB_FLUSH_LOCAL }, { cmd: MMUEXT_PIN_L1_TABLE, mfn: 0x300 }, { cmd: MMUEXT_TLB_FLUSH_LOCAL }], 3, done);
+    const rc = g.vcpu.HYPERVISOR_mmuext_op([{ cmd: MMUEXT_TLB_FLUSH_LOCAL }, { cmd: MMUEXT_UNPIN_TABLE, mfn: freeMfn(g, 0) }, { cmd: MMUEXT_TLB_FLUSH_LOCAL }], 3, done);
     expect(rc).toBe(-EINVAL);
     expect(done.value).toBe(1);
     expect(g.vcpu.HYPERVISOR_mmuext_op([{ cmd: MMUEXT_TLB_FLUSH_LOCAL }], 1, null, 5)).toBe(-ESRCH);
+  });
+
+  // RELEASE-4.2.0 xen/arch/x86/mm.c:3057-3062: a pin whose frame get_page_from_gfn refuses sets
+  // rc = -EINVAL and breaks with `okay` still 1, so the batch goes on (mm.c:3411-3415 only stops
+  // when !okay) and the op counts as done; rc is returned unless a later op sets it (a pin does,
+  // mm.c:3064). RELEASE-4.2.2 mm.c:3071-3076 sets `okay = 0` instead: the batch stops there.
+  it('4.2.0: a pin of a frame that is not the domain\'s does not stop the batch; 4.2.2 stops it', () => {
+    const batch = (g: Guest): Array<{ cmd: number; mfn?: number }> => [
+      { cmd: MMUEXT_TLB_FLUSH_LOCAL }, { cmd: MMUEXT_PIN_L1_TABLE, mfn: 0x300 }, { cmd: MMUEXT_TLB_FLUSH_LOCAL },
+      { cmd: MMUEXT_PIN_L1_TABLE, mfn: freeMfn(g, 0) },
+    ];
+    const g0 = makeGuest();
+    const d0 = { value: 0 };
+    expect(g0.vcpu.HYPERVISOR_mmuext_op(batch(g0).slice(0, 3), 3, d0)).toBe(-EINVAL);
+    expect(d0.value).toBe(3);
+    const d1 = { value: 0 };
+    expect(g0.vcpu.HYPERVISOR_mmuext_op(batch(g0), 4, d1)).toBe(0); // the last pin set rc = 0
+    expect(d1.value).toBe(4);
+    expect(g0.host.pageInfo(freeMfn(g0, 0)).pinned).toBe(true);
+    const g2 = makeGuest({ host: { release: '4.2.2' } });
+    const d2 = { value: 0 };
+    expect(g2.vcpu.HYPERVISOR_mmuext_op(batch(g2), 4, d2)).toBe(-EINVAL);
+    expect(d2.value).toBe(1);
+    expect(g2.host.pageInfo(freeMfn(g2, 0)).pinned).toBe(false);
   });
 
   it('PIN_L4 of a table that maps itself (linear self-map, read-only) succeeds', () => {

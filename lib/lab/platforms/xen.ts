@@ -12,6 +12,7 @@ import { writeStaticPageTables } from '../../linux/boot/image-data';
 import { KERNEL_IMAGE } from '../../linux/image';
 import { __START_KERNEL_map, PAGE_SIZE } from '../../linux/layout';
 import { startup_xen } from '../../linux/xen/enlighten';
+import type { Kernel } from '../../linux/kernel';
 import type { GuestStartInfo, MulticallReq, XenHypercalls } from '../../linux/xen/hypercall';
 import { MulticallBuffer } from '../../linux/xen/multicalls';
 import { P2m } from '../../linux/xen/p2m';
@@ -20,8 +21,12 @@ import type { PlatformInstance } from '../machine';
 
 const va48 = (v: bigint | number): number => Number(BigInt(v) & 0xffffffffffffn);
 
-/** The guest's HYPERVISOR_* calls, passed to the vCPU's hypercall entry points. */
-function hypercallPage(vcpu: PvVcpu, startInfo: GuestStartInfo): XenHypercalls {
+/**
+ * The guest's HYPERVISOR_* calls, passed to the vCPU's hypercall entry points. A set_trap_table
+ * that reaches Xen is recorded as a 'trap-table' event: the vectors Xen holds for the vCPU after
+ * it, and the guest routine that made it (`caller`).
+ */
+function hypercallPage(vcpu: PvVcpu, startInfo: GuestStartInfo, trace: TraceRecorder, caller: () => string): XenHypercalls {
   const toEntry = (e: MulticallReq): MulticallEntry => {
     switch (e.op) {
       case 'mmu_update': return { op: __HYPERVISOR_mmu_update, args: [e.reqs] };
@@ -40,7 +45,13 @@ function hypercallPage(vcpu: PvVcpu, startInfo: GuestStartInfo): XenHypercalls {
     },
     mfn_to_pfn: (mfn) => vcpu.mfnToPfn(mfn),
     setUpcallMask: (masked) => vcpu.setUpcallMask(masked),
-    HYPERVISOR_set_trap_table: (entries) => vcpu.HYPERVISOR_set_trap_table(entries),
+    HYPERVISOR_set_trap_table: (entries) => {
+      const rc = vcpu.HYPERVISOR_set_trap_table(entries);
+      const vectors: number[] = [];
+      vcpu.trapCtxt.forEach((t, vector) => { if (t.address !== 0) vectors.push(vector); });
+      trace.emit({ type: 'trap-table', vectors, by: caller() });
+      return rc;
+    },
     HYPERVISOR_vm_assist: (cmd, type) => vcpu.HYPERVISOR_vm_assist(cmd, type),
     registerGuestCode: (address, fn) => vcpu.registerGuestCode(address, (_v, frame) => fn(frame)),
     start_info: startInfo,
@@ -48,7 +59,7 @@ function hypercallPage(vcpu: PvVcpu, startInfo: GuestStartInfo): XenHypercalls {
 }
 
 export function xenPlatform(config: NormalizedConfig, trace: TraceRecorder): PlatformInstance {
-  const host = new XenHost({ trace, pcpus: Math.max(4, config.pcpu + 1) });
+  const host = new XenHost({ trace, pcpus: Math.max(4, config.pcpu + 1), release: config.xenRelease, patches: config.xenPatches });
   const img = KERNEL_IMAGE;
   const imagePages = (img._end - img._text) / PAGE_SIZE;
   // The image's static content, by guest pfn: the page tables head_64.S pre-built.
@@ -83,12 +94,13 @@ export function xenPlatform(config: NormalizedConfig, trace: TraceRecorder): Pla
     nr_pt_frames: Number(si.nr_pt_frames),
     start_info: va48(built.startInfoVa),
   };
-  const hv = hypercallPage(vcpu, startInfo);
-  const guest = { hv, p2m: new P2m(hv), mc: new MulticallBuffer(), trapsEarly: config.trapsEarly };
+  let kernel: Kernel | null = null;
+  const hv = hypercallPage(vcpu, startInfo, trace, () => kernel?.stack.current ?? 'unknown');
+  const guest = { hv, p2m: new P2m(hv), mc: new MulticallBuffer() };
   return {
     cpu: vcpu,
     memory: host.memory,
-    start: (k) => startup_xen(k, guest),
+    start: (k) => { kernel = k; startup_xen(k, guest); },
     currentCr3: () => vcpu.cr3Mfn * PAGE_SIZE,
     xenConsole: () => host.console.lines.slice(),
     machineToGuest: (mfn) => vcpu.mfnToPfn(mfn),

@@ -7,7 +7,10 @@ import { PAGE_SIZE, PMD_SIZE, pgd_index, pmd_index, pud_index } from '../layout'
 import { __PAGE_KERNEL_LARGE_EXEC, _KERNPG_TABLE, entryHi, entryLo } from '../pgtable';
 import { nativeMmuOps, type NativeCpuControl } from '../native/native-mmu';
 import { paging_init } from '../mm/sparse';
-import { x86_64_start_kernel, type PageFaultHandler } from './head64';
+import { early_idt_handler, x86_64_start_kernel, type PageFaultHandler } from './head64';
+import { nativeCpuOps } from '../native/native-cpu';
+import { X86_TRAP_PF } from '../pv-cpu-ops';
+import { page_fault } from '../mm/fault';
 import { x86_64_start_reservations } from './setup';
 
 /** The machine under a bare-metal kernel: CR3/TLB control and the IDT's #PF vector. */
@@ -28,6 +31,8 @@ export function bareMetalE820Ram(memoryBytes: number): { base: number; end: numb
 export function startup_64(k: Kernel, m: BareMetalMachine): void {
   const img = k.image;
   k.pv = nativeMmuOps(k, m);
+  k.cpuOps = nativeCpuOps(k);
+  m.installPageFaultHandler((cr2, errorCode) => deliverPageFault(k, cr2, errorCode));
   if (k.variant.earlyPfHandler) {
     // Identity-map the kernel's physical range with two early_dynamic_pgts pages (next_early_pgt = 2)
     const pud = img.early_dynamic_pgts;
@@ -47,20 +52,32 @@ export function startup_64(k: Kernel, m: BareMetalMachine): void {
     k.g.max_pfn_mapped = (512 * 1024 * 1024) / PAGE_SIZE; // KERNEL_IMAGE_SIZE >> PAGE_SHIFT (v3.8)
   }
   k.jumpTo('startup_64', () => {
-    x86_64_start_kernel(k, m, (h) => m.installPageFaultHandler(h), () => {
+    x86_64_start_kernel(k, m, () => {
       x86_64_start_reservations(k, {
         ram: bareMetalE820Ram(k.memoryBytes),
         cpuHasPse: m.cpuHasPse,
         cpuHasGbpages: m.cpuHasGbpages,
         arch_setup: () => undefined, // x86_init_noop
         pagetable_init: () => k.call('native_pagetable_init', () => paging_init(k, m.cpuHasPse)),
-        // early_trap_pf_init: set_intr_gate(X86_TRAP_PF, page_fault) replaces the early handler
-        early_trap_pf_init: () => m.installPageFaultHandler((cr2, errorCode) => {
-          k.trace.emit({ type: 'page-fault', address: cr2.toString(16), errorCode, handler: 'unhandled', rip: null });
-          k.console.push(`BUG: unable to handle kernel paging request at ${cr2.toString(16)}`);
-          return false;
-        }),
+        // native_pagetable_reserve (arch/x86/mm/init.c, v3.8.13)
+        pagetable_reserve: (start, end) => k.memblock.reserve(start, end - start),
       }, () => undefined);
     });
   });
+}
+
+/** The entry points a #PF gate can name, by symbol (what the IDT's offset field points at). */
+const PF_ENTRIES: Readonly<Record<string, (k: Kernel, cr2: number, errorCode: number) => boolean>> = {
+  early_idt_handler,
+  page_fault: (k, cr2, errorCode) => {
+    k.trace.emit({ type: 'page-fault', address: cr2.toString(16), errorCode, handler: 'unhandled', rip: null });
+    return page_fault(k, { cr2, errorCode, rip: k.cpu.regs.rip });
+  },
+};
+
+/** The CPU's #PF delivery: through the loaded IDT to the gate's entry; no IDT or no gate: unhandled. */
+function deliverPageFault(k: Kernel, cr2: number, errorCode: number): boolean {
+  const gate = k.g.idt_loaded ? k.idt_table[X86_TRAP_PF] : null;
+  const entry = gate === null ? undefined : PF_ENTRIES[gate.handler];
+  return entry === undefined ? false : entry(k, cr2, errorCode);
 }

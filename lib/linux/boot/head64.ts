@@ -9,6 +9,8 @@ import { EARLY_DYNAMIC_PAGE_TABLES, MAXMEM, PAGE_SIZE, PMD_SIZE, __PAGE_OFFSET, 
 import { REAL_MODE_DATA } from '../image';
 import { __PAGE_KERNEL_LARGE_EXEC, _KERNPG_TABLE, _PAGE_GLOBAL, entryFrame, entryHi, entryLo } from '../pgtable';
 import type { NativeCpuControl } from '../native/native-mmu';
+import { NUM_EXCEPTION_VECTORS } from '../pv-cpu-ops';
+import { set_intr_gate } from '../traps';
 
 /** early_pmd_flags = __PAGE_KERNEL_LARGE & ~(_PAGE_GLOBAL | _PAGE_NX) (head64.c, 8170e6bed465) */
 const early_pmd_flags = __PAGE_KERNEL_LARGE_EXEC & ~_PAGE_GLOBAL;
@@ -78,13 +80,28 @@ export function early_make_pgtable(k: Kernel, address: number): boolean {
   });
 }
 
-/** The early IDT's page-fault vector, as x86_64_start_kernel installs it. */
+/** A vector's entry as the CPU runs it: true when the faulting access may be retried. */
 export type PageFaultHandler = (cr2: number, errorCode: number) => boolean;
 
+/**
+ * early_idt_handler for #PF (arch/x86/kernel/head_64.S, v3.8 / 8170e6bed465): from 8170e6bed465
+ * on it calls early_make_pgtable; otherwise, or when that fails, the boot stops with "PANIC: early
+ * exception".
+ */
+export function early_idt_handler(k: Kernel, cr2: number, errorCode: number): boolean {
+  return k.call('early_idt_handler', () => {
+    if (k.variant.earlyPfHandler && early_make_pgtable(k, cr2)) {
+      k.trace.emit({ type: 'page-fault', address: cr2.toString(16), errorCode, handler: 'early-pf', rip: null });
+      return true;
+    }
+    k.console.push(`PANIC: early exception 0e rip 10:0 error ${errorCode.toString(16)} cr2 ${cr2.toString(16)}`);
+    k.trace.emit({ type: 'page-fault', address: cr2.toString(16), errorCode, handler: 'unhandled', rip: null });
+    return false;
+  });
+}
+
 // arch/x86/kernel/head64.c (v3.8 and 8170e6bed465): the C entry of a bare-metal boot
-export function x86_64_start_kernel(
-  k: Kernel, ctl: NativeCpuControl, installPfHandler: (h: PageFaultHandler) => void, next: () => void,
-): void {
+export function x86_64_start_kernel(k: Kernel, ctl: NativeCpuControl, next: () => void): void {
   k.call('x86_64_start_kernel', () => {
     if (k.variant.earlyPfHandler) {
       // Kill off the identity-map trampoline
@@ -96,15 +113,8 @@ export function x86_64_start_kernel(
     }
     k.call('clear_bss', () => undefined);
     // set_intr_gate(i, early_idt_handlers[i]) for every exception vector; load_idt(&idt_descr)
-    installPfHandler((cr2, errorCode) => k.call('early_idt_handler', () => {
-      if (k.variant.earlyPfHandler && early_make_pgtable(k, cr2)) {
-        k.trace.emit({ type: 'page-fault', address: cr2.toString(16), errorCode, handler: 'early-pf', rip: null });
-        return true;
-      }
-      k.console.push(`PANIC: early exception 0e rip 10:0 error ${errorCode.toString(16)} cr2 ${cr2.toString(16)}`);
-      k.trace.emit({ type: 'page-fault', address: cr2.toString(16), errorCode, handler: 'unhandled', rip: null });
-      return false;
-    }));
+    for (let i = 0; i < NUM_EXCEPTION_VECTORS; i++) set_intr_gate(k, i, 'early_idt_handler');
+    k.cpuOps.load_idt.fn();
     k.g.early_idt_installed = true;
     // copy_bootdata(__va(real_mode_data)): the first touch of the direct map
     k.call('copy_bootdata', () => {

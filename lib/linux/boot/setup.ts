@@ -1,11 +1,16 @@
 /**
  * start_kernel (init/main.c) and setup_arch (arch/x86/kernel/setup.c) as far as the page tables
- * go, at v3.8 and v3.9-rc1, with x86_init.paging.pagetable_init as the platform's hook.
+ * and the early trap gates go, at v3.8 and v3.9-rc1, with the x86_init hooks as the platform's.
+ * The order is setup.c's (v3.9.6 lines 847-1150, v3.8.13 lines 749-1059): memblock_reserve of the
+ * image, early_trap_init, x86_init.oem.arch_setup, the BRK buffer, memblock, the direct map
+ * (init_mem_mapping, or 3.8's init_memory_mapping calls), early_trap_pf_init (from 8170e6bed465
+ * on), initmem_init, x86_init.paging.pagetable_init.
  */
 import type { Kernel } from '../kernel';
 import { PAGE_SIZE } from '../layout';
 import { early_alloc_pgt_buf, init_mem_mapping, init_memory_mapping_3_8, probe_page_size_mask } from '../mm/init';
 import { memblock_find_in_range, memblock_reserve } from '../mm/memblock-ops';
+import { early_trap_init, early_trap_pf_init } from '../traps';
 
 /** What setup_arch needs from the platform. */
 export interface ArchHooks {
@@ -17,27 +22,23 @@ export interface ArchHooks {
   arch_setup: () => void;
   /** x86_init.paging.pagetable_init: paging_init on bare metal, xen_pagetable_init under Xen */
   pagetable_init: () => void;
-  /** early_trap_pf_init: the real #PF handler replaces the early one (bare metal) */
-  early_trap_pf_init: () => void;
+  /** x86_init.mapping.pagetable_reserve (3.8 only): memblock_reserve, or xen_mapping_pagetable_reserve */
+  pagetable_reserve: (start: number, end: number) => void;
 }
 
-/** The banner start_kernel prints before setup_arch (linux_banner). */
+/** The banner start_kernel prints before setup_arch (linux_banner: release, then the build's tag). */
 export function linuxBanner(k: Kernel): string {
-  return `Linux version 3.9.0-rc1 (${k.variant.id}) #1 SMP`;
+  return `Linux version ${k.variant.release} (${k.variant.id}) #1 SMP`;
 }
 
 // arch/x86/kernel/setup.c (v3.8 / v3.9)
 export function setup_arch(k: Kernel, arch: ArchHooks): void {
   k.call('setup_arch', () => {
     const g = k.g;
-    arch.arch_setup(); // x86_init.oem.arch_setup()
     // memblock_reserve(__pa_symbol(_text), (unsigned long)__bss_stop - (unsigned long)_text)
     memblock_reserve(k, k.image._text, k.image.__brk_base - k.image._text);
-    if (k.variant.memoryMapping === '3.8') {
-      // v3.8: early_trap_init() sets the #PF gate this early (8170e6bed465 split it out as
-      // early_trap_pf_init and moved it after init_mem_mapping, to keep the early handler alive)
-      k.call('early_trap_init', arch.early_trap_pf_init);
-    }
+    early_trap_init(k); // #DB, #BP (and #PF where the variant sets it here), then load_idt
+    arch.arch_setup(); // x86_init.oem.arch_setup()
     g.max_pfn = Math.max(...arch.ram.map((r) => r.end)) / PAGE_SIZE; // e820_end_of_ram_pfn()
     g.max_low_pfn = Math.min(g.max_pfn, 2 ** 32 / PAGE_SIZE);
     if (k.variant.memoryMapping === '3.9') early_alloc_pgt_buf(k);
@@ -55,10 +56,11 @@ export function setup_arch(k: Kernel, arch: ArchHooks): void {
     } else {
       // v3.8: max_low_pfn_mapped = init_memory_mapping(0, max_low_pfn << PAGE_SHIFT) and above 4G
       probe_page_size_mask(k, arch.cpuHasPse, arch.cpuHasGbpages);
-      g.max_pfn_mapped = init_memory_mapping_3_8(k, 0, g.max_low_pfn * PAGE_SIZE);
-      if (g.max_pfn > g.max_low_pfn) g.max_pfn_mapped = init_memory_mapping_3_8(k, 2 ** 32, g.max_pfn * PAGE_SIZE);
+      g.max_pfn_mapped = init_memory_mapping_3_8(k, 0, g.max_low_pfn * PAGE_SIZE, arch.pagetable_reserve);
+      if (g.max_pfn > g.max_low_pfn) g.max_pfn_mapped = init_memory_mapping_3_8(k, 2 ** 32, g.max_pfn * PAGE_SIZE, arch.pagetable_reserve);
     }
-    if (k.variant.memoryMapping === '3.9') k.call('early_trap_pf_init', arch.early_trap_pf_init);
+    // early_trap_pf_init came with the early #PF handler (8170e6bed465): kernels before it have none
+    if (k.variant.earlyPfHandler) early_trap_pf_init(k);
     k.memblock.current_limit = g.max_pfn_mapped * PAGE_SIZE; // get_max_mapped()
     k.call('initmem_init', () => undefined);
     arch.pagetable_init();

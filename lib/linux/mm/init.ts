@@ -1,13 +1,13 @@
 /**
  * Direct-map set-up: arch/x86/mm/init.c at v3.9-rc1 (8170e6bed465 and the fix) and at v3.8.
  * 3.9 maps RAM top-down in growing steps so that each new page-table page comes from memory that is
- * already mapped (alloc_low_pages), and ends by loading CR3 on every architecture: the line that
- * reaches Xen's write_cr3 before vmemmap exists. 3.8 maps bottom-up from a pre-sized buffer
- * (find_early_table_space) and on 64-bit only flushes the TLB.
+ * already mapped (alloc_low_pages); from 8170e6bed465 on it ends by loading CR3 on 64-bit too: the
+ * line that reaches Xen's write_cr3 before vmemmap exists (its parent only flushed the TLB). 3.8
+ * maps bottom-up from a pre-sized buffer (find_early_table_space) and on 64-bit only flushes the TLB.
  */
 import type { Kernel } from '../kernel';
 import { PG_LEVEL_1G, PG_LEVEL_2M } from '../kernel';
-import { ISA_END_ADDRESS, PAGE_SIZE, PMD_SIZE, PUD_SIZE } from '../layout';
+import { ISA_END_ADDRESS, PAGE_SIZE, PGDIR_SIZE, PMD_SIZE, PUD_SIZE } from '../layout';
 import { kernel_physical_mapping_init, type MappingContext } from './init-64';
 import { panic } from './panic';
 import { fmt010 } from '../printk-format';
@@ -131,7 +131,7 @@ export function init_range_memory_mapping(k: Kernel, range_start: number, range_
   });
 }
 
-// arch/x86/mm/init.c (v3.9-rc1): the whole direct map, top-down, then load_cr3(swapper_pg_dir)
+// arch/x86/mm/init.c (v3.9-rc1): the whole direct map, top-down, then (from 8170e6bed465 on) load_cr3(swapper_pg_dir)
 export function init_mem_mapping(k: Kernel, cpuHasPse: boolean, cpuHasGbpages: boolean): void {
   k.call('init_mem_mapping', () => {
     const g = k.g;
@@ -161,41 +161,62 @@ export function init_mem_mapping(k: Kernel, cpuHasPse: boolean, cpuHasGbpages: b
     }
     if (real_end < end) init_range_memory_mapping(k, real_end, end);
     if (g.max_pfn > g.max_low_pfn) g.max_low_pfn = g.max_pfn;
-    // load_cr3(swapper_pg_dir): now on 64-bit too (8170e6bed465: "switch to init_level4_pgt")
-    const cr3 = k.__pa(k.ktextVa(k.image.init_level4_pgt));
-    k.pv.write_cr3.fn(cr3);
+    // 8170e6bed465 ("-v6: switch to init_level4_pgt in init_mem_mapping") moved load_cr3 out of
+    // the 32-bit branch: from it on, 64-bit reloads CR3 here too (v3.9.6 init.c:451-452)
+    const end_ = k.variant.initMemMappingEnd;
+    if (end_ === 'load_cr3' || (end_ === 'load_cr3-unless-xen-pv' && k.platform !== 'xen')) {
+      const cr3 = k.__pa(k.ktextVa(k.image.init_level4_pgt)); // load_cr3(swapper_pg_dir)
+      k.pv.write_cr3.fn(cr3);
+    }
     k.pv.flush_tlb_kernel.fn(); // __flush_tlb_all()
   });
 }
 
 // ---- v3.8 ---------------------------------------------------------------------------------------
 
-// arch/x86/mm/init.c (v3.8): size the page tables a range needs and find room for them
+/**
+ * find_early_table_space(mr, nr_range) (arch/x86/mm/init.c, v3.8.13 lines 43-100): the page-table
+ * pages the ranges can need at most (one pud entry per started GiB, one pmd entry per started
+ * 2 MiB unless 1G pages cover it, one pte per 4 KiB unless large pages cover it, a page more per
+ * range that crosses an L4 slot), then room for them below max_pfn_mapped.
+ */
 export function find_early_table_space(k: Kernel, ranges: MapRange[]): void {
   k.call('find_early_table_space', () => {
     const g = k.g;
-    const end = ranges[ranges.length - 1].end;
-    const puds = Math.ceil(end / PUD_SIZE);
-    let tables = roundUp(puds * 8, PAGE_SIZE);
-    let extraPmd = 0;
-    let extraPte = 0;
+    let puds = 0;
+    let pmds = 0;
+    let ptes = 0;
+    let pgd_extra = 0;
     for (const r of ranges) {
-      if ((r.page_size_mask & (1 << PG_LEVEL_1G)) === 0) extraPmd += r.end - r.start;
-      if ((r.page_size_mask & ((1 << PG_LEVEL_2M) | (1 << PG_LEVEL_1G))) === 0) extraPte += r.end - r.start;
+      if (Math.floor(r.end / PGDIR_SIZE) - Math.floor(r.start / PGDIR_SIZE) !== 0) pgd_extra++;
+      const range = r.end - r.start;
+      puds += Math.ceil(range / PUD_SIZE);
+      if ((r.page_size_mask & (1 << PG_LEVEL_1G)) !== 0) {
+        const extra = range - Math.floor(range / PUD_SIZE) * PUD_SIZE;
+        pmds += Math.ceil(extra / PMD_SIZE);
+      } else {
+        pmds += Math.ceil(range / PMD_SIZE);
+      }
+      if ((r.page_size_mask & (1 << PG_LEVEL_2M)) !== 0) {
+        const extra = range - Math.floor(range / PMD_SIZE) * PMD_SIZE;
+        ptes += Math.ceil(extra / PAGE_SIZE);
+      } else {
+        ptes += Math.ceil(range / PAGE_SIZE);
+      }
     }
-    const pmds = Math.ceil(extraPmd / PUD_SIZE) + ranges.length;
-    tables += roundUp(pmds * 512 * 8, PAGE_SIZE);
-    const ptes = Math.ceil(extraPte / PAGE_SIZE);
-    tables += roundUp(ptes * 8, PAGE_SIZE) + ranges.length * PAGE_SIZE;
-    // "RED-PEN putting page tables only on node 0 could cause a hotspot and fill up ZONE_DMA."
-    const start = 0x8000;
+    let tables = roundUp(puds * 8, PAGE_SIZE);
+    tables += roundUp(pmds * 8, PAGE_SIZE);
+    tables += roundUp(ptes * 8, PAGE_SIZE);
+    tables += pgd_extra * PAGE_SIZE;
+    const start = 0;
     const good_end = g.max_pfn_mapped * PAGE_SIZE;
     const base = k.memblock.findInRange(start, good_end, tables, PAGE_SIZE);
     if (base === 0) panic(k, 'Cannot find space for the kernel page tables');
     g.pgt_buf_start = base / PAGE_SIZE;
     g.pgt_buf_end = g.pgt_buf_start;
     g.pgt_buf_top = g.pgt_buf_start + tables / PAGE_SIZE;
-    k.printk(`kernel direct mapping tables up to ${`0x${(end - 1).toString(16)}`} @ [mem ${fmt010(base)}-${fmt010(g.pgt_buf_top * PAGE_SIZE - 1)}]`);
+    const end = ranges[ranges.length - 1].end;
+    k.printk(`kernel direct mapping tables up to 0x${(end - 1).toString(16)} @ [mem ${fmt010(base)}-${fmt010(g.pgt_buf_top * PAGE_SIZE - 1)}]`);
   });
 }
 
@@ -210,8 +231,8 @@ function alloc_low_page_3_8(k: Kernel, level: 1 | 2 | 3): number {
   });
 }
 
-// arch/x86/mm/init.c (v3.8): init_memory_mapping, bottom-up, no CR3 load on 64-bit
-export function init_memory_mapping_3_8(k: Kernel, start: number, end: number): number {
+// arch/x86/mm/init.c (v3.8.13): init_memory_mapping, bottom-up, no CR3 load on 64-bit
+export function init_memory_mapping_3_8(k: Kernel, start: number, end: number, pagetable_reserve: (start: number, end: number) => void): number {
   return k.call('init_memory_mapping', () => {
     k.printk(`init_memory_mapping: [mem ${fmt010(start)}-${fmt010(end - 1)}]`);
     const ranges = split_mem_range(start, end, k.g.page_size_mask);
@@ -222,9 +243,7 @@ export function init_memory_mapping_3_8(k: Kernel, start: number, end: number): 
     for (const r of ranges) ret = kernel_physical_mapping_init(k, ctx, r.start, r.end, r.page_size_mask);
     k.pv.flush_tlb_kernel.fn(); // __flush_tlb_all(); 64-bit: no load_cr3 here
     // x86_init.mapping.pagetable_reserve(PFN_PHYS(pgt_buf_start), PFN_PHYS(pgt_buf_end))
-    if (k.g.pgt_buf_end > k.g.pgt_buf_start) {
-      k.memblock.reserve(k.g.pgt_buf_start * PAGE_SIZE, (k.g.pgt_buf_end - k.g.pgt_buf_start) * PAGE_SIZE);
-    }
+    if (k.g.pgt_buf_end > k.g.pgt_buf_start) pagetable_reserve(k.g.pgt_buf_start * PAGE_SIZE, k.g.pgt_buf_end * PAGE_SIZE);
     return ret / PAGE_SIZE;
   });
 }

@@ -9,11 +9,12 @@ import { _PAGE_PRESENT, _PAGE_PSE, entryFrame } from '../pgtable';
 import { pfn_to_page, PG_pinned } from '../struct-page';
 import { type ArchHooks, x86_64_start_reservations } from '../boot/setup';
 import { paging_init } from '../mm/sparse';
-import { xenMmuOps, type XenGuest } from './mmu';
+import { xen_mapping_pagetable_reserve, xenMmuOps, type XenGuest } from './mmu';
+import { xenCpuOps } from './idt';
+import { page_fault } from '../mm/fault';
 import { installLateXenOps } from './mmu-late';
 import { xen_setup_kernel_pagetable } from './setup-pagetable';
 import { VMASST_CMD_enable, VMASST_TYPE_4gb_segments, VMASST_TYPE_pae_extended_cr3, VMASST_TYPE_writable_pagetables } from './hypercall';
-import { panic } from '../mm/panic';
 
 // arch/x86/xen/mmu.c (v3.9): SetPagePinned on every page-table page of init_mm, the Xen hole skipped
 export function xen_mark_init_mm_pinned(k: Kernel, x: XenGuest): void {
@@ -41,6 +42,7 @@ export function xen_mark_init_mm_pinned(k: Kernel, x: XenGuest): void {
 export function xen_post_allocator_init(k: Kernel, x: XenGuest): void {
   k.call('xen_post_allocator_init', () => {
     installLateXenOps(k, x, k.pv); // set_pte/pmd/pud/pgd, alloc_*, and (the fix) write_cr3
+    k.g.xen_post_allocator_done = true;
     const vsyscall = pfn_to_page(k.page, k.image.level3_user_vsyscall / PAGE_SIZE) + k.page.flags;
     k.cpu.write32(vsyscall, k.cpu.read32(vsyscall) | (1 << PG_pinned)); // SetPagePinned(virt_to_page(level3_user_vsyscall))
     xen_mark_init_mm_pinned(k, x);
@@ -74,39 +76,23 @@ export function xenE820Ram(nrPages: number): { base: number; end: number }[] {
   return [{ base: 0, end: 0xa0000 }, { base: 0x100000, end: nrPages * PAGE_SIZE }];
 }
 
-/**
- * What-if (no 3.9 kernel did this): install the #PF vector with Xen right away, as xen_load_idt
- * (arch/x86/xen/enlighten.c) does when trap_init loads the IDT. A fault is then bounced to the
- * kernel's page_fault -> do_page_fault (arch/x86/mm/fault.c, v3.9): a kernel-mode fault on a
- * kernel address with no exception fixup oopses (no_context) and the kernel panics.
- */
-function xen_register_trap_table_early(k: Kernel, x: XenGuest): void {
-  k.call('xen_load_idt', () => {
-    const handler = k.variant.symbols.address('page_fault');
-    const big = BigInt(handler) | 0xffff000000000000n;
-    x.hv.registerGuestCode(big, (frame) => {
-      k.call('page_fault', () => k.call('do_page_fault', () => {
-        const sym = k.variant.symbols.lookup(Number(frame.rip & 0xffffffffffffn));
-        k.console.push(`BUG: unable to handle kernel paging request at ${frame.cr2.toString(16).padStart(16, '0')}`);
-        k.console.push(`IP: [<${frame.rip.toString(16).padStart(16, '0')}>] ${sym === null ? '?' : sym.text}`);
-        k.console.push(`Oops: ${frame.errorCode.toString(16).padStart(4, '0')} [#1] SMP`);
-        panic(k, 'Fatal exception');
-      }));
-    });
-    const rc = x.hv.HYPERVISOR_set_trap_table([{ vector: 14, flags: 0, cs: 0xe033, address: big }]);
-    if (rc !== 0) panic(k, `set_trap_table returned ${rc}`);
-  });
+/** The kernel image's page_fault entry, where Xen bounces a #PF its trap table sends to the guest. */
+function registerPageFaultEntry(k: Kernel, x: XenGuest): void {
+  const address = k.variant.symbols.address('page_fault');
+  x.hv.registerGuestCode(BigInt(address) | 0xffff000000000000n, (frame) =>
+    page_fault(k, { cr2: Number(frame.cr2 & 0xffffffffffffn), errorCode: frame.errorCode, rip: frame.rip }));
 }
 
 // arch/x86/xen/enlighten.c (v3.9): the C entry of a PV guest
 export function xen_start_kernel(k: Kernel, x: XenGuest): void {
   const si = x.hv.start_info;
+  k.cpuOps = xenCpuOps(k, x); // pv_cpu_ops = xen_cpu_ops
   k.pv = xenMmuOps(k, x); // xen_init_mmu_ops(): pv_mmu_ops = xen_mmu_ops
   k.call('xen_init_mmu_ops', () => undefined);
+  registerPageFaultEntry(k, x);
   k.g.supports_global = false; // __supported_pte_mask &= ~_PAGE_GLOBAL
   x.p2m.xen_build_dynamic_phys_to_machine(k);
   x.hv.setUpcallMask(true); // local_irq_disable(); early_boot_irqs_disabled = true
-  if (x.trapsEarly === true) xen_register_trap_table_early(k, x);
   k.console.push('mapping kernel into physical memory'); // xen_raw_console_write
   xen_setup_kernel_pagetable(k, x);
   // domU: the preferred consoles (their frames leave stale words on the stack)
@@ -120,8 +106,7 @@ export function xen_start_kernel(k: Kernel, x: XenGuest): void {
     cpuHasGbpages: false,
     arch_setup: () => xen_arch_setup(k, x),
     pagetable_init: () => xen_pagetable_init(k, x),
-    // early_trap_pf_init writes idt_table only: nothing reaches Xen before xen_load_idt
-    early_trap_pf_init: () => undefined,
+    pagetable_reserve: (start, end) => xen_mapping_pagetable_reserve(k, x, start, end),
   };
   // the p2m list, start_info, xenstore and console pages stay reserved (xen_memory_setup does it
   // first thing in setup_arch; memblock keeps reserved ranges apart from RAM, so doing it here is the same)

@@ -22,8 +22,6 @@ export interface XenGuest {
   hv: XenHypercalls;
   p2m: P2m;
   mc: MulticallBuffer;
-  /** what-if knob: register the #PF handler with Xen in xen_start_kernel, before init_mem_mapping */
-  trapsEarly?: boolean;
 }
 
 const TWO_32 = 4294967296;
@@ -61,6 +59,8 @@ export function xen_get_user_pgd(k: Kernel, pgd: number): number {
     const pgd_page = pgd - (pgd % PAGE_SIZE);
     const offset = (pgd - pgd_page) / 8;
     let user_ptr = 0;
+    // the 'guard-user-pgd' what-if: no struct pages yet, so no user pgd either (NULL)
+    if (k.variant.xenGetUserPgd === 'guarded' && !k.g.xen_post_allocator_done) return 0;
     if (offset < pgd_index(USER_LIMIT)) {
       // virt_to_page(pgd_page) = vmemmap + (__pa(pgd_page) >> PAGE_SHIFT); then ->private
       const regs = k.cpu.regs;
@@ -154,6 +154,43 @@ export function lookup_address(k: Kernel, x: XenGuest, address: number): number 
   });
 }
 
+// arch/x86/xen/mmu.c (v3.8.13): remap a lowmem page writable again with update_va_mapping
+export function make_lowmem_page_readwrite(k: Kernel, x: XenGuest, address: number): void {
+  k.call('make_lowmem_page_readwrite', () => {
+    const pte = lookup_address(k, x, address);
+    if (pte === 0) return; // vaddr missing
+    const [lo, hi] = k.readEntry(pte);
+    const rc = x.hv.HYPERVISOR_update_va_mapping(big(address), entryBig(lo | _PAGE_RW, hi), 0);
+    if (rc !== 0) panic(k, `make_lowmem_page_readwrite: update_va_mapping returned ${rc}`); // BUG()
+  });
+}
+
+/**
+ * xen_mapping_pagetable_reserve(start, end) (arch/x86/xen/mmu.c, v3.8.13; x86_init.mapping.
+ * pagetable_reserve under Xen): reserve the page-table pages used, and make the rest of the buffer,
+ * which mask_rw_pte mapped read-only, writable again. 3.9 dropped the hook.
+ */
+export function xen_mapping_pagetable_reserve(k: Kernel, x: XenGuest, start: number, end: number): void {
+  k.call('xen_mapping_pagetable_reserve', () => {
+    k.memblock.reserve(start, end - start); // native_pagetable_reserve
+    const top = k.g.pgt_buf_top * PAGE_SIZE;
+    k.printk(`xen: setting RW the range ${end.toString(16)} - ${top.toString(16)}`);
+    for (let pa = end; pa < top; pa += PAGE_SIZE) make_lowmem_page_readwrite(k, x, k.__va(pa));
+  });
+}
+
+/**
+ * mask_rw_pte(ptep, pte) (arch/x86/xen/mmu.c, v3.8.13, 64-bit): an entry mapping a page of the
+ * pre-sized page-table buffer [pgt_buf_start, pgt_buf_top) is made read-only, so that no writable
+ * mapping of a future page-table page exists when Xen validates it. (The early_ioremap fixmap case
+ * does not arise on the paths modelled.) In 3.9 the 64-bit version returns the entry unchanged.
+ */
+function mask_rw_pte(k: Kernel, x: XenGuest, lo: number, hi: number): number {
+  if ((lo & _PAGE_PRESENT) === 0) return lo;
+  const pfn = x.p2m.mfn_to_pfn(entryFrame(lo, hi));
+  return pfn >= k.g.pgt_buf_start && pfn < k.g.pgt_buf_top ? lo & ~_PAGE_RW : lo;
+}
+
 // arch/x86/xen/mmu.c (v3.9): remap a lowmem page read-only with update_va_mapping
 export function make_lowmem_page_readonly(k: Kernel, x: XenGuest, address: number): void {
   k.call('make_lowmem_page_readonly', () => {
@@ -201,9 +238,11 @@ export function xenMmuOps(k: Kernel, x: XenGuest): PvMmuOps {
     // arch/x86/xen/mmu.c (v3.9): "Used for pmd and pud": read-only only
     alloc_pmd: pvOp('xen_alloc_pmd_init', (pfn: number) => k.call('xen_alloc_pmd_init', () => make_lowmem_page_readonly(k, x, k.__va(pfn * PAGE_SIZE)))),
     alloc_pud: pvOp('xen_alloc_pmd_init', (pfn: number) => k.call('xen_alloc_pmd_init', () => make_lowmem_page_readonly(k, x, k.__va(pfn * PAGE_SIZE)))),
-    // arch/x86/xen/mmu.c (v3.9): "always write the PTE directly and rely on Xen trapping and
-    // emulating any updates as necessary" (mask_rw_pte is a no-op on 64-bit since 3.9)
-    set_pte: pvOp('xen_set_pte_init', (ptep: number, lo: number, hi: number) => k.cpu.writeQword(ptep, lo, hi), true),
+    // arch/x86/xen/mmu.c (v3.9 / v3.8.13): "always write the PTE directly and rely on Xen trapping
+    // and emulating any updates as necessary", after mask_rw_pte (a no-op on 64-bit since 3.9)
+    set_pte: k.variant.memoryMapping === '3.8'
+      ? pvOp('xen_set_pte_init', (ptep: number, lo: number, hi: number) => k.cpu.writeQword(ptep, mask_rw_pte(k, x, lo, hi), hi))
+      : pvOp('xen_set_pte_init', (ptep: number, lo: number, hi: number) => k.cpu.writeQword(ptep, lo, hi), true),
     // arch/x86/xen/mmu.c (v3.9): xen_set_pte_at -> xen_set_pte: outside lazy MMU mode a plain
     // store (native_set_pte), which Xen traps and emulates when the table is pinned
     set_pte_at: pvOp('xen_set_pte_at', (ptep: number, lo: number, hi: number) => {

@@ -3,7 +3,7 @@
  * changes, for a malformed argument: the guest's mistakes get Xen's error codes instead),
  * converts 64-bit values to numbers once, runs Xen's do_* routine, and records a 'hypercall'
  * trace event. hypercall_table[op] dispatch for multicall lives here too.
- * // xen/arch/x86/x86_64/entry.S (hypercall_table), xen/include/asm-x86/multicall.h (Xen 4.2.2)
+ * // xen/arch/x86/x86_64/entry.S (hypercall_table), xen/include/asm-x86/multicall.h (Xen 4.2.0)
  */
 import { LabError, describeValue } from '../../errors';
 import { isCanonical, parseU64 } from '../../x86';

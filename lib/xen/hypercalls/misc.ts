@@ -1,6 +1,6 @@
 /**
  * The small hypercalls boot needs: console_io, vm_assist, vcpu_op.
- * // xen/drivers/char/console.c (do_console_io), xen/common/domain.c (vm_assist, do_vcpu_op) (Xen 4.2.2)
+ * // xen/drivers/char/console.c (do_console_io), xen/common/domain.c (vm_assist, do_vcpu_op) (Xen 4.2.0)
  */
 import { EINVAL, ENOENT, ENOSYS, EPERM } from '../public/errno';
 import {

@@ -3,7 +3,7 @@
  * MMU_MACHPHYS_UPDATE or MMU_PT_UPDATE_PRESERVE_AD. The batch stops at the first failing request
  * (earlier ones stay applied); *pdone gets the number completed; the return value is that
  * request's code. Requests are parsed to numbers by the caller (dispatch.ts).
- * // xen/arch/x86/mm.c (Xen 4.2.2)
+ * // xen/arch/x86/mm.c (Xen 4.2.0)
  */
 import { get_page, get_page_from_pagenr, get_page_type, page_lock, put_page, put_page_type } from '../mm/page-ref';
 import { mod_l1_entry, mod_upper_entry } from '../mm/mod-entry';
@@ -63,7 +63,7 @@ function one_request(v: PvVcpu, req: MmuRequest, d: number, pgOwner: number): nu
       const mfn = req.mfn;
       // get_page_from_gfn(pt_owner, gmfn): a reference on a frame the domain owns
       if (!(mfn < host.frameTable.maxPage && get_page(host, mfn, d))) {
-        MEM_LOG(host, 3830, 'Could not get page for normal update');
+        MEM_LOG(host, 'normal_update_no_page', 'Could not get page for normal update');
         return -EINVAL;
       }
       const preserveAd = req.cmd === MMU_PT_UPDATE_PRESERVE_AD;
@@ -101,7 +101,7 @@ function one_request(v: PvVcpu, req: MmuRequest, d: number, pgOwner: number): nu
     case MMU_MACHPHYS_UPDATE: {
       const mfn = req.mfn;
       if (!get_page_from_pagenr(host, mfn, pgOwner)) {
-        MEM_LOG(host, 3933, 'Could not get page for mach->phys update');
+        MEM_LOG(host, 'machphys_no_page', 'Could not get page for mach->phys update');
         return -EINVAL;
       }
       host.m2p.setEntry(mfn, req.val);
@@ -109,7 +109,7 @@ function one_request(v: PvVcpu, req: MmuRequest, d: number, pgOwner: number): nu
       return 0;
     }
     default:
-      MEM_LOG(host, 3953, `Invalid page update command ${req.cmd.toString(16)}`);
+      MEM_LOG(host, 'mmu_update_invalid_cmd', `Invalid page update command ${req.cmd.toString(16)}`);
       return -ENOSYS;
   }
 }

@@ -1,19 +1,24 @@
 /**
  * do_mmuext_op: pinning and unpinning page tables, switching base pointers, TLB and cache
  * operations. The batch stops at the first failing op; a failure with no specific code is
- * -EINVAL (`rc = rc ? rc : -EINVAL`); *pdone gets the number of ops completed.
+ * -EINVAL (`rc = rc ? rc : -EINVAL`); *pdone gets the number of ops completed. `rc` lives across
+ * the ops of a batch as in Xen: in 4.2.0 a pin of a frame that is not the owner's sets it to
+ * -EINVAL without failing the op, so the batch goes on and returns -EINVAL unless a later op sets
+ * rc again (4.2.2 fails the op). Pinning takes the type preemptibly, so PIN_L1_TABLE returns
+ * alloc_l1_table's own error (-EBUSY, -EPERM ...); every nested failure above it is -EINVAL.
  * The model has no TLB (every access walks the tables), so the flush and INVLPG commands check
  * their arguments and change nothing.
- * // xen/arch/x86/mm.c (Xen 4.2.2)
+ * // xen/arch/x86/mm.c (Xen 4.2.0)
  */
-import { get_page, get_page_and_type_from_pagenr, get_page_type, put_page, put_page_and_type } from '../mm/page-ref';
+import {
+  get_page, get_page_and_type_from_pagenr, get_page_type, get_page_type_preemptible, put_page, put_page_and_type,
+} from '../mm/page-ref';
 import { new_guest_cr3 } from '../mm/new-guest-cr3';
 import { frameWordsForWrite, frameWords } from '../mm/validate';
 import {
   PGT_l1_page_table, PGT_l2_page_table, PGT_l3_page_table, PGT_l4_page_table, PGT_pinned, PGT_root_page_table,
   PGT_writable_page,
 } from '../page-info';
-import { __get_page_type } from '../mm/page-ref';
 import { EFAULT, EINVAL, ENOSYS, ESRCH } from '../public/errno';
 import {
   DOMID_SELF, MMUEXT_CLEAR_PAGE, MMUEXT_COPY_PAGE, MMUEXT_FLUSH_CACHE, MMUEXT_FLUSH_CACHE_GLOBAL, MMUEXT_INVLPG_ALL,
@@ -52,33 +57,38 @@ const PIN_TYPES: Record<number, number> = {
 
 export function do_mmuext_op(v: PvVcpu, ops: readonly MmuextRequest[], count: number, pdone: { value: number } | null, foreigndom: number): number {
   const host = v.domain.host;
-  let rc = 0;
   let i = 0;
   const pgOwner = get_pg_owner(v, foreigndom & 0xffff);
   if (pgOwner < 0) {
-    rc = -ESRCH;
+    state.rc = -ESRCH;
   } else {
+    state.rc = 0;
     for (i = 0; i < count; i++) {
       const op = ops[i];
       host.trace.countMmuextOp(MMUEXT_NAMES[op.cmd] ?? `MMUEXT_${op.cmd}`);
-      rc = one_op(v, op, pgOwner, foreigndom);
-      if (rc !== 0) break;
+      if (!one_op(v, op, pgOwner, foreigndom, state)) {
+        state.rc = state.rc !== 0 ? state.rc : -EINVAL;
+        break;
+      }
     }
   }
   if (pdone !== null) pdone.value += i;
-  return rc;
+  return state.rc;
 }
+
+/** do_mmuext_op's `rc`, which the ops of one batch share. */
+const state = { rc: 0 };
 
 /** vcpumask_to_pcpumask: -EFAULT for a NULL bitmap (the copy from the guest faults). */
 function vcpumask_to_pcpumask(mask: readonly number[] | null): number {
   return mask === null ? -EFAULT : 0;
 }
 
-function one_op(v: PvVcpu, op: MmuextRequest, pgOwner: number, foreigndom: number): number {
+/** One op of the batch: false when it failed (`okay` cleared); `st.rc` is do_mmuext_op's rc. */
+function one_op(v: PvVcpu, op: MmuextRequest, pgOwner: number, foreigndom: number, st: { rc: number }): boolean {
   const host = v.domain.host;
   const d = v.domain.domid;
   let okay = true;
-  let rc = 0;
   const ft = host.frameTable;
   switch (op.cmd) {
     case MMUEXT_PIN_L1_TABLE:
@@ -87,18 +97,22 @@ function one_op(v: PvVcpu, op: MmuextRequest, pgOwner: number, foreigndom: numbe
     case MMUEXT_PIN_L4_TABLE: {
       const type = PIN_TYPES[op.cmd];
       const mfn = op.mfn;
-      // get_page_from_gfn(pg_owner, mfn)
-      if (mfn >= ft.maxPage || !get_page(host, mfn, pgOwner)) { okay = false; break; }
-      rc = __get_page_type(host, mfn, type);
-      if (rc !== 0) {
+      // get_page_from_gfn(pg_owner, mfn): 4.2.0 sets rc and goes on; 4.2.2 fails the op
+      if (mfn >= ft.maxPage || !get_page(host, mfn, pgOwner)) {
+        if (host.releaseFacts.pinBadFrameFailsOp) okay = false;
+        else st.rc = -EINVAL;
+        break;
+      }
+      st.rc = get_page_type_preemptible(host, mfn, type);
+      if (st.rc !== 0) {
         okay = false;
-        MEM_LOG(host, 3272, `Error while pinning mfn ${lx(mfn)}`);
+        MEM_LOG(host, 'pin_error', `Error while pinning mfn ${lx(mfn)}`);
         put_page(host, mfn);
         break;
       }
       if ((ft.typeInfo[mfn] & PGT_pinned) !== 0) {
-        okay = false; // pin_drop (Xen defers the L2-L4 drop to old_guest_table)
-        MEM_LOG(host, 3282, `Mfn ${lx(mfn)} already pinned`);
+        okay = false;
+        MEM_LOG(host, 'pin_already', `Mfn ${lx(mfn)} already pinned`);
         put_page_and_type(host, mfn);
         break;
       }
@@ -108,13 +122,14 @@ function one_op(v: PvVcpu, op: MmuextRequest, pgOwner: number, foreigndom: numbe
     case MMUEXT_UNPIN_TABLE: {
       const mfn = op.mfn;
       if (mfn >= ft.maxPage || !get_page(host, mfn, pgOwner)) {
-        okay = false;
-        MEM_LOG(host, 3324, `Mfn ${lx(mfn)} bad domain`);
+        // 4.2.0 logs and leaves `okay` set: the op counts as done; 4.2.2 fails it
+        if (host.releaseFacts.unpinBadFrameFailsOp) okay = false;
+        MEM_LOG(host, 'unpin_bad_domain', `Mfn ${lx(mfn)} bad domain`);
         break;
       }
       if ((ft.typeInfo[mfn] & PGT_pinned) === 0) {
         okay = false;
-        MEM_LOG(host, 3332, `Mfn ${lx(mfn)} not pinned`);
+        MEM_LOG(host, 'unpin_not_pinned', `Mfn ${lx(mfn)} not pinned`);
         put_page(host, mfn);
         break;
       }
@@ -124,16 +139,13 @@ function one_op(v: PvVcpu, op: MmuextRequest, pgOwner: number, foreigndom: numbe
       break;
     }
     case MMUEXT_NEW_BASEPTR:
-      rc = new_guest_cr3(v, op.mfn);
-      okay = rc === 0;
+      okay = new_guest_cr3(v, op.mfn) === 0;
       break;
     case MMUEXT_NEW_USER_BASEPTR: {
       const old = v.guestTableUser;
-      if (old === op.mfn) break;
       if (op.mfn !== 0) {
-        rc = get_page_and_type_from_pagenr(host, op.mfn, PGT_root_page_table, d);
-        okay = rc === 0;
-        if (!okay) { MEM_LOG(host, 3399, `Error while installing new mfn ${lx(op.mfn)}`); break; }
+        okay = get_page_and_type_from_pagenr(host, op.mfn, PGT_root_page_table, d, false) === 0;
+        if (!okay) { MEM_LOG(host, 'new_user_baseptr', `Error while installing new mfn ${lx(op.mfn)}`); break; }
       }
       v.guestTableUser = op.mfn;
       if (old !== 0) put_page_and_type(host, old);
@@ -150,11 +162,11 @@ function one_op(v: PvVcpu, op: MmuextRequest, pgOwner: number, foreigndom: numbe
       break;
     case MMUEXT_FLUSH_CACHE:
       okay = false; // no cache_flush_permitted for a domU
-      MEM_LOG(host, 3470, 'Non-physdev domain tried to FLUSH_CACHE.');
+      MEM_LOG(host, 'flush_cache', 'Non-physdev domain tried to FLUSH_CACHE.');
       break;
     case MMUEXT_FLUSH_CACHE_GLOBAL:
       okay = false;
-      if (foreigndom === DOMID_SELF) MEM_LOG(host, 3496, 'Non-physdev domain tried to FLUSH_CACHE_GLOBAL');
+      if (foreigndom === DOMID_SELF) MEM_LOG(host, 'flush_cache_global', 'Non-physdev domain tried to FLUSH_CACHE_GLOBAL');
       break;
     case MMUEXT_SET_LDT: {
       const ptr = op.linearAddr;
@@ -164,7 +176,7 @@ function one_op(v: PvVcpu, op: MmuextRequest, pgOwner: number, foreigndom: numbe
       const okRange = full < 1n << 47n || full >= 0xffff000000000000n + BigInt(HYPERVISOR_VIRT_END);
       if (ptr % 4096 !== 0 || ents > 8192 || !okRange) {
         okay = false;
-        MEM_LOG(host, 3516, `Bad args to SET_LDT: ptr=${lx(full)}, ents=${lx(ents)}`);
+        MEM_LOG(host, 'set_ldt_bad_args', `Bad args to SET_LDT: ptr=${lx(full)}, ents=${lx(ents)}`);
         break;
       }
       v.ldtBase = ptr;
@@ -173,8 +185,8 @@ function one_op(v: PvVcpu, op: MmuextRequest, pgOwner: number, foreigndom: numbe
     }
     case MMUEXT_CLEAR_PAGE: {
       const mfn = op.mfn;
-      if (mfn >= ft.maxPage || !get_page(host, mfn, d)) { okay = false; MEM_LOG(host, 3541, `Error while clearing mfn ${lx(mfn)}`); break; }
-      if (!get_page_type(host, mfn, PGT_writable_page)) { put_page(host, mfn); okay = false; MEM_LOG(host, 3541, `Error while clearing mfn ${lx(mfn)}`); break; }
+      if (mfn >= ft.maxPage || !get_page(host, mfn, d)) { okay = false; MEM_LOG(host, 'clear_page', `Error while clearing mfn ${lx(mfn)}`); break; }
+      if (!get_page_type(host, mfn, PGT_writable_page)) { put_page(host, mfn); okay = false; MEM_LOG(host, 'clear_page', `Error while clearing mfn ${lx(mfn)}`); break; }
       frameWordsForWrite(host, mfn).fill(0);
       put_page_and_type(host, mfn);
       break;
@@ -182,11 +194,11 @@ function one_op(v: PvVcpu, op: MmuextRequest, pgOwner: number, foreigndom: numbe
     case MMUEXT_COPY_PAGE: {
       const src = op.srcMfn;
       const dst = op.mfn;
-      if (src >= ft.maxPage || !get_page(host, src, d)) { okay = false; MEM_LOG(host, 3567, `Error while copying from mfn ${lx(src)}`); break; }
-      if (dst >= ft.maxPage || !get_page(host, dst, d)) { put_page(host, src); okay = false; MEM_LOG(host, 3578, `Error while copying to mfn ${lx(dst)}`); break; }
+      if (src >= ft.maxPage || !get_page(host, src, d)) { okay = false; MEM_LOG(host, 'copy_from', `Error while copying from mfn ${lx(src)}`); break; }
+      if (dst >= ft.maxPage || !get_page(host, dst, d)) { put_page(host, src); okay = false; MEM_LOG(host, 'copy_to', `Error while copying to mfn ${lx(dst)}`); break; }
       if (!get_page_type(host, dst, PGT_writable_page)) {
         put_page(host, src); put_page(host, dst); okay = false;
-        MEM_LOG(host, 3578, `Error while copying to mfn ${lx(dst)}`);
+        MEM_LOG(host, 'copy_to', `Error while copying to mfn ${lx(dst)}`);
         break;
       }
       frameWordsForWrite(host, dst).set(frameWords(host, src));
@@ -198,20 +210,19 @@ function one_op(v: PvVcpu, op: MmuextRequest, pgOwner: number, foreigndom: numbe
     case MMUEXT_UNMARK_SUPER:
       if (op.mfn % 512 !== 0) {
         okay = false;
-        MEM_LOG(host, op.cmd === MMUEXT_MARK_SUPER ? 3605 : 3631, `Unaligned superpage reference mfn ${lx(op.mfn)}`);
+        MEM_LOG(host, op.cmd === MMUEXT_MARK_SUPER ? 'mark_super_unaligned' : 'unmark_super_unaligned', `Unaligned superpage reference mfn ${lx(op.mfn)}`);
         break;
       }
       if (!host.allowSuperpage) {
-        okay = false; rc = -ENOSYS;
-        MEM_LOG(host, op.cmd === MMUEXT_MARK_SUPER ? 3612 : 3638, 'Superpages disallowed');
+        okay = false; st.rc = -ENOSYS;
+        MEM_LOG(host, op.cmd === MMUEXT_MARK_SUPER ? 'mark_super_disallowed' : 'unmark_super_disallowed', 'Superpages disallowed');
         break;
       }
       break; // spage_info bookkeeping is not modelled
     default:
-      MEM_LOG(host, 3651, `Invalid extended pt command 0x${(op.cmd >>> 0).toString(16)}`);
-      rc = -ENOSYS;
+      MEM_LOG(host, 'mmuext_invalid_cmd', `Invalid extended pt command 0x${(op.cmd >>> 0).toString(16)}`);
+      st.rc = -ENOSYS;
       okay = false;
   }
-  if (!okay) return rc !== 0 ? rc : -EINVAL;
-  return 0;
+  return okay;
 }

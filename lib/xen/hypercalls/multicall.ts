@@ -3,7 +3,7 @@
  * entry's `result`; a failing entry does not stop the batch, and do_multicall itself returns 0.
  * A multicall inside a multicall is refused ("Multicall reentry is disallowed.", -EINVAL in
  * that entry). An op beyond the hypercall table gets -ENOSYS.
- * // xen/common/multicall.c, xen/include/asm-x86/multicall.h (Xen 4.2.2)
+ * // xen/common/multicall.c, xen/include/asm-x86/multicall.h (Xen 4.2.0)
  */
 import type { PvVcpu } from '../pv-vcpu';
 

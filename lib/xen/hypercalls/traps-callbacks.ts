@@ -5,7 +5,7 @@
  * (earlier entries stay); a NULL table clears all 256. The code selector's RPL is raised to the
  * guest kernel's (fixup_guest_code_selector: 3 for a 64-bit PV kernel). set_callbacks always
  * returns 0, even when register_guest_callback refuses a non-canonical address.
- * // xen/arch/x86/traps.c (do_set_trap_table), xen/arch/x86/x86_64/traps.c (do_set_callbacks) (Xen 4.2.2)
+ * // xen/arch/x86/traps.c (do_set_trap_table), xen/arch/x86/x86_64/traps.c (do_set_callbacks) (Xen 4.2.0)
  */
 import { EINVAL } from '../public/errno';
 import type { PvVcpu } from '../pv-vcpu';

@@ -1,7 +1,7 @@
 /**
  * The argument structures of the PV hypercalls, as the guest passes them (the model takes them
  * as JavaScript objects instead of guest pointers; 64-bit fields as bigint or hex strings).
- * // xen/include/public/xen.h, arch-x86/xen.h (Xen 4.2.2)
+ * // xen/include/public/xen.h, arch-x86/xen.h (Xen 4.2.0)
  */
 
 /** struct mmu_update { uint64_t ptr; uint64_t val; }: ptr[2:0] is the MMU_* command, ptr[:3] the machine address */

@@ -3,8 +3,8 @@
  * tables, checked as mod_l1_entry checks it. The L1 must be reachable (L4, L3, L2 present, no
  * superpage), the domain's, validated and in use as an L1: else -EINVAL. The flush in `flags`
  * runs even when the update failed; a flush to a vCPU bitmap (UVMF_MULTI with a pointer)
- * overwrites the result with vcpumask_to_pcpumask's (a quirk of 4.2.2).
- * // xen/arch/x86/mm.c (__do_update_va_mapping) (Xen 4.2.2)
+ * overwrites the result with vcpumask_to_pcpumask's (a quirk of 4.2).
+ * // xen/arch/x86/mm.c (__do_update_va_mapping) (Xen 4.2.0)
  */
 import { guest_map_l1e, type L1Location } from '../mm/linear';
 import { mod_l1_entry } from '../mm/mod-entry';

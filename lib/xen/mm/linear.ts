@@ -4,7 +4,7 @@
  * guest_get_eff_l1e reads the L1 entry itself for the writable-page-table fault path. Both walk
  * the table in CR3 (the vCPU's guest_table in kernel mode) as Xen, in ring 0, would: only
  * presence matters on the way down.
- * // xen/include/asm-x86/paging.h (guest_map_l1e, guest_get_eff_l1e) (Xen 4.2.2)
+ * // xen/include/asm-x86/paging.h (guest_map_l1e, guest_get_eff_l1e) (Xen 4.2.0)
  */
 import type { XenHost } from '../host';
 import { PADDR_HI_MASK, _PAGE_PRESENT, _PAGE_PSE } from './pte-flags';

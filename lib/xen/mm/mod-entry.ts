@@ -3,9 +3,13 @@
  * checked like a validating one (get_page_from_l*e), the old entry's references are dropped,
  * and Xen's own L4 slots can never be written. UPDATE_ENTRY with preserve_ad ORs the old
  * accessed/dirty bits into the new value (MMU_PT_UPDATE_PRESERVE_AD). The fast paths (no
- * revalidation when the frame is unchanged) are 4.2.2's with the XSA-148 and XSA-182 fixes
- * applied unless the host turns them off (XenHostOptions.xsa148Fixed / xsa182Fixed).
- * // xen/arch/x86/mm.c (Xen 4.2.2)
+ * revalidation when the frame is unchanged) are 4.2.0's: L1 compares the frame, RW and presence;
+ * L2..L4 only the frame and presence. The host's patches change them: XSA-148 (fe360c90ea) makes
+ * the L2 fast path compare PSE and RW when superpages are allowed, XSA-182 (e1bff4c2ea) lets only
+ * whitelisted flags change at every level. mod_l3/l4_entry validate preemptibly (do_mmu_update
+ * passes 1), mod_l2_entry through get_page_from_l2e, which is not: either way a failure below
+ * an L2 comes back as -EINVAL.
+ * // xen/arch/x86/mm.c (Xen 4.2.0)
  */
 import type { XenHost } from '../host';
 import { EINVAL } from '../public/errno';
@@ -51,13 +55,13 @@ export function mod_l1_entry(
   if ((lo & _PAGE_PRESENT) !== 0) {
     const m = masksOf(host).l1;
     if ((lo & m.lo) !== 0 || (hi & m.hi) !== 0) {
-      MEM_LOG(host, 1906, `Bad L1 flags ${getPteFlags(lo & m.lo, hi & m.hi).toString(16)}`);
+      MEM_LOG(host, 'mod_l1_bad_flags', `Bad L1 flags ${getPteFlags(lo & m.lo, hi & m.hi).toString(16)}`);
       return -EINVAL;
     }
     ne.lo = lo >>> 0; ne.hi = hi >>> 0;
     // Fast path: same frame, same RW and presence (l1e_has_changed(ol1e, nl1e, _PAGE_RW | _PAGE_PRESENT));
     // with XSA-182 only the whitelisted flags may differ.
-    const same = host.xsa182Fixed ? FASTPATH_COMPARE_LO : 0xfffff000 | _PAGE_RW | _PAGE_PRESENT;
+    const same = host.xsa182Applied ? FASTPATH_COMPARE_LO : 0xfffff000 | _PAGE_RW | _PAGE_PRESENT;
     if ((((olo ^ lo) & same) === 0) && (((ohi ^ hi) & PADDR_HI_MASK) === 0)) {
       adjustL1Value(ne);
       update_entry(words, w, ne.lo, ne.hi, preserveAd);
@@ -85,7 +89,7 @@ export function mod_upper_entry(
 ): number {
   if (level === 4 && !is_guest_l4_slot(index)) {
     // pl4e: the entry's address in Xen's direct map (map_domain_page on x86_64)
-    MEM_LOG(host, 2115, `Illegal L4 update attempt in Xen-private area ${x16(DIRECTMAP_VIRT_START_64 + BigInt(mfn) * 4096n + BigInt(index * 8))}`);
+    MEM_LOG(host, 'mod_l4_xen_slot', `Illegal L4 update attempt in Xen-private area ${x16(DIRECTMAP_VIRT_START_64 + BigInt(mfn) * 4096n + BigInt(index * 8))}`);
     return -EINVAL;
   }
   const words = frameWordsForWrite(host, mfn);
@@ -95,21 +99,21 @@ export function mod_upper_entry(
   if ((lo & _PAGE_PRESENT) !== 0) {
     const m = level === 2 ? masksOf(host).l2 : level === 3 ? masksOf(host).l3 : masksOf(host).l4;
     if ((lo & m.lo) !== 0 || (hi & m.hi) !== 0) {
-      MEM_LOG(host, level === 2 ? 1990 : level === 3 ? 2056 : 2126, `Bad L${level} flags ${getPteFlags(lo & m.lo, hi & m.hi).toString(16)}`);
+      MEM_LOG(host, level === 2 ? 'mod_l2_bad_flags' : level === 3 ? 'mod_l3_bad_flags' : 'mod_l4_bad_flags', `Bad L${level} flags ${getPteFlags(lo & m.lo, hi & m.hi).toString(16)}`);
       return -EINVAL;
     }
     ne.lo = lo >>> 0; ne.hi = hi >>> 0;
     // Fast path for identical mapping and presence (l*e_has_changed(o, n, _PAGE_PRESENT)); with
     // XSA-148 an L2 also compares PSE and RW when superpages are allowed.
-    const same = host.xsa182Fixed ? FASTPATH_COMPARE_LO
-      : level === 2 && host.xsa148Fixed && host.allowSuperpage
+    const same = host.xsa182Applied ? FASTPATH_COMPARE_LO
+      : level === 2 && host.xsa148Applied && host.allowSuperpage
         ? 0xfffff000 | _PAGE_PRESENT | _PAGE_PSE | _PAGE_RW : 0xfffff000 | _PAGE_PRESENT;
     if ((((olo ^ lo) & same) === 0) && (((ohi ^ hi) & PADDR_HI_MASK) === 0)) {
       adjustUpperValue(ne);
       update_entry(words, w, ne.lo, ne.hi, preserveAd);
       return 0;
     }
-    const rc = get_page_from_entry(host, level, lo, hi, mfn, domid);
+    const rc = get_page_from_entry(host, level, lo, hi, mfn, domid, true);
     if (rc < 0) return rc;
     adjustUpperValue(ne);
     update_entry(words, w, ne.lo, ne.hi, preserveAd);

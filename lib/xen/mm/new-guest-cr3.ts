@@ -2,8 +2,9 @@
  * new_guest_cr3(mfn): MMUEXT_NEW_BASEPTR for a 64-bit PV vCPU. The new kernel base must take an
  * L4 type reference (validating it if it was not a table yet); then guest_table is switched,
  * CR3 reloaded, and the old base's references dropped (which may free the old tree if nothing
- * else holds it). guest_table_user is not touched.
- * // xen/arch/x86/mm.c (Xen 4.2.2)
+ * else holds it). guest_table_user is not touched. Xen returns okay (1) or not (0), and
+ * do_mmuext_op makes a failure -EINVAL; the model returns 0 or -EINVAL directly.
+ * // xen/arch/x86/mm.c (Xen 4.2.0)
  */
 import { PGT_root_page_table } from '../page-info';
 import type { PvVcpu } from '../pv-vcpu';
@@ -14,9 +15,9 @@ export function new_guest_cr3(v: PvVcpu, mfn: number): number {
   const host = v.domain.host;
   const old = v.guestTable;
   if (old === mfn) return 0; // write_ptbase only
-  const rc = get_page_and_type_from_pagenr(host, mfn, PGT_root_page_table, v.domain.domid);
+  const rc = get_page_and_type_from_pagenr(host, mfn, PGT_root_page_table, v.domain.domid, false);
   if (rc !== 0) {
-    MEM_LOG(host, 3007, `Error while installing new baseptr ${lx(mfn)}`);
+    MEM_LOG(host, 'new_baseptr', `Error while installing new baseptr ${lx(mfn)}`);
     return rc;
   }
   v.guestTable = mfn; // update_cr3, write_ptbase

@@ -5,7 +5,7 @@
  * references), and the helpers built on them.
  * Not modelled: preemption (-EINTR/-EAGAIN continuations, PGT_partial) — validation always
  * completes in one go — and SMP races (the "someone else is validating" spin).
- * // xen/arch/x86/mm.c (Xen 4.2.2)
+ * // xen/arch/x86/mm.c (Xen 4.2.0)
  */
 import type { XenHost } from '../host';
 import {
@@ -41,7 +41,7 @@ export function get_page(host: XenHost, mfn: number, domid: number): boolean {
 /** get_page_from_pagenr(page_nr, d): mfn_valid and get_page ("Could not get page ref for pfn %lx"). */
 export function get_page_from_pagenr(host: XenHost, mfn: number, domid: number): boolean {
   if (mfn < host.frameTable.maxPage && get_page(host, mfn, domid)) return true;
-  MEM_LOG(host, 700, `Could not get page ref for pfn ${lx(mfn)}`);
+  MEM_LOG(host, 'could_not_get_page_ref', `Could not get page ref for pfn ${lx(mfn)}`);
   return false;
 }
 
@@ -59,17 +59,17 @@ export function put_page(host: XenHost, mfn: number): void {
 }
 
 /**
- * __get_page_type(page, type): one more use of the frame in `type`. A frame changes type only
- * when its type count is 0; taking a page-table type from 0 validates it (alloc_page_type). Returns
- * 0 or -EINVAL (Xen's only refusal here: wrong type, count overflow, or failed validation, whose
- * own error is returned).
+ * __get_page_type(page, type, preemptible): one more use of the frame in `type`. A frame changes
+ * type only when its type count is 0; taking a page-table type from 0 validates it
+ * (alloc_page_type). Returns 0, -EINVAL (wrong type, count overflow) or the failed validation's
+ * own error. The model never preempts, so `preemptible` only travels down to the validation.
  */
-export function __get_page_type(host: XenHost, mfn: number, type: number): number {
+export function __get_page_type(host: XenHost, mfn: number, type: number, preemptible: boolean): number {
   const ft = host.frameTable;
   let x = ft.typeInfo[mfn];
   const c = ft.typeCountOf(mfn);
   if (c + 1 > PGT_count_mask) {
-    MEM_LOG(host, 2510, `Type count overflow on pfn ${lx(mfn)}`);
+    MEM_LOG(host, 'type_count_overflow', `Type count overflow on pfn ${lx(mfn)}`);
     return -EINVAL;
   }
   if (c === 0) {
@@ -82,7 +82,7 @@ export function __get_page_type(host: XenHost, mfn: number, type: number): numbe
     // Don't log failure if it could be a recursive-mapping attempt (L2 seen as L1, L3 as L2, L4 as L3).
     const t = x & PGT_type_mask;
     if (!((t === 2 && type === 1) || (t === 3 && type === 2) || (t === 4 && type === 3))) {
-      MEM_LOG(host, 2573, `Bad type (saw ${x16(type_info(host, mfn))} != exp ${x16(BigInt(type) << 60n)}) for mfn ${lx(mfn)} (pfn ${lx(host.m2p.entry(mfn))})`);
+      MEM_LOG(host, 'bad_type', `Bad type (saw ${x16(type_info(host, mfn))} != exp ${x16(BigInt(type) << 60n)}) for mfn ${lx(mfn)} (pfn ${lx(host.m2p.entry(mfn))})`);
     }
     return -EINVAL;
   } else if ((x & PGT_validated) === 0) {
@@ -92,13 +92,18 @@ export function __get_page_type(host: XenHost, mfn: number, type: number): numbe
   }
   ft.typeInfo[mfn] = x;
   ft.setTypeCount(mfn, c + 1);
-  if ((x & PGT_validated) === 0) return alloc_page_type(host, mfn, type);
+  if ((x & PGT_validated) === 0) return alloc_page_type(host, mfn, type, preemptible);
   return 0;
 }
 
-/** get_page_type(page, type): 1 on success, 0 on failure (Xen's boolean wrapper). */
+/** get_page_type(page, type): 1 on success, 0 on failure, whatever the error (Xen's boolean wrapper). */
 export function get_page_type(host: XenHost, mfn: number, type: number): boolean {
-  return __get_page_type(host, mfn, type) === 0;
+  return __get_page_type(host, mfn, type, false) === 0;
+}
+
+/** get_page_type_preemptible(page, type): __get_page_type's own error. */
+export function get_page_type_preemptible(host: XenHost, mfn: number, type: number): number {
+  return __get_page_type(host, mfn, type, true);
 }
 
 /**
@@ -129,12 +134,13 @@ export function put_page_and_type(host: XenHost, mfn: number): void {
 
 /**
  * get_page_and_type_from_pagenr(page_nr, type, d, 0, preemptible): a general and a type
- * reference; -EINVAL when the frame is not `d`'s, else the type's result (validation errors
- * included).
+ * reference; -EINVAL when the frame is not `d`'s. Preemptible, the type's own error comes back
+ * (a validation's -EBUSY, -EPERM ...); not preemptible, any failure is -EINVAL
+ * (`get_page_type(page, type) ? 0 : -EINVAL`).
  */
-export function get_page_and_type_from_pagenr(host: XenHost, mfn: number, type: number, domid: number): number {
+export function get_page_and_type_from_pagenr(host: XenHost, mfn: number, type: number, domid: number, preemptible: boolean): number {
   if (!get_page_from_pagenr(host, mfn, domid)) return -EINVAL;
-  const rc = __get_page_type(host, mfn, type);
+  const rc = preemptible ? get_page_type_preemptible(host, mfn, type) : (get_page_type(host, mfn, type) ? 0 : -EINVAL);
   if (rc !== 0) put_page(host, mfn);
   return rc;
 }

@@ -4,7 +4,7 @@
  * it installs (64-bit PV kernels run in ring 3, so their entries need _PAGE_USER). The model works
  * on an entry's two 32-bit halves: `lo` holds flag bits 11:0, `hi` bits 63:52 (Xen's 24-bit
  * "pte flags" form puts pte bits 63:52 at flag bits 23:12, get_pte_flags in x86_64/page.h).
- * // xen/arch/x86/mm.c (arch_init_memory, adjust_guest_l1e ...), xen/include/asm-x86/x86_64/page.h (Xen 4.2.2)
+ * // xen/arch/x86/mm.c (arch_init_memory, adjust_guest_l1e ...), xen/include/asm-x86/x86_64/page.h (Xen 4.2.0)
  */
 import { PTE_A, PTE_D, PTE_G, PTE_P, PTE_PCD, PTE_PS, PTE_PWT, PTE_RW, PTE_US } from '../../x86';
 

@@ -5,9 +5,11 @@
  * drop them; alloc_l1_table .. alloc_l4_table validate a whole frame when it first takes a
  * page-table type (and alloc_l4_table installs Xen's slots 256..271); free_l*_table release it.
  * Entries are read and written as two 32-bit words straight from machine memory (numbers only).
- * Deviation: a failing alloc_l3/l4_table drops the references of the entries it had validated
- * at once; Xen 4.2.2 defers that to the next hypercall (old_guest_table). The end state is the same.
- * // xen/arch/x86/mm.c (Xen 4.2.2)
+ * A failing alloc_l2/l3/l4_table drops the references of the entries it had validated at once,
+ * as 4.2.0 and 4.2.2 do (deferring that to old_guest_table came in 4.2.3).
+ * An error from below an L2 reaches the caller as -EINVAL: get_page_from_l2e takes the L1 type
+ * with get_page_and_type_from_pagenr(..., preemptible 0), which turns any failure into -EINVAL.
+ * // xen/arch/x86/mm.c (Xen 4.2.0)
  */
 import type { XenHost } from '../host';
 import {
@@ -63,7 +65,7 @@ export function get_page_from_l1e(host: XenHost, lo: number, hi: number, l1eOwne
   if ((lo & _PAGE_PRESENT) === 0) return 0;
   const m = masksOf(host).l1;
   if ((lo & m.lo) !== 0 || (hi & m.hi) !== 0) {
-    MEM_LOG(host, 848, `Bad L1 flags ${getPteFlags(lo & m.lo, hi & m.hi).toString(16)}`);
+    MEM_LOG(host, 'get_l1e_bad_flags', `Bad L1 flags ${getPteFlags(lo & m.lo, hi & m.hi).toString(16)}`);
     return -EINVAL;
   }
   const mfn = (hi & PADDR_HI_MASK) * 0x100000 + (lo >>> 12);
@@ -71,7 +73,7 @@ export function get_page_from_l1e(host: XenHost, lo: number, hi: number, l1eOwne
   if (mfn >= ft.maxPage || ft.owner[mfn] === DOMID_IO) {
     // I/O memory: a domU has no iomem permission. DOMID_IO as pg_owner reverts to the caller.
     if (mfn === INVALID_MFN_ALL_ONES) return -EINVAL;
-    MEM_LOG(host, 867, `Non-privileged (${pgOwner === DOMID_IO ? host.currentDomid : pgOwner}) attempt to map I/O space ${lx(mfn).padStart(8, '0')}`);
+    MEM_LOG(host, 'get_l1e_iomem', `Non-privileged (${pgOwner === DOMID_IO ? host.currentDomid : pgOwner}) attempt to map I/O space ${lx(mfn).padStart(8, '0')}`);
     return -EPERM;
   }
   // page_get_owner_and_reference
@@ -79,7 +81,7 @@ export function get_page_from_l1e(host: XenHost, lo: number, hi: number, l1eOwne
   const realOwner = c === 0 || c >= 0xfffe || ft.owner[mfn] === OWNER_NONE ? -1 : ft.owner[mfn];
   if (realOwner !== pgOwner) {
     // Another domain's (or Xen's, or nobody's) frame; only a privileged pg_owner could map it.
-    MEM_LOG(host, 921, `pg_owner ${pgOwner} l1e_owner ${l1eOwner}, but real_pg_owner ${realOwner}`);
+    MEM_LOG(host, 'get_l1e_wrong_owner', `pg_owner ${pgOwner} l1e_owner ${l1eOwner}, but real_pg_owner ${realOwner}`);
     could_not_pin(host, mfn, lo, hi, l1eOwner, pgOwner);
     return -EBUSY;
   }
@@ -90,8 +92,8 @@ export function get_page_from_l1e(host: XenHost, lo: number, hi: number, l1eOwne
     const tc = ft.typeCountOf(mfn);
     if (tc !== 0 && (x & PGT_type_mask) === PGT_writable_page && tc < PGT_count_mask) {
       ft.setTypeCount(mfn, tc + 1);
-    } else if (__get_page_type(host, mfn, PGT_writable_page) !== 0) {
-      MEM_LOG(host, 942, 'Could not get page type PGT_writable_page');
+    } else if (__get_page_type(host, mfn, PGT_writable_page, false) !== 0) {
+      MEM_LOG(host, 'get_l1e_not_writable', 'Could not get page type PGT_writable_page');
       could_not_pin(host, mfn, lo, hi, l1eOwner, pgOwner);
       put_page(host, mfn);
       return -EBUSY;
@@ -103,7 +105,7 @@ export function get_page_from_l1e(host: XenHost, lo: number, hi: number, l1eOwne
 /** get_page_from_l1e's could_not_pin message. */
 function could_not_pin(host: XenHost, mfn: number, lo: number, hi: number, l1eOwner: number, pgOwner: number): void {
   const entry = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
-  MEM_LOG(host, 991, `Error getting mfn ${lx(mfn)} (pfn ${lx(host.m2p.entry(mfn))}) from L1 entry ${x16(entry)} for l1e_owner=${l1eOwner}, pg_owner=${pgOwner}`);
+  MEM_LOG(host, 'get_l1e_could_not_pin', `Error getting mfn ${lx(mfn)} (pfn ${lx(host.m2p.entry(mfn))}) from L1 entry ${x16(entry)} for l1e_owner=${l1eOwner}, pg_owner=${pgOwner}`);
 }
 
 /** put_page_from_l1e(l1e, l1e_owner): drops what get_page_from_l1e took. */
@@ -177,7 +179,7 @@ export function alloc_l1_table(host: XenHost, mfn: number): number {
     if (!ok) {
       const rc = get_page_from_l1e(host, lo, hi, d, d);
       if (rc !== 0) {
-        MEM_LOG(host, 1337, `Failure in alloc_l1_table: entry ${w >> 1}`);
+        MEM_LOG(host, 'alloc_l1_failure', `Failure in alloc_l1_table: entry ${w >> 1}`);
         for (let j = w - 2; j >= 0; j -= 2) put_page_from_l1e(host, words[j], words[j + 1]);
         return rc;
       }
@@ -210,7 +212,8 @@ export function free_l1_table(host: XenHost, mfn: number): void {
  */
 export function get_linear_pagetable(host: XenHost, level: number, lo: number, hi: number, pdePfn: number, domid: number): boolean {
   if ((lo & _PAGE_RW) !== 0) {
-    MEM_LOG(host, 765, 'Attempt to create linear p.t. with write perms');
+    MEM_LOG(host, level === 2 ? 'linear_write_perms_l2' : level === 3 ? 'linear_write_perms_l3' : 'linear_write_perms_l4',
+      'Attempt to create linear p.t. with write perms');
     return false;
   }
   const pfn = (hi & PADDR_HI_MASK) * 0x100000 + (lo >>> 12);
@@ -237,21 +240,21 @@ export function get_page_from_l2e(host: XenHost, lo: number, hi: number, pfn: nu
   if ((lo & _PAGE_PRESENT) === 0) return 1;
   const m = masksOf(host).l2;
   if ((lo & m.lo) !== 0 || (hi & m.hi) !== 0) {
-    MEM_LOG(host, 1015, `Bad L2 flags ${getPteFlags(lo & m.lo, hi & m.hi).toString(16)}`);
+    MEM_LOG(host, 'get_l2e_bad_flags', `Bad L2 flags ${getPteFlags(lo & m.lo, hi & m.hi).toString(16)}`);
     return -EINVAL;
   }
   const mfn = (hi & PADDR_HI_MASK) * 0x100000 + (lo >>> 12);
   if ((lo & _PAGE_PSE) === 0) {
-    let rc = get_page_and_type_from_pagenr(host, mfn, PGT_l1_page_table, domid);
+    let rc = get_page_and_type_from_pagenr(host, mfn, PGT_l1_page_table, domid, false);
     if (rc === -EINVAL && get_linear_pagetable(host, PGT_l2_page_table, lo, hi, pfn, domid)) rc = 0;
     return rc;
   }
   if (!host.allowSuperpage) {
-    MEM_LOG(host, 1029, 'Attempt to map superpage without allowsuperpage flag in hypervisor');
+    MEM_LOG(host, 'get_l2e_no_superpages', 'Attempt to map superpage without allowsuperpage flag in hypervisor');
     return -EINVAL;
   }
   if (mfn % 512 !== 0) {
-    MEM_LOG(host, 1036, `Unaligned superpage map attempt mfn ${lx(mfn)}`);
+    MEM_LOG(host, 'get_l2e_unaligned_superpage', `Unaligned superpage map attempt mfn ${lx(mfn)}`);
     return -EINVAL;
   }
   return get_superpage(host, mfn, domid, (lo & _PAGE_RW) !== 0);
@@ -265,7 +268,7 @@ export function get_page_from_l2e(host: XenHost, lo: number, hi: number, pfn: nu
 function get_superpage(host: XenHost, mfn: number, domid: number, writable: boolean): number {
   for (let i = 0; i < 512; i++) {
     const ok = get_page_from_pagenr(host, mfn + i, domid) &&
-      (!writable || __get_page_type(host, mfn + i, PGT_writable_page) === 0 || (put_page(host, mfn + i), false));
+      (!writable || __get_page_type(host, mfn + i, PGT_writable_page, false) === 0 || (put_page(host, mfn + i), false));
     if (!ok) {
       for (let j = i - 1; j >= 0; j--) { if (writable) put_page_type(host, mfn + j); put_page(host, mfn + j); }
       return -EINVAL;
@@ -288,30 +291,33 @@ export function put_page_from_l2e(host: XenHost, lo: number, hi: number, pfn: nu
   return 0;
 }
 
-/** get_page_from_l3e: as get_page_from_l2e one level up (PSE is a disallowed flag here). */
-export function get_page_from_l3e(host: XenHost, lo: number, hi: number, pfn: number, domid: number): number {
+/**
+ * get_page_from_l3e(l3e, pfn, d, partial, preemptible): as get_page_from_l2e one level up (PSE is
+ * a disallowed flag here); the L2 type is taken preemptibly when the caller is.
+ */
+export function get_page_from_l3e(host: XenHost, lo: number, hi: number, pfn: number, domid: number, preemptible: boolean): number {
   if ((lo & _PAGE_PRESENT) === 0) return 1;
   const m = masksOf(host).l3;
   if ((lo & m.lo) !== 0 || (hi & m.hi) !== 0) {
-    MEM_LOG(host, 1056, `Bad L3 flags ${getPteFlags(lo & m.lo, hi & m.hi).toString(16)}`);
+    MEM_LOG(host, 'get_l3e_bad_flags', `Bad L3 flags ${getPteFlags(lo & m.lo, hi & m.hi).toString(16)}`);
     return -EINVAL;
   }
   const mfn = (hi & PADDR_HI_MASK) * 0x100000 + (lo >>> 12);
-  let rc = get_page_and_type_from_pagenr(host, mfn, PGT_l2_page_table, domid);
+  let rc = get_page_and_type_from_pagenr(host, mfn, PGT_l2_page_table, domid, preemptible);
   if (rc === -EINVAL && get_linear_pagetable(host, PGT_l3_page_table, lo, hi, pfn, domid)) rc = 0;
   return rc;
 }
 
-/** get_page_from_l4e */
-export function get_page_from_l4e(host: XenHost, lo: number, hi: number, pfn: number, domid: number): number {
+/** get_page_from_l4e(l4e, pfn, d, partial, preemptible) */
+export function get_page_from_l4e(host: XenHost, lo: number, hi: number, pfn: number, domid: number, preemptible: boolean): number {
   if ((lo & _PAGE_PRESENT) === 0) return 1;
   const m = masksOf(host).l4;
   if ((lo & m.lo) !== 0 || (hi & m.hi) !== 0) {
-    MEM_LOG(host, 1081, `Bad L4 flags ${getPteFlags(lo & m.lo, hi & m.hi).toString(16)}`);
+    MEM_LOG(host, 'get_l4e_bad_flags', `Bad L4 flags ${getPteFlags(lo & m.lo, hi & m.hi).toString(16)}`);
     return -EINVAL;
   }
   const mfn = (hi & PADDR_HI_MASK) * 0x100000 + (lo >>> 12);
-  let rc = get_page_and_type_from_pagenr(host, mfn, PGT_l3_page_table, domid);
+  let rc = get_page_and_type_from_pagenr(host, mfn, PGT_l3_page_table, domid, preemptible);
   if (rc === -EINVAL && get_linear_pagetable(host, PGT_l4_page_table, lo, hi, pfn, domid)) rc = 0;
   return rc;
 }
@@ -325,11 +331,11 @@ export function put_page_from_upper(host: XenHost, lo: number, hi: number, pfn: 
   return 0;
 }
 
-/** get_page_from_l2e .. l4e by level. */
-export function get_page_from_entry(host: XenHost, level: number, lo: number, hi: number, pfn: number, domid: number): number {
+/** get_page_from_l2e .. l4e by level (get_page_from_l2e is never preemptible). */
+export function get_page_from_entry(host: XenHost, level: number, lo: number, hi: number, pfn: number, domid: number, preemptible: boolean): number {
   if (level === 2) return get_page_from_l2e(host, lo, hi, pfn, domid);
-  if (level === 3) return get_page_from_l3e(host, lo, hi, pfn, domid);
-  return get_page_from_l4e(host, lo, hi, pfn, domid);
+  if (level === 3) return get_page_from_l3e(host, lo, hi, pfn, domid, preemptible);
+  return get_page_from_l4e(host, lo, hi, pfn, domid, preemptible);
 }
 
 /** put_page_from_l2e .. l4e by level. */
@@ -344,7 +350,7 @@ export function put_page_from_entry(host: XenHost, level: number, lo: number, hi
  * idle_pg_table and points slot 258 at the table itself (linear map) and slot 260 at the
  * domain's per-domain L3.
  */
-export function alloc_upper_table(host: XenHost, mfn: number, level: number): number {
+export function alloc_upper_table(host: XenHost, mfn: number, level: number, preemptible: boolean): number {
   const d = host.frameTable.owner[mfn];
   const words = frameWordsForWrite(host, mfn);
   for (let i = 0; i < 512; i++) {
@@ -352,10 +358,10 @@ export function alloc_upper_table(host: XenHost, mfn: number, level: number): nu
     const w = i * 2;
     const lo = words[w];
     if ((lo & _PAGE_PRESENT) === 0) continue;
-    const rc = get_page_from_entry(host, level, lo, words[w + 1], mfn, d);
+    const rc = get_page_from_entry(host, level, lo, words[w + 1], mfn, d, preemptible);
     if (rc > 0) continue;
     if (rc < 0) {
-      MEM_LOG(host, level === 2 ? 1483 : level === 3 ? 1592 : 1635, `Failure in alloc_l${level}_table: entry ${i}`);
+      MEM_LOG(host, level === 2 ? 'alloc_l2_failure' : level === 3 ? 'alloc_l3_failure' : 'alloc_l4_failure', `Failure in alloc_l${level}_table: entry ${i}`);
       for (let j = i - 1; j >= 0; j--) {
         if (level === 4 && !is_guest_l4_slot(j)) continue;
         put_page_from_entry(host, level, words[j * 2], words[j * 2 + 1], mfn);
@@ -403,17 +409,17 @@ export function free_upper_table(host: XenHost, mfn: number, level: number): voi
 // ---- type changes -----------------------------------------------------------------------------
 
 /**
- * alloc_page_type(page, type): validates a frame that just took a page-table (or segment
+ * alloc_page_type(page, type, preemptible): validates a frame that just took a page-table (or segment
  * descriptor) type. On success the frame is PGT_validated; on failure its type_info is wiped
  * (type none, count 0) and the error returned.
  */
-export function alloc_page_type(host: XenHost, mfn: number, type: number): number {
+export function alloc_page_type(host: XenHost, mfn: number, type: number, preemptible: boolean): number {
   let rc: number;
   switch (type) {
     case PGT_l1_page_table: rc = alloc_l1_table(host, mfn); break;
-    case PGT_l2_page_table: rc = alloc_upper_table(host, mfn, 2); break;
-    case PGT_l3_page_table: rc = alloc_upper_table(host, mfn, 3); break;
-    case PGT_l4_page_table: rc = alloc_upper_table(host, mfn, 4); break;
+    case PGT_l2_page_table: rc = alloc_upper_table(host, mfn, 2, preemptible); break;
+    case PGT_l3_page_table: rc = alloc_upper_table(host, mfn, 3, preemptible); break;
+    case PGT_l4_page_table: rc = alloc_upper_table(host, mfn, 4, preemptible); break;
     case PGT_seg_desc_page: rc = 0; break; // alloc_segdesc_page: descriptors not modelled
     default: rc = -EINVAL;
   }
@@ -421,7 +427,7 @@ export function alloc_page_type(host: XenHost, mfn: number, type: number): numbe
   if (rc === 0) {
     ft.typeInfo[mfn] |= PGT_validated;
   } else {
-    MEM_LOG(host, 2314, `Error while validating mfn ${lx(mfn)} (pfn ${lx(host.m2p.entry(mfn))}) for type ${x16(BigInt(type) << 60n)}: caf=${count_info(host, mfn).toString(16).padStart(8, '0')} taf=${x16(type_info(host, mfn))}`);
+    MEM_LOG(host, 'validation_error', `Error while validating mfn ${lx(mfn)} (pfn ${lx(host.m2p.entry(mfn))}) for type ${x16(BigInt(type) << 60n)}: caf=${count_info(host, mfn).toString(16).padStart(8, '0')} taf=${x16(type_info(host, mfn))}`);
     ft.typeInfo[mfn] = 0;
     ft.setTypeCount(mfn, 0);
   }

@@ -1,6 +1,6 @@
 /**
  * Xen's error numbers, as hypercalls return them negated (-EINVAL ...).
- * // xen/include/xen/errno.h (Xen 4.2.2)
+ * // xen/include/xen/errno.h (Xen 4.2.0)
  */
 export const EPERM = 1;
 export const ENOENT = 2;

@@ -1,6 +1,6 @@
 /**
  * The public ABI numbers of Xen 4.2 for a 64-bit PV guest, with Xen's own names.
- * // xen/include/public/xen.h, arch-x86/xen-x86_64.h, vcpu.h, callback.h (Xen 4.2.2)
+ * // xen/include/public/xen.h, arch-x86/xen-x86_64.h, vcpu.h, callback.h (Xen 4.2.0)
  */
 
 // ---- Hypercall numbers (xen/include/public/xen.h) ---------------------------------------------
