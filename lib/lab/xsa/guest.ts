@@ -24,11 +24,7 @@ export interface XsaWorld {
 
 /** The Xen the scenario runs on: 4.2.0 as released, or with the one XSA's fix applied. */
 export function hostOptions(xsa: 'xsa-148' | 'xsa-182', patched: boolean, trace: TraceRecorder): XenHostOptions {
-  return {
-    trace,
-    xsa148Fixed: xsa === 'xsa-148' && patched,
-    xsa182Fixed: xsa === 'xsa-182' && patched,
-  };
+  return { trace, release: '4.2.0', patches: patched ? [xsa] : [] };
 }
 
 export function makeWorld(options: XenHostOptions): XsaWorld {
