@@ -112,9 +112,11 @@ function faultEntries(input: ProvenanceInput): { faultAddress: ProvenanceEntry; 
 export function buildProvenance(input: ProvenanceInput): Provenance {
   const report = reportConfig();
   const { config } = input;
+  const unused = (e: ProvenanceEntry): ProvenanceEntry =>
+    (config.platform === 'xen' ? e : { kind: e.kind, reason: `${e.reason} (not used on bare metal)` });
   const p: Provenance = {
-    domid: knob('domid', config.domid, report.domid, 'domain id'),
-    pcpu: knob('pcpu', config.pcpu, report.pcpu, 'physical CPU'),
+    domid: unused(knob('domid', config.domid, report.domid, 'domain id')),
+    pcpu: unused(knob('pcpu', config.pcpu, report.pcpu, 'physical CPU')),
     structPageSize: structPageSizeEntry(config, report, input.structPage),
     pgdPfn: pgdPfnEntry(input.pgdPfn, report, input.structPage),
     ...faultEntries(input),
@@ -122,9 +124,9 @@ export function buildProvenance(input: ProvenanceInput): Provenance {
   // The xen helper's config adds xenRelease; until then every run is the report's 4.2.0.
   const release = (config as { xenRelease?: string }).xenRelease;
   const reportRelease = (report as { xenRelease?: string }).xenRelease;
-  p.xenRelease = release === reportRelease
+  p.xenRelease = unused(release === reportRelease
     ? { kind: 'report', reason: 'the Xen release the report\'s banner names, the default of the run\'s config' }
-    : { kind: 'invented', reason: `set by this run's config (Xen ${String(release)}); the report's banner names ${String(reportRelease)}` };
+    : { kind: 'invented', reason: `set by this run's config (Xen ${String(release)}); the report's banner names ${String(reportRelease)}` });
   const seen = new Set<string>();
   for (const frame of input.guestStack) {
     if (seen.has(frame.symbol)) continue;

@@ -154,6 +154,9 @@ describe('provenance follows the config', () => {
     expect(r.provenance.faultAddress.reason).toMatch(/no unhandled page fault|there is none/);
     expect(Object.keys(r.provenance).some((k) => k.startsWith('registers.') || k.startsWith('stack.'))).toBe(false);
     expect(r.provenance.domid.kind).toBe('report');
+    const bare = reproduce({ platform: 'bare-metal', memory: '256M' });
+    expect(bare.provenance.domid.reason).toMatch(/\(not used on bare metal\)$/);
+    expect(bare.provenance.faultAddress.kind).toBe('derived');
     const idle = boot().result().provenance;
     expect(idle.pgdPfn.reason).toContain('has not started');
     expect(idle.structPageSize.kind).toBe('fitted');
