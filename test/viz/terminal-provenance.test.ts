@@ -69,3 +69,13 @@ describe('consoleView with a run\'s provenance', () => {
     expect(() => consoleView(['(XEN) x'], [], [], null as never)).toThrow(/options must be an object/);
   });
 });
+
+describe('matched report lines beside provenance', () => {
+  it('says that a matched line is the same text, not that its figures are derived', () => {
+    const r = reproduce();
+    const v = consoleView(r.xenConsole, r.guestStack, ['(XEN) Domain 7 (vcpu#0) crashed on cpu#3:'], { provenance: r.provenance });
+    expect(v.text).toContain('1 of 1 lines of the report printed by this run (marked »). A match is the same text; the letters say which of its figures the model derives.');
+    expect(v.text).toContain('D » (XEN) Domain 7 (vcpu#0) crashed on cpu#3:');
+    expect(v.html.replace(/<[^>]*>/g, '')).not.toMatch(/seed/i); // what a reader sees
+  });
+});

@@ -108,8 +108,10 @@ export function terminalView(sections: readonly TerminalSection[], seeds: readon
   html.push('</div></div>');
   if (seeds.length > 0) {
     const found = seeds.length - match.missing.length;
-    html.push(`<div style="${STYLE.muted};margin-top:4px">${found} of ${seeds.length} seed lines matched (highlighted).</div>`);
-    text.push(`${found} of ${seeds.length} seed lines matched (marked »).`);
+    // A matched line is the same text, not proof that its figures come out of the model: say so.
+    const caveat = marked ? ' A match is the same text; the letters say which of its figures the model derives.' : '';
+    html.push(`<div style="${STYLE.muted};margin-top:4px">${found} of ${seeds.length} lines of the report printed by this run (highlighted).${caveat}</div>`);
+    text.push(`${found} of ${seeds.length} lines of the report printed by this run (marked »).${caveat}`);
     if (match.missing.length > 0) {
       html.push(`<div class="pvops-missing" style="${STYLE.muted}">Not seen in this run:<ul style="margin:2px 0">` +
         match.missing.map((s) => `<li style="${STYLE.mono}">${e(String(s))}</li>`).join('') + '</ul></div>');
