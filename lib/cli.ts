@@ -49,6 +49,8 @@ function toJson(r: RunResult): object {
       earlyPgtResets: r.counters.earlyPgtResets,
     },
     guestConsole: r.guestConsole,
+    // where each value comes from: report, derived, fitted or invented (lib/lab/provenance.ts)
+    provenance: r.provenance,
   };
 }
 

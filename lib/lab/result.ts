@@ -8,6 +8,11 @@ import { formatVirtualAddress } from '../x86/address';
 import type { NormalizedConfig } from './config';
 import type { Machine } from './machine';
 import { stackFromXenConsole, type StackFrame } from './guest-stack';
+import { __START_KERNEL_map, THREAD_SIZE } from '../linux/layout';
+import { KERNEL_IMAGE } from '../linux/image';
+import { structPageLayout } from '../linux/struct-page';
+import { kernelVariant } from '../linux/variants';
+import { buildProvenance, type Provenance } from './provenance';
 
 export interface RunCounters {
   pageFaults: { handled: number; unhandled: number; earlyPf: number; bounced: number; fixup: number };
@@ -42,6 +47,13 @@ export interface RunResult {
   /** the routines on the kernel's stack now, outermost first */
   callChain: string[];
   counters: RunCounters;
+  /**
+   * Where each reported value comes from: 'report' (copied from the crash report), 'derived'
+   * (computed by the model), 'fitted' (data chosen to match the report) or 'invented'; keys
+   * domid, pcpu, structPageSize, pgdPfn, faultAddress, l4Index, xenRelease, registers.<name>,
+   * stack.<symbol>, console.<n> (see provenance.ts)
+   */
+  provenance: Provenance;
   trace: TraceRecorder;
 }
 
@@ -62,6 +74,14 @@ export function buildResult(
       fault = { address: formatVirtualAddress(Number(BigInt(`0x${e.address}`) & 0xffffffffffffn)), errorCode: e.errorCode };
     }
   }
+  const pgdPfn = machine === null ? 0 : machine.kernel.image.init_level4_pgt / 4096;
+  const stackBottom = __START_KERNEL_map + KERNEL_IMAGE.init_thread_union;
+  const provenance = buildProvenance({
+    config, xenConsole, guestStack, fault, pgdPfn,
+    symbols: machine === null ? kernelVariant(config.variant).symbols : machine.kernel.variant.symbols,
+    structPage: machine === null ? structPageLayout(config.structPageSize) : machine.kernel.page,
+    bootStack: [stackBottom, stackBottom + THREAD_SIZE],
+  });
   return {
     config, outcome, stoppedAt, steps,
     haltReason: halt === null ? null : halt.reason,
@@ -69,7 +89,7 @@ export function buildResult(
     guestConsole: machine === null ? [] : [...machine.kernel.console],
     guestStack,
     fault,
-    pgdPfn: machine === null ? 0 : machine.kernel.image.init_level4_pgt / 4096,
+    pgdPfn,
     callChain: machine === null ? [] : machine.kernel.stack.callChain,
     counters: {
       pageFaults: {
@@ -83,6 +103,7 @@ export function buildResult(
       cr3Loads: c.cr3Loads,
       earlyPgtResets: machine === null ? 0 : machine.kernel.g.early_pgt_resets,
     },
+    provenance,
     trace,
   };
 }

@@ -34,7 +34,9 @@ export interface KernelImageLayout {
 
 export const KERNEL_IMAGE: KernelImageLayout = {
   _text: 0x1000000,
+  // FITTED: the full report's stack (rbp chain from ffffffff81a01dd8 up) lies in this THREAD_SIZE
   init_thread_union: 0x1a00000,
+  // FITTED: pfn 0x1a0c is the report's fault address less VMEMMAP_START and offsetof(private), over 56
   init_level4_pgt: 0x1a0c000,
   level3_ident_pgt: 0x1a0d000,
   level2_ident_pgt: 0x1a0e000,

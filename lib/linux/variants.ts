@@ -66,18 +66,47 @@ export interface KernelVariant {
 
 const hex = (s: string): number => Number(BigInt(`0x${s}`) & ((1n << 48n) - 1n));
 
-/** Functions whose starts the crash report implies (8170e6bed465 build). */
-const REPORTED: SymbolEntry[] = [
-  { name: 'xen_get_user_pgd', address: hex('ffffffff8103fe60'), size: 0x70 },
-  { name: 'xen_write_cr3', address: hex('ffffffff81042cb0'), size: 0x190 },
-  { name: '__add_preferred_console.clone.1', address: hex('ffffffff810940d0'), size: 0x110 },
-  { name: 'printk', address: hex('ffffffff81666d29'), size: 0x4b },
-  { name: 'x86_64_start_reservations', address: hex('ffffffff81abc5cd'), size: 0x30 },
-  { name: 'start_kernel', address: hex('ffffffff81abccd2'), size: 0x3f0 },
-  { name: 'xen_start_kernel', address: hex('ffffffff81abeb63'), size: 0x6f0 },
-  { name: 'setup_arch', address: hex('ffffffff81ac21fd'), size: 0xbf0 },
-  { name: 'init_mem_mapping', address: hex('ffffffff81ad2b28'), size: 0x260 },
+/**
+ * Where a function's start address came from: it was fitted to a frame of a crash report, so that
+ * the model's stack words symbolise as the report's do. `frame` is the frame as the report prints
+ * it (symbol+offset); the start is the report's return address (or RIP) minus that offset, the
+ * subtraction a reader can redo. `source`: 'commit message' for the frames quoted in
+ * 5b5c1af104ab's message; 'full report' for frames only in Konrad Wilk's report of 22 Feb 2013
+ * (LKML, the Link: of the commit message), which is not stored with the project.
+ */
+export interface FittedSymbol extends SymbolEntry {
+  fitted: { frame: string; source: 'commit message' | 'full report' };
+}
+
+/**
+ * Functions whose starts the crash report implies (8170e6bed465 build): FITTED to the report, not
+ * known from a System.map. Each address is the report's frame address minus the frame's offset
+ * (e.g. the frame at xen_get_user_pgd+0x5a, less 0x5a). The call-site offsets in CALL_SITES and
+ * the +0x5a in INSTRUCTIONS are the same frames' offsets, fitted too. The sizes are invented
+ * (large enough to hold the offsets the frames show).
+ */
+export const REPORTED: readonly FittedSymbol[] = [
+  // the faulting RIP and the stale word above it: xen_get_user_pgd+0x5a
+  { name: 'xen_get_user_pgd', address: hex('ffffffff8103fe60'), size: 0x70, fitted: { frame: 'xen_get_user_pgd+0x5a', source: 'commit message' } },
+  // return address into xen_write_cr3 (its call of xen_get_user_pgd)
+  { name: 'xen_write_cr3', address: hex('ffffffff81042cb0'), size: 0x190, fitted: { frame: 'xen_write_cr3+0x77', source: 'commit message' } },
+  // return address into __add_preferred_console.clone.1 (a stale word from an earlier call)
+  { name: '__add_preferred_console.clone.1', address: hex('ffffffff810940d0'), size: 0x110, fitted: { frame: '__add_preferred_console.clone.1+0x9b', source: 'full report' } },
+  // a stale return address into printk (from vprintk_emit, long returned)
+  { name: 'printk', address: hex('ffffffff81666d29'), size: 0x4b, fitted: { frame: 'printk+0x48', source: 'commit message' } },
+  { name: 'x86_64_start_reservations', address: hex('ffffffff81abc5cd'), size: 0x30, fitted: { frame: 'x86_64_start_reservations+0x2a', source: 'full report' } },
+  { name: 'start_kernel', address: hex('ffffffff81abccd2'), size: 0x3f0, fitted: { frame: 'start_kernel+0x90', source: 'full report' } },
+  { name: 'xen_start_kernel', address: hex('ffffffff81abeb63'), size: 0x6f0, fitted: { frame: 'xen_start_kernel+0x564', source: 'full report' } },
+  // return address into setup_arch (its call of init_mem_mapping)
+  { name: 'setup_arch', address: hex('ffffffff81ac21fd'), size: 0xbf0, fitted: { frame: 'setup_arch+0x742', source: 'commit message' } },
+  // return address into init_mem_mapping (load_cr3 -> pv_mmu_ops.write_cr3)
+  { name: 'init_mem_mapping', address: hex('ffffffff81ad2b28'), size: 0x260, fitted: { frame: 'init_mem_mapping+0x1f9', source: 'commit message' } },
 ];
+
+/** The fitted entry for a symbol, or null when the model placed it (or it is not a symbol). */
+export function fittedSymbol(name: string): FittedSymbol | null {
+  return REPORTED.find((s) => s.name === name) ?? null;
+}
 
 /** Functions the model runs that the report does not show: placed in free text, in this order. */
 const PLACED_TEXT = [
@@ -105,7 +134,7 @@ const PLACED_INIT = [
 ];
 
 function buildSymbols(): SymbolTable {
-  const entries = [...REPORTED];
+  const entries: SymbolEntry[] = [...REPORTED];
   PLACED_TEXT.forEach((name, i) => entries.push({ name, address: hex('ffffffff81200000') + i * 0x200, size: 0x200 }));
   PLACED_INIT.forEach((name, i) => entries.push({ name, address: hex('ffffffff81ae0000') + i * 0x400, size: 0x400 }));
   return new SymbolTable(entries);

@@ -38,7 +38,7 @@ describe('lab results in lib/viz', () => {
       '(XEN) L4[0x1d4] =\n0000000000000000 ffffffffffffffff',
       '[<\nffffffff8103feba>] xen_get_user_pgd+0x5a <--',
     ]);
-    expect(v.text).toContain('4 of 4 seed lines matched');
+    expect(v.text).toContain('4 of 4 lines of the report printed by this run');
     expect(runSummaryView(crash).html).toContain('class="pvops-outcome"');
     expect(mimeBundle(crash)['text/plain']).toMatch(/^Run 8170e6bed465 \/ xen: crashed/);
   });

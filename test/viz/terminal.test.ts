@@ -47,7 +47,7 @@ describe('consoleView', () => {
   });
 
   it('lists the seed lines the run did not print', () => {
-    expect(view.html).toContain('3 of 4 seed lines matched');
+    expect(view.html).toContain('3 of 4 lines of the report printed by this run');
     expect(view.html).toMatch(/Not seen in this run:.*\(XEN\) Domain 7 \(vcpu#0\) crashed on cpu#3:/);
     expect(view.text).toContain('Not seen in this run:\n  (XEN) Domain 7 (vcpu#0) crashed on cpu#3:');
   });
@@ -58,7 +58,7 @@ describe('consoleView', () => {
   });
 
   it('shows no seed summary without seeds, and refuses lines that are not strings', () => {
-    expect(terminalView([{ title: 't', lines: ['a'] }]).html).not.toContain('seed lines matched');
+    expect(terminalView([{ title: 't', lines: ['a'] }]).html).not.toContain('lines of the report');
     expect(() => consoleView(['ok', 3] as never)).toThrow(LabError);
     expect(() => consoleView(['ok'], [], [42] as never)).toThrow(/seeds must be an array of strings or RegExps/);
   });
