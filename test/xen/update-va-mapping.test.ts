@@ -35,7 +35,9 @@ describe('do_update_va_mapping', () => {
     expect(g.vcpu.HYPERVISOR_update_va_mapping(va, pte(g.vcpu.guestTable, P), 0)).toBe(0);
   });
 
-  it('flushes even after a failure; a flush to a vCPU bitmap overwrites the result (4.2.2 quirk)', () => {
+  // RELEASE-4.2.0 xen/arch/x86/mm.c:4240-4285: the flush switch runs after the `out:` label, and
+  // its bitmap cases assign rc = vcpumask_to_pcpumask(...) (4256, 4276), overwriting mod_l1_entry's.
+  it('flushes even after a failure; a flush to a vCPU bitmap overwrites the result (a 4.2 quirk)', () => {
     const g = makeGuest();
     const bad = 0xffffea0000000000n;
     expect(g.vcpu.HYPERVISOR_update_va_mapping(bad, 0n, UVMF_TLB_FLUSH | UVMF_ALL)).toBe(-EINVAL);
