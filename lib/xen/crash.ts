@@ -5,7 +5,7 @@
  * // xen/common/domain.c (Xen 4.2.0)
  */
 import { GuestHalted, type RegisterFile } from '../x86/cpu';
-import type { PvVcpu } from './pv-vcpu';
+import type { Vcpu } from './domain';
 import { show_execution_state } from './registers-dump';
 
 /** SHUTDOWN_crash (public/sched.h) */
@@ -34,7 +34,7 @@ export class DomainCrashed extends GuestHalted {
  * cpu#%d:" and the execution state, then domain_shutdown(d, SHUTDOWN_crash) pauses every vCPU
  * for ever. (A domain already shutting down prints nothing.)
  */
-export function __domain_crash(v: PvVcpu, regs: RegisterFile): void {
+export function __domain_crash(v: Vcpu, regs: RegisterFile): void {
   const d = v.domain;
   if (!d.isShuttingDown) {
     d.host.console.printk(`Domain ${d.domid} (vcpu#${v.vcpuId}) crashed on cpu#${v.processor}:\n`);
@@ -44,7 +44,7 @@ export function __domain_crash(v: PvVcpu, regs: RegisterFile): void {
 }
 
 /** domain_shutdown(d, reason): the domain stops; its vCPUs never run again. */
-export function domain_shutdown(v: PvVcpu, reason: number): void {
+export function domain_shutdown(v: Vcpu, reason: number): void {
   const d = v.domain;
   if (d.shutdownCode === null) d.shutdownCode = reason;
   if (d.isShuttingDown) return;
@@ -57,7 +57,7 @@ export function domain_shutdown(v: PvVcpu, reason: number): void {
  * __domain_crash_synchronous: crash the current domain and never return to it. The model
  * throws DomainCrashed with the lines printed since `mark`.
  */
-export function __domain_crash_synchronous(v: PvVcpu, regs: RegisterFile, mark: number, reason: string): never {
+export function __domain_crash_synchronous(v: Vcpu, regs: RegisterFile, mark: number, reason: string): never {
   __domain_crash(v, regs);
   const lines = v.domain.host.console.since(mark);
   throw new DomainCrashed(v.domain.domid, v.vcpuId, v.processor, lines, reason);

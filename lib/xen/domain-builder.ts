@@ -14,7 +14,8 @@ import { LabError, describeValue, expectInteger } from '../errors';
 import { checkVa48, parseVirtualAddress, canonicalAddress } from '../x86';
 import { Domain } from './domain';
 import type { XenHost } from './host';
-import { get_page, get_page_type, put_page } from './mm/page-ref';
+import { get_page, put_page } from './mm/page-ref';
+import { get_page_type } from './mm/validate';
 import { PGT_l4_page_table, PGT_pinned, PGT_root_page_table, PGT_validated, PGT_writable_page } from './page-info';
 import {
   DOMID_FIRST_RESERVED, FLAT_KERNEL_CS, FLAT_KERNEL_DS, FLAT_KERNEL_SS, MAX_GUEST_CMDLINE, START_INFO_OFFSETS,

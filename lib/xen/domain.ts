@@ -1,13 +1,78 @@
 /**
  * A domain: its id, vCPUs, the frames it owns (given by the builder as 2 MiB extents, so the
  * toolstack's p2m needs no per-frame storage), vm_assist flags, its per-domain L3 and
- * shared_info frame, its shutdown state, and the guest code the guest model registered.
- * // xen/include/xen/sched.h (struct domain), xen/common/domain.c (Xen 4.2.0)
+ * shared_info frame, its shutdown state, and the guest code the guest model registered. And
+ * `Vcpu`, the vCPU state Xen's routines work on (struct vcpu): every routine below the vCPU
+ * class (hypercalls, mm, traps, the crash path) is handed the vCPU as a parameter of this type,
+ * so none of them imports the class back (lib/xen reads top-down: pv-vcpu -> hypercalls -> mm ->
+ * frame table and host).
+ * // xen/include/xen/sched.h (struct domain, struct vcpu), xen/common/domain.c (Xen 4.2.0)
  */
 import { LabError, describeValue } from '../errors';
-import { parseVirtualAddress } from '../x86';
+import { parseVirtualAddress, type RegisterFile } from '../x86';
 import type { XenHost } from './host';
-import type { PvVcpu, GuestCode } from './pv-vcpu';
+
+/** What a guest handler receives when Xen bounces an exception to it. */
+export interface GuestTrapFrame {
+  /** the exception vector (14 for #PF) */
+  vector: number;
+  /** the error code as delivered (user bit recomputed by propagate_page_fault) */
+  errorCode: number;
+  /** the faulting address (the guest's cr2) */
+  cr2: bigint;
+  /** the guest rip at the fault */
+  rip: bigint;
+  /** the guest stack address of the bounce frame (the handler's rsp) */
+  frameAddress: bigint;
+}
+
+/** One entry of the virtual IDT (struct trap_info as Xen stores it in pv_vcpu.trap_ctxt). */
+export interface TrapCtxtEntry {
+  flags: number;
+  cs: number;
+  /** bits 47:0 of the handler address (0: no handler) */
+  address: number;
+}
+
+/** struct vcpu / arch_vcpu / pv_vcpu: the state Xen's routines read and change. */
+export interface Vcpu {
+  readonly domain: Domain;
+  readonly vcpuId: number;
+  /** v->processor */
+  processor: number;
+  /** the guest's registers (the saved guest_cpu_user_regs) */
+  readonly regs: RegisterFile;
+  /** TF_kernel_mode */
+  kernelMode: boolean;
+  /** v->arch.guest_table / guest_table_user (mfns; 0 = none) */
+  guestTable: number;
+  guestTableUser: number;
+  /** the table the MMU walks now: guest_table in kernel mode, else guest_table_user */
+  readonly cr3Mfn: number;
+  /** pv_vcpu.trap_ctxt */
+  readonly trapCtxt: TrapCtxtEntry[];
+  eventCallback: number;
+  failsafeCallback: number;
+  syscallCallback: number;
+  /** pv_vcpu.ctrlreg[2] */
+  ctrlreg2: number;
+  fpuDirtied: boolean;
+  isUp: boolean;
+  inMulticall: boolean;
+  /** the RFLAGS image the hardware saved at the last exception */
+  hwRflags: bigint;
+  /** pv_vcpu.kernel_sp */
+  kernelSp: bigint;
+  vcpuInfoMfn: number;
+  vcpuInfoOffset: number;
+  ldtBase: number;
+  ldtEnts: number;
+  /** drops the vCPU's cached translations */
+  flushTranslations(): void;
+}
+
+/** Guest code registered at an address: runs on the vCPU Xen transferred control on. */
+export type GuestHandler = (vcpu: Vcpu, frame: GuestTrapFrame) => void;
 
 /** The p2m a toolstack keeps for a domain: pfn -> mfn over 2 MiB extents. */
 export interface P2mExtent {
@@ -18,7 +83,7 @@ export interface P2mExtent {
 
 export class Domain {
   /** the vCPUs, by vcpu_id */
-  readonly vcpus: PvVcpu[] = [];
+  readonly vcpus: Vcpu[] = [];
   /** d->vm_assist: bit n set for VMASST_TYPE n */
   vmAssist = 0;
   /** d->is_shutting_down: set by domain_shutdown (here: by a crash) */
@@ -34,7 +99,7 @@ export class Domain {
   /** the toolstack's p2m (dom->p2m_host): pfn -> mfn extents in pfn order */
   readonly p2mExtents: P2mExtent[] = [];
   /** guest code the guest model registered, by address (bits 47:0) */
-  readonly guestCode = new Map<number, GuestCode>();
+  readonly guestCode = new Map<number, GuestHandler>();
 
   constructor(readonly host: XenHost, readonly domid: number) {}
 
@@ -69,7 +134,7 @@ export class Domain {
    * Registers the guest model's code at a guest virtual address: when Xen transfers control
    * there (a trap bounce to a handler in the trap table, or a callback), `fn` runs.
    */
-  registerGuestCode(address: bigint | string, fn: GuestCode): void {
+  registerGuestCode(address: bigint | string, fn: GuestHandler): void {
     const va48 = parseVirtualAddress('address', address);
     if (typeof fn !== 'function') {
       throw new LabError('WRONG_TYPE', `fn must be a function (vcpu, frame) => void; got ${describeValue(fn)}`);

@@ -12,7 +12,7 @@
 import { PFEC_WRITE, newWalkScratch, walkCore, type PagingControl } from '../x86';
 import { __domain_crash_synchronous } from './crash';
 import { FLAT_KERNEL_CS, FLAT_KERNEL_SS, HYPERVISOR_VIRT_END, HYPERVISOR_VIRT_START } from './public/xen';
-import type { PvVcpu } from './pv-vcpu';
+import type { Vcpu } from './domain';
 import { evtchn_upcall_mask, set_evtchn_upcall_mask } from './registers-dump';
 
 /** struct trap_bounce (asm-x86/domain.h) */
@@ -50,7 +50,7 @@ export const domain_crash_synchronous_string = 'domain_crash_sync called from en
  * throws DomainCrashed (via domain_crash_synchronous) when there is none or the frame cannot be
  * written. `mark` is the console position where this fault's lines began.
  */
-export function create_bounce_frame(v: PvVcpu, tb: TrapBounce, mark: number): void {
+export function create_bounce_frame(v: Vcpu, tb: TrapBounce, mark: number): void {
   const regs = v.regs;
   let rsi: bigint;
   if (v.kernelMode) {
@@ -106,7 +106,7 @@ export function create_bounce_frame(v: PvVcpu, tb: TrapBounce, mark: number): vo
 }
 
 /** domain_crash_synchronous: fix CS.RPL, print the line, __domain_crash_synchronous. */
-export function domain_crash_synchronous(v: PvVcpu, mark: number): never {
+export function domain_crash_synchronous(v: Vcpu, mark: number): never {
   v.regs.cs |= 3; // create_bounce_frame() temporarily clobbers CS.RPL. Fix up.
   v.domain.host.console.printk(domain_crash_synchronous_string);
   return __domain_crash_synchronous(v, v.regs, mark, 'domain_crash_sync called from entry.S');

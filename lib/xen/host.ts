@@ -19,7 +19,13 @@ import { M2P } from './m2p';
 import type { PageInfo } from './page-info';
 import { DOMID_IO, DOMID_XEN, ROOT_PAGETABLE_FIRST_XEN_SLOT, ROOT_PAGETABLE_XEN_SLOTS } from './public/xen';
 import { PGT_validated, PGT_writable_page } from './page-info';
-import type { Domain } from './domain';
+
+/** What the host knows of a domain built on it (the Domain class lives above the host). */
+export interface HostedDomain {
+  readonly domid: number;
+  /** the machine frame of d->arch.mm_perdomain_l3 */
+  readonly perdomainL3Mfn: number;
+}
 import {
   DEFAULT_XEN_RELEASE, xenPatchList, xenReleaseFacts, type MemLogSite, type XenPatch, type XenRelease,
   type XenReleaseFacts,
@@ -119,7 +125,7 @@ export class XenHost {
   /** CR0 and CR4 as Xen runs a PV vCPU (CR0.TS is added while the vCPU has not used the FPU) */
   readonly cr0: number;
   readonly cr4: number;
-  readonly domains = new Map<number, Domain>();
+  readonly domains = new Map<number, HostedDomain>();
   /** current->domain->domain_id while Xen handles a guest's hypercall or fault (0: the toolstack in dom0) */
   currentDomid = 0;
   /**
@@ -211,7 +217,7 @@ export class XenHost {
   }
 
   /** The domain with this id, if built and not destroyed. */
-  getDomain(domid: number): Domain | undefined {
+  getDomain(domid: number): HostedDomain | undefined {
     return this.domains.get(domid);
   }
 

@@ -16,9 +16,9 @@ export { FrameTable, COUNT_INLINE_MAX, COUNT_ESCAPE } from './frame-table';
 export { M2P, INVALID_M2P_ENTRY, SHARED_M2P_ENTRY, INVALID_M2P_ENTRY_LONG, SHARED_M2P_ENTRY_LONG } from './m2p';
 export { XenConsole, XEN_CONSOLE_PREFIX } from './console';
 export {
-  XenHost, type XenHostOptions, type XenVersion, XEN_RESERVED_FRAMES, EXTENT_FRAMES, __PAGE_HYPERVISOR,
+  XenHost, type XenHostOptions, type XenVersion, type HostedDomain, XEN_RESERVED_FRAMES, EXTENT_FRAMES, __PAGE_HYPERVISOR,
 } from './host';
-export { Domain, type P2mExtent } from './domain';
+export { Domain, type P2mExtent, type Vcpu, type GuestHandler } from './domain';
 export { PvVcpu, type GuestCode, type GuestTrapFrame, type TrapCtxtEntry } from './pv-vcpu';
 export {
   buildPvDomain, type BuildPvDomainOptions, type KernelImage, type StartInfo, type BootLayout, type BootSegment,
@@ -34,4 +34,4 @@ export { show_page_walk, propagate_page_fault, do_page_fault } from './traps';
 export { print_xen_info, show_registers, show_guest_stack, show_execution_state } from './registers-dump';
 export { disallowMasks, getPteFlags, entryMfn, type DisallowMasks } from './mm/pte-flags';
 export { MEM_LOG, printk_ratelimit_burst } from './mem-log';
-export { expectedXenSlots, is_guest_l4_slot } from './mm/validate';
+export { expectedXenSlots, is_guest_l4_slot } from './mm/tables';

@@ -11,9 +11,10 @@ import type { XenHost } from './host';
 import { guest_get_eff_l1e, type L1Location } from './mm/linear';
 import { get_page_from_pagenr, page_lock, put_page } from './mm/page-ref';
 import { PADDR_HI_MASK, _PAGE_PRESENT, _PAGE_RW, adjustL1Value } from './mm/pte-flags';
-import { frameWordsForWrite, get_page_from_l1e, put_page_from_l1e } from './mm/validate';
+import { get_page_from_l1e, put_page_from_l1e } from './mm/validate';
+import { frameWordsForWrite } from './mm/tables';
 import { PGT_l1_page_table, PGT_type_mask } from './page-info';
-import type { PvVcpu } from './pv-vcpu';
+import type { Vcpu } from './domain';
 import { MEM_LOG } from './mem-log';
 
 /** The store being emulated: its value (two halves for 8 bytes, lo only for 4) and width. */
@@ -28,7 +29,7 @@ const loc: L1Location = { gl1mfn: 0, index: 0 };
 const nl1e = { lo: 0, hi: 0 };
 
 /** ptwr_do_page_fault: true when the store was emulated (EXCRET_fault_fixed). */
-export function ptwr_do_page_fault(v: PvVcpu, addr: number, write: PendingWrite): boolean {
+export function ptwr_do_page_fault(v: Vcpu, addr: number, write: PendingWrite): boolean {
   const host = v.domain.host;
   const d = v.domain.domid;
   // Attempt to read the PTE that maps the VA being accessed.

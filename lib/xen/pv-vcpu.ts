@@ -13,37 +13,17 @@ import {
   PFEC_USER, PFEC_WRITE, emptyRegisterFile, joinU64, newWalkScratch, splitU64,
   walkCore, type PagingControl, type RegisterFile, type VirtualCpu, type WalkScratch,
 } from '../x86';
-import type { Domain } from './domain';
+import type { Domain, GuestTrapFrame, TrapCtxtEntry, Vcpu } from './domain';
 import { do_page_fault } from './traps';
 import { MACH2PHYS_VIRT_END, MACH2PHYS_VIRT_START } from './public/xen';
 import type { DoneCount, MmuUpdate, MmuextOp, MulticallEntry, TrapInfo } from './hypercalls/types';
 import { hypercallEntry } from './hypercalls/dispatch';
 import { set_evtchn_upcall_mask } from './registers-dump';
 
-/** What a guest handler receives when Xen bounces an exception to it. */
-export interface GuestTrapFrame {
-  /** the exception vector (14 for #PF) */
-  vector: number;
-  /** the error code as delivered (user bit recomputed by propagate_page_fault) */
-  errorCode: number;
-  /** the faulting address (the guest's cr2) */
-  cr2: bigint;
-  /** the guest rip at the fault */
-  rip: bigint;
-  /** the guest stack address of the bounce frame (the handler's rsp) */
-  frameAddress: bigint;
-}
+export type { GuestTrapFrame, TrapCtxtEntry };
 
 /** Guest code the guest model registers at an address: runs when Xen transfers control there. */
 export type GuestCode = (vcpu: PvVcpu, frame: GuestTrapFrame) => void;
-
-/** One entry of the virtual IDT (struct trap_info as Xen stores it in pv_vcpu.trap_ctxt). */
-export interface TrapCtxtEntry {
-  flags: number;
-  cs: number;
-  /** bits 47:0 of the handler address (0: no handler) */
-  address: number;
-}
 
 /**
  * A direct-mapped translation cache: page number -> page base, 1024 slots. A flush bumps the
@@ -79,7 +59,7 @@ const VA_LIMIT = 2 ** 48;
 /** How many consecutive faults on one access the model allows before calling it a livelock. */
 const MAX_FAULT_RETRIES = 64;
 
-export class PvVcpu implements VirtualCpu {
+export class PvVcpu implements VirtualCpu, Vcpu {
   /** the guest's registers; the guest model sets rip, rsp... at modelled instructions */
   readonly regs: RegisterFile = emptyRegisterFile();
   /** TF_kernel_mode: the guest kernel (not its user space) is running */
@@ -226,9 +206,15 @@ export class PvVcpu implements VirtualCpu {
     set_evtchn_upcall_mask(this, masked ? 1 : 0);
   }
 
-  /** Registers guest code at an address (see Domain.registerGuestCode). */
+  /**
+   * Registers guest code at an address (see Domain.registerGuestCode). Every vCPU of a domain is
+   * a PvVcpu, so the handler gets the vCPU it runs on as one.
+   */
   registerGuestCode(address: bigint | string, fn: GuestCode): void {
-    this.domain.registerGuestCode(address, fn);
+    if (typeof fn !== 'function') {
+      throw new LabError('WRONG_TYPE', `fn must be a function (vcpu, frame) => void; got ${describeValue(fn)}`);
+    }
+    this.domain.registerGuestCode(address, (v, frame) => fn(v as PvVcpu, frame));
   }
 
   // ---- hypercalls ----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import { newWalkScratch, walkCore, type PagingControl, type RegisterFile } from 
 import type { XenHost } from './host';
 import { X86_CR0_TS } from './host';
 import { HYPERVISOR_VIRT_END } from './public/xen';
-import type { PvVcpu } from './pv-vcpu';
+import type { Vcpu } from './domain';
 
 /** debug_stack_lines (traps.c, boot option, default 20) */
 export const debug_stack_lines = 20;
@@ -37,7 +37,7 @@ export function print_xen_info(host: XenHost): void {
 }
 
 /** The vCPU's event-channel upcall mask (vcpu_info(v, evtchn_upcall_mask)), read from its vcpu_info. */
-export function evtchn_upcall_mask(v: PvVcpu): number {
+export function evtchn_upcall_mask(v: Vcpu): number {
   const host = v.domain.host;
   const w = host.memory.frames.get(v.vcpuInfoMfn);
   if (w === undefined) return 0;
@@ -46,7 +46,7 @@ export function evtchn_upcall_mask(v: PvVcpu): number {
 }
 
 /** Sets the upcall mask byte (create_bounce_frame with TBF_INTERRUPT, the builder). */
-export function set_evtchn_upcall_mask(v: PvVcpu, value: number): void {
+export function set_evtchn_upcall_mask(v: Vcpu, value: number): void {
   const host = v.domain.host;
   const w = host.memory.words(v.vcpuInfoMfn);
   const byte = v.vcpuInfoOffset + 1;
@@ -55,7 +55,7 @@ export function set_evtchn_upcall_mask(v: PvVcpu, value: number): void {
 }
 
 /** show_registers(regs) for a PV guest context, with print_xen_info first. */
-export function show_registers(v: PvVcpu, regs: RegisterFile): void {
+export function show_registers(v: Vcpu, regs: RegisterFile): void {
   const host = v.domain.host;
   const c = host.console;
   const cr0 = (host.cr0 | (v.fpuDirtied ? 0 : X86_CR0_TS)) >>> 0;
@@ -83,7 +83,7 @@ export function show_registers(v: PvVcpu, regs: RegisterFile): void {
  * (a supervisor read through the current page tables; a read that faults ends the dump with
  * "Fault while accessing guest memory.").
  */
-export function show_guest_stack(v: PvVcpu, regs: RegisterFile): void {
+export function show_guest_stack(v: Vcpu, regs: RegisterFile): void {
   const host = v.domain.host;
   const c = host.console;
   const rsp = BigInt.asUintN(64, regs.rsp);
@@ -118,7 +118,7 @@ export function show_guest_stack(v: PvVcpu, regs: RegisterFile): void {
 }
 
 /** show_execution_state(regs): show_registers, then show_stack (the guest's, in guest mode). */
-export function show_execution_state(v: PvVcpu, regs: RegisterFile): void {
+export function show_execution_state(v: Vcpu, regs: RegisterFile): void {
   show_registers(v, regs);
   show_guest_stack(v, regs);
 }

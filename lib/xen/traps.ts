@@ -13,7 +13,7 @@ import { TBF_EXCEPTION, TBF_EXCEPTION_ERRCODE, TBF_INTERRUPT, X86_EFLAGS_RF, cre
 import { ptwr_do_page_fault, type PendingWrite } from './ptwr';
 import { PADDR_HI_MASK, _PAGE_PRESENT, _PAGE_PSE } from './mm/pte-flags';
 import { HYPERVISOR_VIRT_END, HYPERVISOR_VIRT_START, TRAP_page_fault, VMASST_TYPE_writable_pagetables } from './public/xen';
-import type { PvVcpu } from './pv-vcpu';
+import type { Vcpu } from './domain';
 import { evtchn_upcall_mask, set_evtchn_upcall_mask, show_execution_state } from './registers-dump';
 import { __domain_crash_synchronous } from './crash';
 
@@ -28,7 +28,7 @@ const LOW48 = (1n << 48n) - 1n;
  * Returns 'emulated' (the store was done by Xen) or 'retry' (the guest's handler ran; the access
  * restarts); throws DomainCrashed when the domain dies.
  */
-export function do_page_fault(v: PvVcpu, addr: number, ec: number, write: PendingWrite | null): FaultOutcome {
+export function do_page_fault(v: Vcpu, addr: number, ec: number, write: PendingWrite | null): FaultOutcome {
   const host = v.domain.host;
   const rip = v.regs.rip;
   host.currentDomid = v.domain.domid;
@@ -60,7 +60,7 @@ function hex16(v: bigint): string {
 }
 
 /** Runs the guest code registered at the bounce target. */
-function run_guest_handler(v: PvVcpu, tb: TrapBounce, addr: number, faultRip: bigint): void {
+function run_guest_handler(v: Vcpu, tb: TrapBounce, addr: number, faultRip: bigint): void {
   const fn = v.domain.guestCode.get(tb.eip);
   if (fn === undefined) {
     // A guest jump to an address with no modelled code: a mistake in the guest model.
@@ -75,7 +75,7 @@ function run_guest_handler(v: PvVcpu, tb: TrapBounce, addr: number, faultRip: bi
  * hit a present read-only page is tried as a page-table write (ptwr_do_page_fault) when the
  * domain enabled VMASST_TYPE_writable_pagetables.
  */
-export function fixup_page_fault(v: PvVcpu, addr: number, ec: number, write: PendingWrite | null): boolean {
+export function fixup_page_fault(v: Vcpu, addr: number, ec: number, write: PendingWrite | null): boolean {
   if (addr >= HYPERVISOR_VIRT_START && addr < HYPERVISOR_VIRT_END) return false; // IN_HYPERVISOR_RANGE
   if (v.kernelMode && (ec & (PFEC_RSVD | PFEC_INSTR)) === 0 && (ec & PFEC_WRITE) !== 0) {
     if ((v.domain.vmAssist & (1 << VMASST_TYPE_writable_pagetables)) !== 0 && (ec & PFEC_PRESENT) !== 0 &&
@@ -92,7 +92,7 @@ export function fixup_page_fault(v: PvVcpu, addr: number, ec: number, write: Pen
  * no handler (null_trap_bounce: eip == 0) prints the unhandled-fault line and the page walk.
  * A reserved-bit fault also prints reserved_bit_page_fault's report.
  */
-export function propagate_page_fault(v: PvVcpu, addr: number, errorCode: number): TrapBounce {
+export function propagate_page_fault(v: Vcpu, addr: number, errorCode: number): TrapBounce {
   v.ctrlreg2 = addr; // v->arch.pv_vcpu.ctrlreg[2] = addr; arch_set_cr2(v, addr)
   let ec = errorCode & ~PFEC_USER;
   if (!v.kernelMode) ec |= PFEC_USER;
@@ -114,7 +114,7 @@ export function propagate_page_fault(v: PvVcpu, addr: number, errorCode: number)
  * reserved_bit_page_fault: "d%d:v%d: reserved bit in page table (ec=%04X)" with regs->error_code
  * (not the adjusted one), the walk, the state.
  */
-function reserved_bit_page_fault(v: PvVcpu, addr: number, ec: number): void {
+function reserved_bit_page_fault(v: Vcpu, addr: number, ec: number): void {
   const host = v.domain.host;
   host.console.printk(`d${v.domain.domid}:v${v.vcpuId}: reserved bit in page table (ec=${(ec & 0xffff).toString(16).toUpperCase().padStart(4, '0')})\n`);
   show_page_walk(v, BigInt(addr) | (addr >= 2 ** 47 ? 0xffff000000000000n : 0n));
@@ -126,7 +126,7 @@ function reserved_bit_page_fault(v: PvVcpu, addr: number, ec: number): void {
  * not present (or a superpage): the index, the entry, and the M2P of the frame it points to
  * (INVALID_M2P_ENTRY, all ones, for a frame no guest owns, e.g. machine frame 0 of an empty entry).
  */
-export function show_page_walk(v: PvVcpu, addr: bigint): void {
+export function show_page_walk(v: Vcpu, addr: bigint): void {
   const host = v.domain.host;
   const c = host.console;
   const a = BigInt.asUintN(64, addr);

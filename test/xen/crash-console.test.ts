@@ -186,7 +186,7 @@ describe('the unhandled page fault: propagate_page_fault, show_page_walk, domain
   // RELEASE-4.2.0 xen/arch/x86/traps.c:1093-1100: reserved_bit_page_fault prints
   // regs->error_code, and propagate_page_fault calls it with guest_cpu_user_regs() (1132-1133),
   // whose error code is the hardware's (user bit set: the 64-bit PV kernel runs in ring 3); the
-  // "unhandled page fault" line before it prints the adjusted code (user bit cleared, 1111-1113).
+  // "unhandled page fault" line before it prints the adjusted code (user bit cleared, 1111-1114).
   it('a reserved-bit fault prints the hardware error code in its own line (ec=000D), the adjusted one before', () => {
     const g = makeGuest({ domid: 5 });
     const va = BigInt(vaOfPfn(0x1000)) | 0xffff000000000000n;

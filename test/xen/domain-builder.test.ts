@@ -3,7 +3,6 @@
  * start_info, the bootstrap page tables, the pin and the initial vCPU state.
  */
 import { describe, expect, it } from 'vitest';
-import { LabError } from '../../lib/errors';
 import { TraceRecorder } from '../../lib/trace';
 import {
   FLAT_KERNEL_CS, FLAT_KERNEL_SS, START_INFO_OFFSETS, XenHost, buildPvDomain, expectedXenSlots,
@@ -122,11 +121,11 @@ describe('buildPvDomain (xc_dom_build_image, setup_pgtables_x86_64, start_info_x
   it('refuses bad configurations with a LabError, before building anything', () => {
     const host = new XenHost();
     const k = { virtBase: VIRT_BASE, loadPfn: 0x1000, pages: 16, fill: () => {}, entry: VIRT_BASE };
-    expect(() => buildPvDomain(host, { domid: 0, memoryBytes: 32 << 20, kernel: k })).toThrowError(LabError);
-    expect(() => buildPvDomain(host, { domid: 1, memoryBytes: 1000, kernel: k })).toThrowError(LabError);
-    expect(() => buildPvDomain(host, { domid: 1, memoryBytes: 32 << 20, pcpu: 4, kernel: k })).toThrowError(LabError);
-    expect(() => buildPvDomain(host, { domid: 1, memoryBytes: 32 << 20, vcpus: 2, kernel: k })).toThrowError(LabError);
-    expect(() => buildPvDomain(host, { domid: 1, memoryBytes: 32 << 20, kernel: { ...k, virtBase: VIRT_BASE + 4096n } })).toThrowError(LabError);
+    expect(() => buildPvDomain(host, { domid: 0, memoryBytes: 32 << 20, kernel: k })).toThrowError(expect.objectContaining({ code: 'VALUE_OUT_OF_RANGE' }));
+    expect(() => buildPvDomain(host, { domid: 1, memoryBytes: 1000, kernel: k })).toThrowError(expect.objectContaining({ code: 'BAD_CONFIG' }));
+    expect(() => buildPvDomain(host, { domid: 1, memoryBytes: 32 << 20, pcpu: 4, kernel: k })).toThrowError(expect.objectContaining({ code: 'VALUE_OUT_OF_RANGE' }));
+    expect(() => buildPvDomain(host, { domid: 1, memoryBytes: 32 << 20, vcpus: 2, kernel: k })).toThrowError(expect.objectContaining({ code: 'BAD_CONFIG' }));
+    expect(() => buildPvDomain(host, { domid: 1, memoryBytes: 32 << 20, kernel: { ...k, virtBase: VIRT_BASE + 4096n } })).toThrowError(expect.objectContaining({ code: 'BAD_CONFIG' }));
     expect(() => buildPvDomain(host, { domid: 1, memoryBytes: 16 << 20, kernel: { ...k, loadPfn: 0xff0, pages: 16 } })).toThrowError(/initial mapping|loadPfn|pages/);
     expect(host.domains.size).toBe(0);
     const fixed = new XenHost({ memoryBytes: 32 << 20 });

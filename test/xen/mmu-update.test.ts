@@ -3,7 +3,6 @@
  * mod_l4_entry and get_page_from_l1e .. get_page_from_l4e (xen/arch/x86/mm.c).
  */
 import { describe, expect, it } from 'vitest';
-import { LabError } from '../../lib/errors';
 import {
   DOMID_IO, DOMID_SELF, DOMID_XEN, EBUSY, EINVAL, ENOSYS, EPERM, ESRCH, MMU_MACHPHYS_UPDATE, MMU_PT_UPDATE_PRESERVE_AD, XenHost, buildPvDomain,
   INVALID_M2P_ENTRY,
@@ -217,13 +216,13 @@ describe('MMU_MACHPHYS_UPDATE', () => {
 describe('argument checks (LabError before any state change)', () => {
   it('refuses malformed requests', () => {
     const g = makeGuest();
-    expect(() => g.vcpu.HYPERVISOR_mmu_update([{ ptr: 'zz', val: 0n }])).toThrowError(LabError);
-    expect(() => g.vcpu.HYPERVISOR_mmu_update([{ ptr: 1n, val: -1n }])).toThrowError(LabError);
-    expect(() => g.vcpu.HYPERVISOR_mmu_update([], 3)).toThrowError(LabError);
-    expect(() => g.vcpu.HYPERVISOR_mmu_update(null as never)).toThrowError(LabError);
+    expect(() => g.vcpu.HYPERVISOR_mmu_update([{ ptr: 'zz', val: 0n }])).toThrowError(expect.objectContaining({ code: 'MALFORMED_ADDRESS' }));
+    expect(() => g.vcpu.HYPERVISOR_mmu_update([{ ptr: 1n, val: -1n }])).toThrowError(expect.objectContaining({ code: 'VALUE_OUT_OF_RANGE' }));
+    expect(() => g.vcpu.HYPERVISOR_mmu_update([], 3)).toThrowError(expect.objectContaining({ code: 'VALUE_OUT_OF_RANGE' }));
+    expect(() => g.vcpu.HYPERVISOR_mmu_update(null as never)).toThrowError(expect.objectContaining({ code: 'WRONG_TYPE' }));
     const m = freeMfn(g, 0);
     // a bad second request: the first must not have been applied
-    expect(() => g.vcpu.HYPERVISOR_mmu_update([{ ptr: entryPtr(m, 0), val: 9n }, { ptr: 'x', val: 0n }])).toThrowError(LabError);
+    expect(() => g.vcpu.HYPERVISOR_mmu_update([{ ptr: entryPtr(m, 0), val: 9n }, { ptr: 'x', val: 0n }])).toThrowError(expect.objectContaining({ code: 'MALFORMED_ADDRESS' }));
     expect(readEntry(g, m, 0)).toBe(0n);
   });
 });

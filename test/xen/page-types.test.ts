@@ -5,8 +5,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { GuestHalted } from '../../lib/x86';
-import { DomainCrashed, EBUSY, EINVAL, MMUEXT_UNPIN_TABLE, VMASST_CMD_enable, VMASST_TYPE_writable_pagetables } from '../../lib/xen';
-import { A, P, RW, freeMfn, makeGuest, pin, pte, readEntry, vaOfPfn, write } from './helpers';
+import {
+  DomainCrashed, EBUSY, EINVAL, MMUEXT_NEW_BASEPTR, MMUEXT_NEW_USER_BASEPTR, MMUEXT_UNPIN_TABLE, VMASST_CMD_enable,
+  VMASST_TYPE_writable_pagetables,
+} from '../../lib/xen';
+import { A, P, RW, freeMfn, makeGuest, pin, pte, readEntry, vaOfPfn, write, type Guest } from './helpers';
 
 describe('__get_page_type / __put_page_type', () => {
   it('a failing L4 validation deep in the tree releases everything it had taken (alloc_l4_table, alloc_l3_table)', () => {
@@ -47,6 +50,48 @@ describe('__get_page_type / __put_page_type', () => {
     expect(g.vcpu.HYPERVISOR_update_va_mapping(BigInt(vaOfPfn(0x1100)) | 0xffff000000000000n, pte(l3, P | RW | A), 0)).toBe(-EBUSY);
     expect(g.vcpu.HYPERVISOR_mmuext_op([{ cmd: MMUEXT_UNPIN_TABLE, mfn: l3 }])).toBe(0);
     expect(pin(g, 2, l3)).toBe(0);
+  });
+});
+
+// RELEASE-4.2.0 xen/arch/x86/mm.c: get_page_and_type_from_pagenr (703-724) returns the type's
+// own error only when preemptible; otherwise `get_page_type(...) ? 0 : -EINVAL` (716-718).
+// get_page_from_l2e takes the L1 type non-preemptibly (990), so whatever fails inside an L1
+// comes out of an L2 as -EINVAL, and from there up (mod_l3/l4_entry, 2009 and 2080, get
+// preemptible = 1 from do_mmu_update, 3609-3610 and 3614-3615, but all they see is the L2's -EINVAL).
+// new_guest_cr3 returns okay or not (2828-2835), do_mmuext_op makes that -EINVAL (3413). Only
+// MMUEXT_PIN_L1_TABLE (get_page_type_preemptible, 3064) returns alloc_l1_table's -EBUSY.
+describe('nested validation failures: -EINVAL from an L2 up (Xen 4.2.0)', () => {
+  /** An L1 mapping the live L4 writable (cannot validate), under an L2, L3 and L4 of free frames. */
+  const tree = (g: Guest): number[] => {
+    const [l4, l3, l2, l1] = [0, 1, 2, 3].map((k) => freeMfn(g, k));
+    expect(write(g, l1, 0, pte(g.vcpu.guestTable, P | RW))).toBe(0);
+    expect(write(g, l2, 0, pte(l1, P | RW))).toBe(0);
+    expect(write(g, l3, 0, pte(l2, P | RW))).toBe(0);
+    expect(write(g, l4, 0, pte(l3, P | RW))).toBe(0);
+    return [l4, l3, l2, l1];
+  };
+
+  it('PIN_L1 is -EBUSY; PIN_L2, PIN_L3, PIN_L4 and NEW_BASEPTR over it are -EINVAL', () => {
+    const g = makeGuest();
+    const [l4, l3, l2, l1] = tree(g);
+    expect(pin(g, 1, l1)).toBe(-EBUSY);
+    expect(pin(g, 2, l2)).toBe(-EINVAL);
+    expect(pin(g, 3, l3)).toBe(-EINVAL);
+    expect(pin(g, 4, l4)).toBe(-EINVAL);
+    expect(g.vcpu.HYPERVISOR_mmuext_op([{ cmd: MMUEXT_NEW_BASEPTR, mfn: l4 }])).toBe(-EINVAL);
+    expect(g.vcpu.HYPERVISOR_mmuext_op([{ cmd: MMUEXT_NEW_USER_BASEPTR, mfn: l4 }])).toBe(-EINVAL);
+  });
+
+  it('an mmu_update of an L2, L3 or L4 entry over the bad L1 is -EINVAL', () => {
+    const g = makeGuest();
+    const [, l3, l2, l1] = tree(g);
+    const [p2, p3, p4] = [4, 5, 6].map((k) => freeMfn(g, k));
+    expect(pin(g, 2, p2)).toBe(0);
+    expect(pin(g, 3, p3)).toBe(0);
+    expect(pin(g, 4, p4)).toBe(0);
+    expect(write(g, p2, 1, pte(l1, P | RW))).toBe(-EINVAL);
+    expect(write(g, p3, 1, pte(l2, P | RW))).toBe(-EINVAL);
+    expect(write(g, p4, 1, pte(l3, P | RW))).toBe(-EINVAL);
   });
 });
 

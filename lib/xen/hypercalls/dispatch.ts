@@ -13,7 +13,7 @@ import {
   __HYPERVISOR_mmuext_op, __HYPERVISOR_multicall, __HYPERVISOR_set_callbacks, __HYPERVISOR_set_trap_table,
   __HYPERVISOR_update_va_mapping, __HYPERVISOR_vcpu_op, __HYPERVISOR_vm_assist,
 } from '../public/xen';
-import type { PvVcpu } from '../pv-vcpu';
+import type { Vcpu } from '../domain';
 import { do_mmu_update, type MmuRequest } from './mmu-update';
 import { do_mmuext_op, type MmuextRequest } from './mmuext-op';
 import { do_multicall, type PreparedCall } from './multicall';
@@ -33,7 +33,7 @@ for (const [k, v] of Object.entries(HYPERCALL_NAMES)) NUMBER_OF[v] = Number(k);
  * Refuses (LabError DOMAIN_DEAD) once the domain has crashed: real Xen never schedules a crashed
  * domain's vCPUs again, so no further hypercall can reach it.
  */
-export function hypercallEntry(v: PvVcpu, name: string, args: unknown[]): number {
+export function hypercallEntry(v: Vcpu, name: string, args: unknown[]): number {
   if (v.domain.isDead) {
     throw new LabError('DOMAIN_DEAD',
       `domain ${v.domain.domid} has crashed: Xen never runs its vCPUs again (__domain_crash_synchronous pauses them for ever), so HYPERVISOR_${name} cannot be issued`);
@@ -99,7 +99,7 @@ function addressArg(where: string, value: unknown): CallbackAddress & { isZero: 
   return { canonical: isCanonical(v), address: Number(v & LOW48), isZero: v === 0n };
 }
 
-function traced(v: PvVcpu, name: string, op: string | null, body: () => number): PreparedCall {
+function traced(v: Vcpu, name: string, op: string | null, body: () => number): PreparedCall {
   return {
     run(): number {
       const rc = body();
@@ -110,7 +110,7 @@ function traced(v: PvVcpu, name: string, op: string | null, body: () => number):
 }
 
 /** Parses the arguments of hypercall `op` and returns the call ready to run (LabError on bad input). */
-export function prepareCall(v: PvVcpu, op: number, args: unknown[], where: string): PreparedCall {
+export function prepareCall(v: Vcpu, op: number, args: unknown[], where: string): PreparedCall {
   switch (op) {
     case __HYPERVISOR_mmu_update: {
       const list = arrayArg(`${where}: req`, args[0]);

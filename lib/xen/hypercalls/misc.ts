@@ -7,7 +7,7 @@ import {
   CONSOLEIO_read, CONSOLEIO_write, MAX_VMASST_TYPE, VCPUOP_down, VCPUOP_is_up, VCPUOP_up, VMASST_CMD_disable,
   VMASST_CMD_enable,
 } from '../public/xen';
-import type { PvVcpu } from '../pv-vcpu';
+import type { Vcpu } from '../domain';
 
 
 /**
@@ -15,7 +15,7 @@ import type { PvVcpu } from '../pv-vcpu';
  * a domU gets -EPERM. On a debug build the text goes to the serial console as is (no "(XEN) "
  * prefix: guest_console_write does not go through printk).
  */
-export function do_console_io(v: PvVcpu, cmd: number, count: number, buffer: string): number {
+export function do_console_io(v: Vcpu, cmd: number, count: number, buffer: string): number {
   const host = v.domain.host;
   if (!host.debug && v.domain.domid !== 0) return -EPERM;
   switch (cmd) {
@@ -30,7 +30,7 @@ export function do_console_io(v: PvVcpu, cmd: number, count: number, buffer: str
 }
 
 /** vm_assist(d, cmd, type) */
-export function do_vm_assist(v: PvVcpu, cmd: number, type: number): number {
+export function do_vm_assist(v: Vcpu, cmd: number, type: number): number {
   if (type > MAX_VMASST_TYPE || type < 0) return -EINVAL;
   if (cmd === VMASST_CMD_enable) { v.domain.vmAssist |= 1 << type; return 0; }
   if (cmd === VMASST_CMD_disable) { v.domain.vmAssist &= ~(1 << type); return 0; }
@@ -41,7 +41,7 @@ export function do_vm_assist(v: PvVcpu, cmd: number, type: number): number {
 export const MAX_VIRT_CPUS = 8192;
 
 /** do_vcpu_op for the commands early boot uses (is_up, up, down); the rest are -ENOSYS in the model. */
-export function do_vcpu_op(v: PvVcpu, cmd: number, vcpuid: number): number {
+export function do_vcpu_op(v: Vcpu, cmd: number, vcpuid: number): number {
   const d = v.domain;
   if (vcpuid < 0 || vcpuid >= MAX_VIRT_CPUS) return -EINVAL;
   const target = d.vcpus[vcpuid];

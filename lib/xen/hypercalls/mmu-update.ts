@@ -5,15 +5,16 @@
  * request's code. Requests are parsed to numbers by the caller (dispatch.ts).
  * // xen/arch/x86/mm.c (Xen 4.2.0)
  */
-import { get_page, get_page_from_pagenr, get_page_type, page_lock, put_page, put_page_type } from '../mm/page-ref';
+import { get_page, get_page_from_pagenr, page_lock, put_page } from '../mm/page-ref';
+import { get_page_type, put_page_type } from '../mm/validate';
 import { mod_l1_entry, mod_upper_entry } from '../mm/mod-entry';
-import { frameWordsForWrite } from '../mm/validate';
+import { frameWordsForWrite } from '../mm/tables';
 import {
   PGT_l1_page_table, PGT_l2_page_table, PGT_l3_page_table, PGT_l4_page_table, PGT_type_mask, PGT_writable_page,
 } from '../page-info';
 import { EINVAL, ENOSYS, ESRCH } from '../public/errno';
 import { MMU_MACHPHYS_UPDATE, MMU_NORMAL_PT_UPDATE, MMU_PT_UPDATE_PRESERVE_AD } from '../public/xen';
-import type { PvVcpu } from '../pv-vcpu';
+import type { Vcpu } from '../domain';
 import { MEM_LOG } from '../mem-log';
 import { get_pg_owner } from './pg-owner';
 
@@ -31,7 +32,7 @@ export interface MmuRequest {
   val: bigint;
 }
 
-export function do_mmu_update(v: PvVcpu, reqs: readonly MmuRequest[], count: number, pdone: { value: number } | null, foreigndom: number): number {
+export function do_mmu_update(v: Vcpu, reqs: readonly MmuRequest[], count: number, pdone: { value: number } | null, foreigndom: number): number {
   const host = v.domain.host;
   const d = v.domain.domid;
   let rc = 0;
@@ -55,7 +56,7 @@ export function do_mmu_update(v: PvVcpu, reqs: readonly MmuRequest[], count: num
   return rc;
 }
 
-function one_request(v: PvVcpu, req: MmuRequest, d: number, pgOwner: number): number {
+function one_request(v: Vcpu, req: MmuRequest, d: number, pgOwner: number): number {
   const host = v.domain.host;
   switch (req.cmd) {
     case MMU_NORMAL_PT_UPDATE:
@@ -115,7 +116,7 @@ function one_request(v: PvVcpu, req: MmuRequest, d: number, pgOwner: number): nu
 }
 
 /** paging_write_guest_entry: a plain 8-byte store into a frame typed writable. */
-function write_guest_entry(v: PvVcpu, mfn: number, index: number, req: MmuRequest): void {
+function write_guest_entry(v: Vcpu, mfn: number, index: number, req: MmuRequest): void {
   const words = frameWordsForWrite(v.domain.host, mfn);
   words[index * 2] = req.valLo;
   words[index * 2 + 1] = req.valHi;

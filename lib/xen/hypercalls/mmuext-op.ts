@@ -10,11 +10,12 @@
  * their arguments and change nothing.
  * // xen/arch/x86/mm.c (Xen 4.2.0)
  */
+import { get_page, put_page } from '../mm/page-ref';
 import {
-  get_page, get_page_and_type_from_pagenr, get_page_type, get_page_type_preemptible, put_page, put_page_and_type,
-} from '../mm/page-ref';
+  get_page_and_type_from_pagenr, get_page_type, get_page_type_preemptible, put_page_and_type,
+} from '../mm/validate';
 import { new_guest_cr3 } from '../mm/new-guest-cr3';
-import { frameWordsForWrite, frameWords } from '../mm/validate';
+import { frameWordsForWrite, frameWords } from '../mm/tables';
 import {
   PGT_l1_page_table, PGT_l2_page_table, PGT_l3_page_table, PGT_l4_page_table, PGT_pinned, PGT_root_page_table,
   PGT_writable_page,
@@ -27,7 +28,7 @@ import {
   MMUEXT_SET_LDT, MMUEXT_TLB_FLUSH_ALL, MMUEXT_TLB_FLUSH_LOCAL, MMUEXT_TLB_FLUSH_MULTI, MMUEXT_UNMARK_SUPER,
   MMUEXT_UNPIN_TABLE, HYPERVISOR_VIRT_START, HYPERVISOR_VIRT_END,
 } from '../public/xen';
-import type { PvVcpu } from '../pv-vcpu';
+import type { Vcpu } from '../domain';
 import { get_pg_owner } from './pg-owner';
 import { MEM_LOG, lx } from '../mem-log';
 
@@ -55,7 +56,7 @@ const PIN_TYPES: Record<number, number> = {
   [MMUEXT_PIN_L4_TABLE]: PGT_l4_page_table,
 };
 
-export function do_mmuext_op(v: PvVcpu, ops: readonly MmuextRequest[], count: number, pdone: { value: number } | null, foreigndom: number): number {
+export function do_mmuext_op(v: Vcpu, ops: readonly MmuextRequest[], count: number, pdone: { value: number } | null, foreigndom: number): number {
   const host = v.domain.host;
   let i = 0;
   const pgOwner = get_pg_owner(v, foreigndom & 0xffff);
@@ -85,7 +86,7 @@ function vcpumask_to_pcpumask(mask: readonly number[] | null): number {
 }
 
 /** One op of the batch: false when it failed (`okay` cleared); `st.rc` is do_mmuext_op's rc. */
-function one_op(v: PvVcpu, op: MmuextRequest, pgOwner: number, foreigndom: number, st: { rc: number }): boolean {
+function one_op(v: Vcpu, op: MmuextRequest, pgOwner: number, foreigndom: number, st: { rc: number }): boolean {
   const host = v.domain.host;
   const d = v.domain.domid;
   let okay = true;

@@ -5,14 +5,14 @@
  * that entry). An op beyond the hypercall table gets -ENOSYS.
  * // xen/common/multicall.c, xen/include/asm-x86/multicall.h (Xen 4.2.0)
  */
-import type { PvVcpu } from '../pv-vcpu';
+import type { Vcpu } from '../domain';
 
 /** A parsed multicall entry: runs the call and returns its result. */
 export interface PreparedCall {
   run(): number;
 }
 
-export function do_multicall(v: PvVcpu, calls: readonly PreparedCall[], results: (i: number, rc: number) => void): number {
+export function do_multicall(v: Vcpu, calls: readonly PreparedCall[], results: (i: number, rc: number) => void): number {
   v.inMulticall = true;
   try {
     for (let i = 0; i < calls.length; i++) results(i, calls[i].run());

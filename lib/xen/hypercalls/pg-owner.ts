@@ -7,10 +7,10 @@
  */
 import { DOMID_IO, DOMID_SELF, DOMID_XEN } from '../public/xen';
 import { MEM_LOG } from '../mem-log';
-import type { PvVcpu } from '../pv-vcpu';
+import type { Vcpu } from '../domain';
 
 /** The pg_owner's domain id, or -1 when get_pg_owner returns NULL. */
-export function get_pg_owner(v: PvVcpu, domid: number): number {
+export function get_pg_owner(v: Vcpu, domid: number): number {
   const d = v.domain;
   const host = d.host;
   if (domid === DOMID_SELF) return d.domid;

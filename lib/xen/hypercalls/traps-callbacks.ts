@@ -8,7 +8,7 @@
  * // xen/arch/x86/traps.c (do_set_trap_table), xen/arch/x86/x86_64/traps.c (do_set_callbacks) (Xen 4.2.0)
  */
 import { EINVAL } from '../public/errno';
-import type { PvVcpu } from '../pv-vcpu';
+import type { Vcpu } from '../domain';
 
 /** A trap_info entry with its address already split: canonical flag and bits 47:0. */
 export interface TrapInfoRequest {
@@ -24,7 +24,7 @@ export interface TrapInfoRequest {
 /** GUEST_KERNEL_RPL for a 64-bit PV guest (asm-x86/x86_64/regs.h). */
 const GUEST_KERNEL_RPL = 3;
 
-export function do_set_trap_table(v: PvVcpu, table: readonly TrapInfoRequest[] | null): number {
+export function do_set_trap_table(v: Vcpu, table: readonly TrapInfoRequest[] | null): number {
   if (table === null) {
     for (const t of v.trapCtxt) { t.flags = 0; t.cs = 0; t.address = 0; }
     return 0;
@@ -47,7 +47,7 @@ export interface CallbackAddress {
   address: number;
 }
 
-export function do_set_callbacks(v: PvVcpu, event: CallbackAddress, failsafe: CallbackAddress, syscall: CallbackAddress): number {
+export function do_set_callbacks(v: Vcpu, event: CallbackAddress, failsafe: CallbackAddress, syscall: CallbackAddress): number {
   // register_guest_callback: a non-canonical address is refused (-EINVAL), which do_set_callbacks ignores.
   if (event.canonical) v.eventCallback = event.address;
   if (failsafe.canonical) v.failsafeCallback = failsafe.address;

@@ -12,12 +12,12 @@ import { get_page_from_pagenr, page_lock, put_page } from '../mm/page-ref';
 import { PGT_l1_page_table, PGT_type_mask } from '../page-info';
 import { EFAULT, EINVAL } from '../public/errno';
 import { UVMF_ALL, UVMF_FLUSHTYPE_MASK, UVMF_INVLPG, UVMF_LOCAL, UVMF_TLB_FLUSH } from '../public/xen';
-import type { PvVcpu } from '../pv-vcpu';
+import type { Vcpu } from '../domain';
 
 const loc: L1Location = { gl1mfn: 0, index: 0 };
 
 export function do_update_va_mapping(
-  v: PvVcpu, va48: number, valLo: number, valHi: number, flags: number, vcpumask: readonly number[] | null,
+  v: Vcpu, va48: number, valLo: number, valHi: number, flags: number, vcpumask: readonly number[] | null,
 ): number {
   const host = v.domain.host;
   const d = v.domain.domid;

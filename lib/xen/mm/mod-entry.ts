@@ -19,10 +19,8 @@ import { getPteFlags } from './pte-flags';
 /** DIRECTMAP_VIRT_START (asm-x86/config.h): Xen's 1:1 map of machine memory, slot 262 */
 const DIRECTMAP_VIRT_START_64 = 0xffff830000000000n;
 import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_PSE, _PAGE_RW, PADDR_HI_MASK, adjustL1Value, adjustUpperValue } from './pte-flags';
-import {
-  frameWordsForWrite, get_page_from_entry, get_page_from_l1e, is_guest_l4_slot, masksOf, put_page_from_entry,
-  put_page_from_l1e,
-} from './validate';
+import { get_page_from_entry, get_page_from_l1e, put_page_from_entry, put_page_from_l1e } from './validate';
+import { frameWordsForWrite, is_guest_l4_slot, masksOf } from './tables';
 
 /**
  * XSA-182's FASTPATH_FLAG_WHITELIST (NX, AVAIL_HIGH, AVAIL, GLOBAL, DIRTY, ACCESSED, USER): the

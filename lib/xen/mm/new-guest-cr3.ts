@@ -7,11 +7,11 @@
  * // xen/arch/x86/mm.c (Xen 4.2.0)
  */
 import { PGT_root_page_table } from '../page-info';
-import type { PvVcpu } from '../pv-vcpu';
+import type { Vcpu } from '../domain';
 import { MEM_LOG, lx } from '../mem-log';
-import { get_page_and_type_from_pagenr, put_page_and_type } from './page-ref';
+import { get_page_and_type_from_pagenr, put_page_and_type } from './validate';
 
-export function new_guest_cr3(v: PvVcpu, mfn: number): number {
+export function new_guest_cr3(v: Vcpu, mfn: number): number {
   const host = v.domain.host;
   const old = v.guestTable;
   if (old === mfn) return 0; // write_ptbase only

@@ -1,5 +1,7 @@
 /**
- * Validation of page tables, entry by entry: get_page_from_l1e .. get_page_from_l4e take the
+ * Page types and the validation they trigger: __get_page_type / put_page_type count a frame's
+ * uses in its type (the 0 -> 1 transition into a page-table type validates the frame, the 1 -> 0
+ * transition releases everything it references), and get_page_from_l1e .. get_page_from_l4e take the
  * references an entry needs (right owner, right type below, no disallowed flags, no superpage
  * without `allowsuperpage`, never a writable mapping of a page-table frame); put_page_from_l*e
  * drop them; alloc_l1_table .. alloc_l4_table validate a whole frame when it first takes a
@@ -14,43 +16,20 @@
 import type { XenHost } from '../host';
 import {
   OWNER_NONE, PGT_count_mask, PGT_l1_page_table, PGT_l2_page_table, PGT_l3_page_table, PGT_l4_page_table,
-  PGT_seg_desc_page, PGT_type_mask, PGT_validated, PGT_writable_page,
+  PGT_none, PGT_partial, PGT_pinned, PGT_seg_desc_page, PGT_type_mask, PGT_validated, PGT_writable_page,
 } from '../page-info';
 import { EBUSY, EINVAL, EPERM } from '../public/errno';
-import { DOMID_IO, ROOT_PAGETABLE_FIRST_XEN_SLOT, ROOT_PAGETABLE_LAST_XEN_SLOT } from '../public/xen';
+import { DOMID_IO } from '../public/xen';
 import { MEM_LOG, count_info, lx, type_info, x16 } from '../mem-log';
 import { getPteFlags } from './pte-flags';
 import {
   PADDR_HI_MASK, _PAGE_GLOBAL, _PAGE_GUEST_KERNEL_HI, _PAGE_PRESENT, _PAGE_PSE, _PAGE_RW, _PAGE_USER,
-  type DisallowMasks,
 } from './pte-flags';
-import {
-  __get_page_type, get_page_and_type_from_pagenr, get_page_from_pagenr, put_page, put_page_and_type, put_page_type,
-} from './page-ref';
+import { get_page_from_pagenr, put_page } from './page-ref';
+import { frameWords, frameWordsForWrite, install_xen_slots, is_guest_l4_slot, masksOf } from './tables';
 
 /** A frame that is all ones (PADDR_MASK >> PAGE_SHIFT): get_page_from_l1e's INVALID_MFN case. */
 const INVALID_MFN_ALL_ONES = 2 ** 40 - 1;
-const EMPTY_WORDS = new Uint32Array(1024);
-
-/** The words of a machine frame (zeros, shared and read-only by convention, if it has no storage). */
-export function frameWords(host: XenHost, mfn: number): Uint32Array {
-  return host.memory.frames.get(mfn) ?? EMPTY_WORDS;
-}
-
-/** The words of a machine frame for writing (storage allocated if needed). */
-export function frameWordsForWrite(host: XenHost, mfn: number): Uint32Array {
-  return host.memory.words(mfn);
-}
-
-/** is_guest_l4_slot(d, s) for a 64-bit PV guest: every slot but Xen's 256..271. */
-export function is_guest_l4_slot(slot: number): boolean {
-  return slot < ROOT_PAGETABLE_FIRST_XEN_SLOT || slot > ROOT_PAGETABLE_LAST_XEN_SLOT;
-}
-
-/** The disallow masks of a host (computed once, in XenHost). */
-export function masksOf(host: XenHost): DisallowMasks {
-  return host.disallow;
-}
 
 // ---- L1 ---------------------------------------------------------------------------------------
 
@@ -374,28 +353,6 @@ export function alloc_upper_table(host: XenHost, mfn: number, level: number, pre
   return 0;
 }
 
-/** The Xen-private part of alloc_l4_table: slots 256..271. */
-export function install_xen_slots(host: XenHost, words: Uint32Array, mfn: number, domid: number): void {
-  words.set(host.idleXenSlots, ROOT_PAGETABLE_FIRST_XEN_SLOT * 2);
-  const selfLo = ((mfn % 0x100000) * 4096 + XEN_L4_FLAGS) >>> 0;
-  const selfHi = Math.floor(mfn / 0x100000);
-  words[258 * 2] = selfLo; words[258 * 2 + 1] = selfHi; // LINEAR_PT_VIRT_START
-  const dom = host.getDomain(domid);
-  const per = dom === undefined ? 0 : dom.perdomainL3Mfn;
-  words[260 * 2] = ((per % 0x100000) * 4096 + XEN_L4_FLAGS) >>> 0; // PERDOMAIN_VIRT_START
-  words[260 * 2 + 1] = Math.floor(per / 0x100000);
-}
-
-/** __PAGE_HYPERVISOR: present, RW, accessed, dirty */
-const XEN_L4_FLAGS = 0x63;
-
-/** The 32 words Xen's slots of a validated L4 of `domid` must hold (for invariant checks). */
-export function expectedXenSlots(host: XenHost, mfn: number, domid: number): Uint32Array {
-  const words = new Uint32Array(1024);
-  install_xen_slots(host, words, mfn, domid);
-  return words.subarray(ROOT_PAGETABLE_FIRST_XEN_SLOT * 2, (ROOT_PAGETABLE_LAST_XEN_SLOT + 1) * 2);
-}
-
 /** free_l2_table / free_l3_table / free_l4_table: drop every guest slot's references, last first. */
 export function free_upper_table(host: XenHost, mfn: number, level: number): void {
   const words = frameWords(host, mfn);
@@ -406,7 +363,97 @@ export function free_upper_table(host: XenHost, mfn: number, level: number): voi
   }
 }
 
-// ---- type changes -----------------------------------------------------------------------------
+// ---- type counts and type changes ------------------------------------------------------------
+// __get_page_type validates a frame that takes a page-table type (alloc_page_type), and the
+// validation takes types on the frames below: the recursion of mm.c, kept in this one file.
+
+/**
+ * __get_page_type(page, type, preemptible): one more use of the frame in `type`. A frame changes
+ * type only when its type count is 0; taking a page-table type from 0 validates it
+ * (alloc_page_type). Returns 0, -EINVAL (wrong type, count overflow) or the failed validation's
+ * own error. The model never preempts, so `preemptible` only travels down to the validation.
+ */
+export function __get_page_type(host: XenHost, mfn: number, type: number, preemptible: boolean): number {
+  const ft = host.frameTable;
+  let x = ft.typeInfo[mfn];
+  const c = ft.typeCountOf(mfn);
+  if (c + 1 > PGT_count_mask) {
+    MEM_LOG(host, 'type_count_overflow', `Type count overflow on pfn ${lx(mfn)}`);
+    return -EINVAL;
+  }
+  if (c === 0) {
+    if ((x & PGT_type_mask) !== type) {
+      // We lose the existing type and validity; writable pages need no validation.
+      x = (x & ~(PGT_type_mask | PGT_validated)) | type;
+      if (type === PGT_writable_page) x |= PGT_validated;
+    }
+  } else if ((x & PGT_type_mask) !== type) {
+    // Don't log failure if it could be a recursive-mapping attempt (L2 seen as L1, L3 as L2, L4 as L3).
+    const t = x & PGT_type_mask;
+    if (!((t === 2 && type === 1) || (t === 3 && type === 2) || (t === 4 && type === 3))) {
+      MEM_LOG(host, 'bad_type', `Bad type (saw ${x16(type_info(host, mfn))} != exp ${x16(BigInt(type) << 60n)}) for mfn ${lx(mfn)} (pfn ${lx(host.m2p.entry(mfn))})`);
+    }
+    return -EINVAL;
+  } else if ((x & PGT_validated) === 0) {
+    // Another CPU would be validating it; in the single-threaded model only a table reached
+    // again during its own validation gets here. Xen would spin; refuse instead.
+    return -EINVAL;
+  }
+  ft.typeInfo[mfn] = x;
+  ft.setTypeCount(mfn, c + 1);
+  if ((x & PGT_validated) === 0) return alloc_page_type(host, mfn, type, preemptible);
+  return 0;
+}
+
+/** get_page_type(page, type): 1 on success, 0 on failure, whatever the error (Xen's boolean wrapper). */
+export function get_page_type(host: XenHost, mfn: number, type: number): boolean {
+  return __get_page_type(host, mfn, type, false) === 0;
+}
+
+/** get_page_type_preemptible(page, type): __get_page_type's own error. */
+export function get_page_type_preemptible(host: XenHost, mfn: number, type: number): number {
+  return __get_page_type(host, mfn, type, true);
+}
+
+/**
+ * __put_page_type: one use fewer. When a page table's count reaches 0 it is devalidated and
+ * every reference it holds is dropped (free_page_type), possibly freeing tables below it. The
+ * type itself stays (a free L1 still says PGT_l1_page_table, count 0, not validated).
+ */
+export function put_page_type(host: XenHost, mfn: number): void {
+  const ft = host.frameTable;
+  const x = ft.typeInfo[mfn];
+  const c = ft.typeCountOf(mfn);
+  if (c === 1 && (x & PGT_type_mask) <= PGT_l4_page_table && (x & PGT_type_mask) !== PGT_none &&
+      (x & (PGT_validated | PGT_partial)) !== 0) {
+    ft.typeInfo[mfn] = x & ~(PGT_validated | PGT_partial);
+    free_page_type(host, mfn, x & PGT_type_mask);
+    ft.setTypeCount(mfn, 0);
+    ft.typeInfo[mfn] &= ~PGT_pinned;
+    return;
+  }
+  ft.setTypeCount(mfn, c - 1);
+}
+
+/** put_page_and_type */
+export function put_page_and_type(host: XenHost, mfn: number): void {
+  put_page_type(host, mfn);
+  put_page(host, mfn);
+}
+
+/**
+ * get_page_and_type_from_pagenr(page_nr, type, d, 0, preemptible): a general and a type
+ * reference; -EINVAL when the frame is not `d`'s. Preemptible, the type's own error comes back
+ * (a validation's -EBUSY, -EPERM ...); not preemptible, any failure is -EINVAL
+ * (`get_page_type(page, type) ? 0 : -EINVAL`).
+ */
+export function get_page_and_type_from_pagenr(host: XenHost, mfn: number, type: number, domid: number, preemptible: boolean): number {
+  if (!get_page_from_pagenr(host, mfn, domid)) return -EINVAL;
+  const rc = preemptible ? get_page_type_preemptible(host, mfn, type) : (get_page_type(host, mfn, type) ? 0 : -EINVAL);
+  if (rc !== 0) put_page(host, mfn);
+  return rc;
+}
+
 
 /**
  * alloc_page_type(page, type, preemptible): validates a frame that just took a page-table (or segment
