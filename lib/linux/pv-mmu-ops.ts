@@ -9,6 +9,8 @@ export interface PvOp<F> {
   fn: F;
   /** the op is a plain store of the entry (native_set_pte, xen_set_pte_init): callers may store in bulk */
   plainStore?: boolean;
+  /** for a plain store that first adjusts the entry (3.8's mask_rw_pte): the low word it stores */
+  storeLow?: (lo: number, hi: number) => number;
 }
 
 export interface PvMmuOps {
@@ -31,6 +33,6 @@ export interface PvMmuOps {
   entry_frame_to_pfn: PvOp<(frame: number) => number>;
 }
 
-export function pvOp<F>(name: string, fn: F, plainStore = false): PvOp<F> {
-  return { name, fn, plainStore };
+export function pvOp<F>(name: string, fn: F, plainStore = false, storeLow?: (lo: number, hi: number) => number): PvOp<F> {
+  return storeLow === undefined ? { name, fn, plainStore } : { name, fn, plainStore, storeLow };
 }

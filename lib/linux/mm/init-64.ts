@@ -181,6 +181,7 @@ function pteLoopByAccess(k: Kernel, ctx: MappingContext, ptePage: number, addr: 
 function pteLoopOnPage(k: Kernel, ctx: MappingContext, words: Uint32Array, addr: number, end: number, prot: PgProt): number {
   let last_map_addr = end;
   const toFrame = k.pv.pfn_to_entry_frame.fn;
+  const storeLow = k.pv.set_pte.storeLow;
   let written = 0;
   for (let i = pte_index(addr); i < 512; i++) {
     const next = addr + PAGE_SIZE;
@@ -191,8 +192,10 @@ function pteLoopOnPage(k: Kernel, ctx: MappingContext, words: Uint32Array, addr:
     }
     if ((words[i * 2] & _PAGE_PRESENT) !== 0) { addr = next; continue; }
     const frame = toFrame(addr / PAGE_SIZE);
-    words[i * 2] = entryLo(frame, prot.lo);
-    words[i * 2 + 1] = entryHi(frame, prot.hi);
+    const lo = entryLo(frame, prot.lo);
+    const hi = entryHi(frame, prot.hi);
+    words[i * 2] = storeLow === undefined ? lo : storeLow(lo, hi);
+    words[i * 2 + 1] = hi;
     written++;
     last_map_addr = next;
     addr = next;

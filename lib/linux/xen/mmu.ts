@@ -241,7 +241,8 @@ export function xenMmuOps(k: Kernel, x: XenGuest): PvMmuOps {
     // arch/x86/xen/mmu.c (v3.9 / v3.8.13): "always write the PTE directly and rely on Xen trapping
     // and emulating any updates as necessary", after mask_rw_pte (a no-op on 64-bit since 3.9)
     set_pte: k.variant.memoryMapping === '3.8'
-      ? pvOp('xen_set_pte_init', (ptep: number, lo: number, hi: number) => k.cpu.writeQword(ptep, mask_rw_pte(k, x, lo, hi), hi))
+      ? pvOp('xen_set_pte_init', (ptep: number, lo: number, hi: number) => k.cpu.writeQword(ptep, mask_rw_pte(k, x, lo, hi), hi),
+        true, (lo: number, hi: number) => mask_rw_pte(k, x, lo, hi))
       : pvOp('xen_set_pte_init', (ptep: number, lo: number, hi: number) => k.cpu.writeQword(ptep, lo, hi), true),
     // arch/x86/xen/mmu.c (v3.9): xen_set_pte_at -> xen_set_pte: outside lazy MMU mode a plain
     // store (native_set_pte), which Xen traps and emulates when the table is pinned
