@@ -18,7 +18,7 @@ function seconds(f: () => void): number {
 export function run(): void {
   const env = { ...process.env, PYDEVD_DISABLE_FILE_VALIDATION: '1' };
   const smoke = seconds(() => execFileSync(JUPYTER, ['nbconvert', '--to', 'notebook', '--execute', '--ExecutePreprocessor.kernel_name=tslab',
-    '--output-dir', join(ROOT, 'test-output', 'bench'), join(ROOT, 'notebooks', '00-smoke.ipynb')], { cwd: ROOT, env, stdio: 'ignore' }));
+    '--output-dir', join(ROOT, 'test-output', 'bench'), join(ROOT, 'test', 'notebooks', 'fixtures', 'smoke.ipynb')], { cwd: ROOT, env, stdio: 'ignore' }));
   console.log(`smoke notebook (baseline): ${smoke.toFixed(1)} s`);
   const series = seconds(() => execFileSync(process.execPath, [join(ROOT, 'scripts', 'publish.cjs')], {
     cwd: ROOT, env: { ...env, PVOPS_SITE_DIR: 'test-output/bench/site' }, stdio: 'inherit',

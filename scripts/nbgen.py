@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Developer helper: turns a plain-text notebook source into an .ipynb for the tslab kernel.
 
-Source format: cells separated by lines '#%% md' or '#%% code'. Usage:
+Source format: cells separated by lines '#%% md' or '#%% code'. Words after the kind are cell tags:
+'#%% code setup' makes a code cell tagged 'setup' (imports, loadPlotly, helper definitions), which
+the published pages hide; other code cells are shown with their input collapsed. Usage:
   python3 scripts/nbgen.py notebooks/src/00-smoke.txt notebooks/00-smoke.ipynb
 The .ipynb files are committed; this script only saves hand-editing JSON.
 """
@@ -13,14 +15,17 @@ def parse(text):
         if line.startswith('#%% '):
             if kind is not None:
                 cells.append((kind, lines))
-            kind, lines = line[4:].strip(), []
+            kind, lines = line[4:].split(), []
+            if not kind or kind[0] not in ('md', 'code'):
+                raise SystemExit(f"nbgen: unknown cell header {line!r}: use '#%% md' or '#%% code [tag ...]'")
         else:
             lines.append(line)
     if kind is not None:
         cells.append((kind, lines))
     return cells
 
-def to_cell(kind, lines):
+def to_cell(header, lines):
+    kind, tags = header[0], header[1:]
     while lines and not lines[-1].strip():
         lines.pop()
     while lines and not lines[0].strip():
@@ -28,9 +33,10 @@ def to_cell(kind, lines):
     source = [l + '\n' for l in lines]
     if source:
         source[-1] = source[-1].rstrip('\n')
+    metadata = {'tags': tags} if tags else {}
     if kind == 'md':
-        return {'cell_type': 'markdown', 'metadata': {}, 'source': source}
-    return {'cell_type': 'code', 'execution_count': None, 'metadata': {}, 'outputs': [], 'source': source}
+        return {'cell_type': 'markdown', 'metadata': metadata, 'source': source}
+    return {'cell_type': 'code', 'execution_count': None, 'metadata': metadata, 'outputs': [], 'source': source}
 
 def main(src, dst):
     cells = [to_cell(k, l) for k, l in parse(open(src).read())]

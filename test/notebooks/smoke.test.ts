@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { executeNotebook } from '../support/notebook';
 
-describe('notebooks/00-smoke.ipynb under the tslab kernel', () => {
-  it('imports the library, walks the seed address and reports the fault, with no errors', () => {
-    const run = executeNotebook('notebooks/00-smoke.ipynb');
+describe('the smoke notebook (test/notebooks/fixtures/smoke.ipynb) under the tslab kernel', () => {
+  it("imports the library, walks the report's address and reports the fault, with no errors", () => {
+    const run = executeNotebook('test/notebooks/fixtures/smoke.ipynb');
     expect(run.errors).toEqual([]);
     const all = run.cells.map((c) => c.text).join('\n');
     expect(all).toContain("pml4: 468");
