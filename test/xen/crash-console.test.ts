@@ -6,6 +6,7 @@
  */
 import { SEED_XEN_LINES } from '../support/seed';
 import { describe, expect, it } from 'vitest';
+import { expectLabError } from '../support/lab-error';
 import { LabError } from '../../lib/errors';
 import { DomainCrashed, type PvVcpu } from '../../lib/xen';
 import { makeGuest, vaOfPfn, firstFreePfn, type Guest, VIRT_BASE } from './helpers';
@@ -182,7 +183,7 @@ describe('the unhandled page fault: propagate_page_fault, show_page_walk, domain
     expect(g.domain.isDead).toBe(true);
     expect(() => g.vcpu.read64(vaOfPfn(0x1000))).toThrowError(LabError);
     expect(() => g.vcpu.HYPERVISOR_mmuext_op([{ cmd: 6 }])).toThrowError(/DOMAIN|crashed/);
-    try { g.vcpu.HYPERVISOR_vm_assist(0, 2); } catch (err) { expect((err as LabError).code).toBe('DOMAIN_DEAD'); }
+    expectLabError(() => g.vcpu.HYPERVISOR_vm_assist(0, 2), 'DOMAIN_DEAD'); // throws, and with this code
     const kinds = g.trace.events.map((ev) => ev.type);
     expect(kinds).toContain('domain-crash');
     expect(g.trace.counters.pageFaults.unhandled).toBe(1);
