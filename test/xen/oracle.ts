@@ -6,14 +6,14 @@
  * (debug=n), a CPU with NX, no `allowsuperpage`, and no hypercall preemption (the model has none).
  *
  * What it predicts exactly:
- *  - get_pg_owner and the foreign page-table domain (mm.c:2857-2910, 3466-3489): -ESRCH / -EINVAL;
+ *  - get_pg_owner and the foreign page-table domain (mm.c:2857-2910, 3471-3496): -ESRCH / -EINVAL;
  *  - mmu_update's command decode (-ENOSYS), MMU_MACHPHYS_UPDATE's ownership check, the normal
- *    update's frame lookup and page_lock / writable fallback (mm.c:3509-3640);
+ *    update's frame lookup and page_lock / writable fallback (mm.c:3524-3683);
  *  - every L1 entry change: mod_l1_entry (mm.c:1813-1900; fast path as XSA-182 rewrites it) and
  *    get_page_from_l1e (mm.c:828-966): -EINVAL / -EPERM / -EBUSY / 0;
  *  - L2-L4 entry changes whose new target needs no validation, or only an L1's (which is
  *    alloc_l1_table: get_page_from_l1e per entry, no recursion; mm.c:1250-1287);
- *  - the mmuext_op commands the fuzz issues (mm.c:2976-3437), pins of tables that are already
+ *  - the mmuext_op commands the fuzz issues (mm.c:2976-3438), pins of tables that are already
  *    typed, and pins whose validation reaches no further than one L1 per entry;
  *  - update_va_mapping: guest_map_l1e (asm-x86/paging.h:377-395), the L1's lock and type, and the
  *    flush argument that overwrites rc (mm.c:4198-4285).
@@ -22,7 +22,7 @@
  * Predicting those exactly means re-implementing the recursive validator — the model again — so the
  * oracle only says what the source guarantees there: every nested failure reaches the guest as
  * -EINVAL (get_page_and_type_from_pagenr's `get_page_type(...) ? 0 : -EINVAL` on the
- * non-preemptible path, mm.c:715-717, and alloc_l2_table's own codes, which are all -EINVAL).
+ * non-preemptible path, mm.c:716-718, and alloc_l2_table's own codes, which are all -EINVAL).
  * Assumptions the source leaves open, stated: a page_info beyond max_page (get_page_from_gfn for a
  * PV guest does no mfn_valid check, asm-x86/p2m.h:391-404) reads as a free frame; a vcpumask the
  * fuzz leaves out is a guest handle whose copy faults.
@@ -229,7 +229,7 @@ function get_page_from_upper(v: View, level: number, lo: number, hi: number, pfn
   return rc;
 }
 
-/** alloc_l2_table / alloc_l3_table / alloc_l4_table for a 64-bit guest (mm.c:1401-1580). */
+/** alloc_l2_table / alloc_l3_table / alloc_l4_table for a 64-bit guest (mm.c:1401-1607). */
 function alloc_upper_table(v: View, m: number, level: number): Rc {
   for (let i = 0; i < 512; i++) {
     if (level === 4 && i >= ROOT_PAGETABLE_FIRST_XEN_SLOT && i <= ROOT_PAGETABLE_LAST_XEN_SLOT) continue;
@@ -339,14 +339,15 @@ function mmuext_op(host: XenHost, d: number, op: ExtOp, foreigndom: number): Pre
       return exact(pinnedBefore ? -EINVAL : 0, pinnedBefore ? 'already pinned' : `pin L${type}`);
     }
     case MMUEXT.UNPIN_TABLE:
-      // 4.2.0: a frame get_page_from_gfn refuses leaves okay = 1 (mm.c:3113-3118): success, nothing done.
+      // 4.2.0: a frame get_page_from_gfn refuses leaves okay = 1 (mm.c:3117-3122): success, nothing done
+      // (4.2.2 sets okay = 0 there: -EINVAL).
       if (!v.getPage(m, pgOwner)) return exact(0, 'unpin: bad frame, okay stays 1 (4.2.0)');
       return exact((v.typeByte(m) & T_PINNED) !== 0 ? 0 : -EINVAL, 'unpin');
     case MMUEXT.NEW_BASEPTR:
     case MMUEXT.NEW_USER_BASEPTR: {
       if (op.cmd === MMUEXT.NEW_USER_BASEPTR && m === 0) return exact(0, 'NEW_USER_BASEPTR 0');
       // get_page_and_type_from_pagenr(mfn, PGT_root_page_table, d, 0, 0): any failure is -EINVAL,
-      // and new_guest_cr3's 0 becomes -EINVAL in do_mmuext_op (mm.c:2826-2834, 3134-3137, 3427-3431).
+      // and new_guest_cr3's 0 becomes -EINVAL in do_mmuext_op (mm.c:2828-2835, 3141-3143, 3410-3414).
       if (!v.getPage(m, d)) return exact(-EINVAL, 'base pointer: not the domain\'s frame');
       const rc = get_page_type_validating(v, m, 4);
       if (rc === UNKNOWN) return fromRc(rc, 'base pointer');
@@ -355,7 +356,7 @@ function mmuext_op(host: XenHost, d: number, op: ExtOp, foreigndom: number): Pre
     case MMUEXT.TLB_FLUSH_LOCAL: case MMUEXT.INVLPG_LOCAL: case MMUEXT.TLB_FLUSH_ALL: case MMUEXT.INVLPG_ALL:
       return exact(0, 'flush');
     case MMUEXT.TLB_FLUSH_MULTI: case MMUEXT.INVLPG_MULTI:
-      // vcpumask_to_pcpumask's -EFAULT sets okay = 0 with rc 0: -EINVAL (mm.c:3194-3198).
+      // vcpumask_to_pcpumask's -EFAULT sets okay = 0 with rc 0: -EINVAL (mm.c:3201-3205, 3410-3414).
       return exact(op.vcpumask === undefined ? -EINVAL : 0, 'flush to a vcpumask');
     case MMUEXT.FLUSH_CACHE:
       return exact(-EINVAL, 'FLUSH_CACHE: !cache_flush_permitted');
