@@ -11,6 +11,8 @@ const { jupyterCommand, jupyterMissing } = require('./jupyter-path.cjs');
 
 const root = join(__dirname, '..');
 const site = resolve(root, process.env.PVOPS_SITE_DIR || 'site');
+// The notebooks to publish (default notebooks/; tests point it at a folder of their own).
+const notebookDir = resolve(root, process.env.PVOPS_NOTEBOOKS_DIR || 'notebooks');
 // The site directory is emptied first: refuse anything but a folder inside the checkout.
 const inside = relative(root, site);
 if (inside === '' || inside.startsWith('..') || isAbsolute(inside) || inside.split(/[\\/]/)[0] === 'notebooks') {
@@ -21,7 +23,7 @@ const executedDir = join(site, 'notebooks');
 const env = { ...process.env, PYDEVD_DISABLE_FILE_VALIDATION: '1' };
 const escape = (s) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
 
-const notebooks = readdirSync(join(root, 'notebooks')).filter((f) => /^0[1-9]-.*\.ipynb$/.test(f)).sort();
+const notebooks = readdirSync(notebookDir).filter((f) => /^0[1-9]-.*\.ipynb$/.test(f)).sort();
 rmSync(site, { recursive: true, force: true });
 mkdirSync(executedDir, { recursive: true });
 const run = promisify(execFile);
@@ -32,7 +34,7 @@ let done = 0;
 async function publishOne(nb) {
   const started = Date.now();
   await run(jupyterCommand(), ['nbconvert', '--to', 'notebook', '--execute', '--ExecutePreprocessor.kernel_name=tslab',
-    '--ExecutePreprocessor.timeout=600', '--output-dir', executedDir, join(root, 'notebooks', nb)], { cwd: root, env, maxBuffer: 1 << 26 });
+    '--ExecutePreprocessor.timeout=600', '--output-dir', executedDir, join(notebookDir, nb)], { cwd: root, env, maxBuffer: 1 << 26 });
   await run(jupyterCommand(), ['nbconvert', '--to', 'html', '--output-dir', site, join(executedDir, nb)], { cwd: root, env, maxBuffer: 1 << 26 });
   const cells = JSON.parse(readFileSync(join(executedDir, nb), 'utf8')).cells;
   const md = cells.find((c) => c.cell_type === 'markdown');

@@ -4,7 +4,9 @@ import { SEED_FRAMES, SEED_XEN_LINES } from '../support/seed';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(__dirname, '..', '..');
-const cli = (...args: string[]) => spawnSync(process.execPath, [resolve(ROOT, 'dist/cli.js'), ...args], { encoding: 'utf8' });
+// The CLI from its source (tsx), so the test never runs a stale dist/cli.js.
+const CLI = ['--import', 'tsx', resolve(ROOT, 'lib/cli.ts')];
+const cli = (...args: string[]) => spawnSync(process.execPath, [...CLI, ...args], { encoding: 'utf8' });
 
 describe('pvops-lab repro (the CLI over the lab)', () => {
   it('prints the seed lines, the symbolised stack and a summary, exit 0', () => {
@@ -18,7 +20,7 @@ describe('pvops-lab repro (the CLI over the lab)', () => {
   });
 
   it('--json gives one object with the documented fields', () => {
-    const out = JSON.parse(execFileSync(process.execPath, [resolve(ROOT, 'dist/cli.js'), 'repro', '--json', '--domid', '9'], { encoding: 'utf8' }));
+    const out = JSON.parse(execFileSync(process.execPath, [...CLI, 'repro', '--json', '--domid', '9'], { encoding: 'utf8' }));
     expect(out.outcome).toBe('crashed');
     expect(out.xenConsole).toContain('(XEN) d9:v0: unhandled page fault (ec=0000)');
     expect(out.guestStack[0]).toEqual({ address: 'ffffffff8103feba', symbol: 'xen_get_user_pgd', offset: 0x5a });

@@ -17,6 +17,9 @@ describe('8170e6bed465 under Xen: the crash of the seed, out of the model', () =
     expect(r.xenConsole.slice(start, start + 6)).toEqual([...SEED_XEN_LINES]);
   });
 
+  // fitted to the report: the call-site offsets and frame shapes (CALL_SITES, FRAMES in
+  // lib/linux/variants.ts) are chosen so the stack symbolises like the report; that the frame
+  // chain is sound and follows the call order is checked in crash-derivations.test.ts.
   it("symbolises the guest stack as the seed's author did", () => {
     expect(r.guestStack.slice(0, 6).map(formatFrame)).toEqual([
       '[<ffffffff8103feba>] xen_get_user_pgd+0x5a <--',
@@ -42,8 +45,15 @@ describe('8170e6bed465 under Xen: the crash of the seed, out of the model', () =
   it('reports the fault, the registers and the pgd from the state', () => {
     expect(r.fault).toEqual({ address: 'ffffea000005b2d0', errorCode: 0 });
     expect(r.pgdPfn).toBe(0x1a0c);
+    // rax = VMEMMAP_START and rdx = pfn * sizeof(struct page) (virt_to_page), rbx = rsi = the pgd's
+    // physical address (xen_write_cr3's argument): derived by the model. rcx: fitted to the report
+    // (-__START_KERNEL_map, where the compiled xen_get_user_pgd keeps __pa's constant; see
+    // crash-derivations.test.ts).
     expect(r.xenConsole).toContain('(XEN) rax: ffffea0000000000   rbx: 0000000001a0c000   rcx: 0000000080000000');
     expect(r.xenConsole.some((l) => l.startsWith('(XEN) rdx: 000000000005b2a0   rsi: 0000000001a0c000'))).toBe(true);
+    // fitted to the report: rsp = (the rsp at the fault & ~0xf) - 64, create_bounce_frame's frame
+    // (derived, crash-derivations.test.ts); the rsp at the fault follows from the frame sizes in
+    // lib/linux/variants.ts FRAMES, read off the report's stack.
     expect(r.xenConsole).toContain('(XEN) Guest stack trace from rsp=ffffffff81a01d90:');
     expect(r.counters.pageFaults).toMatchObject({ handled: 0, unhandled: 1 });
     expect(r.counters.hypercalls.mmuext_op).toBeGreaterThan(0);

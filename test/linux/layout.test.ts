@@ -4,7 +4,7 @@ import { VMEMMAP_START, __PAGE_OFFSET, pgd_index, regionName } from '../../lib/l
 import { pfn_to_page, structPageLayout } from '../../lib/linux/struct-page';
 import { KERNEL_IMAGE } from '../../lib/linux/image';
 import { kernelVariant } from '../../lib/linux/variants';
-import { LabError } from '../../lib/errors';
+import { expectLabError } from '../support/lab-error';
 
 describe('Linux 3.9 x86-64 layout (Documentation/x86/x86_64/mm.txt)', () => {
   it('puts vmemmap in L4 slot 0x1d4 and the direct map in slot 272', () => {
@@ -24,7 +24,7 @@ describe('Linux 3.9 x86-64 layout (Documentation/x86/x86_64/mm.txt)', () => {
   });
 
   it('refuses a struct page size other than 56 or 64, and an unknown variant', () => {
-    expect(() => structPageLayout(48)).toThrow(LabError);
+    expectLabError(() => structPageLayout(48), 'BAD_CONFIG');
     expect(() => kernelVariant('v4.0')).toThrow(/variant must be one of v3\.8, 8170e6bed465\^, 8170e6bed465, 5b5c1af104ab/);
   });
 

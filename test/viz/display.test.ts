@@ -1,11 +1,11 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LabError } from '../../lib/errors';
 import { consoleView, displayRoute, loadPlotly, ptPopulationFigure, show } from '../../lib/viz';
 import { findKernelWriter, type DisplayMessage, type ModuleCache } from '../../lib/viz/display/kernel-writer';
 import { markPlotlyInlined, plotlyInlined } from '../../lib/viz/display/plotly-state';
 import { knownRun } from './fixtures';
+import { expectLabError } from '../support/lab-error';
 
 const BANNER = /plotly\.js \(cartesian - minified\) v\d/g;
 
@@ -97,7 +97,7 @@ describe('show', () => {
 
   it('refuses a missing tslab, a bad option and an undisplayable value', () => {
     expect(() => show(undefined as never, consoleView([]))).toThrow(/tslab must be the kernel's tslab module/);
-    expect(() => show(k.tslab, consoleView([]), { inlinePlotly: 'yes' as never })).toThrow(LabError);
+    expectLabError(() => show(k.tslab, consoleView([]), { inlinePlotly: 'yes' as never }), 'WRONG_TYPE');
     expect(() => show(k.tslab, 42)).toThrow(/x must be a plotly figure/);
     expect(k.sent).toHaveLength(0);
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { LabError } from '../../lib/errors';
 import { faultCountsFigure } from '../../lib/viz';
 import { bareMetalRun, knownRun } from './fixtures';
+import { expectLabError } from '../support/lab-error';
 
 describe('faultCountsFigure', () => {
   const runs = [knownRun(), bareMetalRun(), bareMetalRun('v3.8')];
@@ -47,7 +47,7 @@ describe('faultCountsFigure', () => {
   });
 
   it('refuses an empty list and names a bad element', () => {
-    expect(() => faultCountsFigure([])).toThrow(LabError);
+    expectLabError(() => faultCountsFigure([]), 'WRONG_TYPE');
     expect(() => faultCountsFigure([knownRun(), {} as never])).toThrow(/runs\[1\] must be a run/);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { LabError } from '../../lib/errors';
 import { memorySweepFigure, type SweepPoint } from '../../lib/viz';
 import { bareMetalRun, knownRun } from './fixtures';
+import { expectLabError } from '../support/lab-error';
 
 describe('memorySweepFigure', () => {
   const points: SweepPoint[] = [
@@ -48,6 +48,6 @@ describe('memorySweepFigure', () => {
   it('refuses a non-positive memory size, naming the point', () => {
     expect(() => memorySweepFigure([{ memoryMiB: 0, run: knownRun() }])).toThrow(/points\[0\] needs a guest memory size: memoryMiB must be a positive number of MiB .*; got 0 \(number\)/);
     expect(() => memorySweepFigure([knownRun()])).toThrow(/points\[0\] needs a guest memory size/);
-    expect(() => memorySweepFigure([])).toThrow(LabError);
+    expectLabError(() => memorySweepFigure([]), 'WRONG_TYPE');
   });
 });

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { LabError } from '../../lib/errors';
 import { PLOTLY_MIME, consoleView, mimeBundle, plotlyChartHtml, plotlyLoaderHtml, ptPopulationFigure, type PlotlyFigure } from '../../lib/viz';
 import { walk } from '../../lib/x86/walk';
 import { knownRun } from './fixtures';
 import { tinySpace } from './walk-fixtures';
+import { expectLabError } from '../support/lab-error';
 
 const BANNER = /plotly\.js \(cartesian - minified\) v\d/g;
 const hostile: PlotlyFigure = {
@@ -80,7 +80,7 @@ describe('mimeBundle of other things', () => {
   });
 
   it('refuses anything else, saying what it can show', () => {
-    expect(() => mimeBundle('hello')).toThrow(LabError);
+    expectLabError(() => mimeBundle('hello'), 'WRONG_TYPE');
     expect(() => mimeBundle({ a: 1 })).toThrow(/x must be a plotly figure \{ data, layout \}, an HTML view/);
   });
 });

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { LabError } from '../../lib/errors';
 import { buildPageTableTree, pageTableExplorer, pageTableTreeView, regionLookupFromTable } from '../../lib/viz';
 import { encodePte } from '../../lib/x86/pte';
 import { PhysicalMemory } from '../../lib/x86/physical-memory';
 import { REGIONS, tinySpace } from './walk-fixtures';
+import { expectLabError } from '../support/lab-error';
 
 const space = tinySpace();
 const pageType = (f: number) => (space.tables.has(f) ? `l${space.tables.get(f)}_page_table` : f === 0x104 ? 'writable <ro>' : undefined);
@@ -64,7 +64,7 @@ describe('buildPageTableTree', () => {
 
   it('refuses what is not a memory and a bad maxNodes', () => {
     expect(() => buildPageTableTree({} as never, 0n)).toThrow(/mem must be a PhysicalMemory/);
-    expect(() => buildPageTableTree(space.mem, space.cr3, { maxNodes: 0 })).toThrow(LabError);
+    expectLabError(() => buildPageTableTree(space.mem, space.cr3, { maxNodes: 0 }), 'VALUE_OUT_OF_RANGE');
   });
 });
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { LabError } from '../../lib/errors';
 import { pageWalkView } from '../../lib/viz';
 import { walk } from '../../lib/x86/walk';
 import { REGIONS, tinySpace } from './walk-fixtures';
+import { expectLabError } from '../support/lab-error';
 
 // A fresh space per walk: a successful walk sets accessed flags, which show in the entries.
 const space = tinySpace();
@@ -72,6 +72,6 @@ describe('pageWalkView', () => {
   it('refuses a missing result and a non-canonical address', () => {
     expect(() => pageWalkView({} as never)).toThrow(/input\.result must be a walk result/);
     const r = fresh('ffff880000002123', read);
-    expect(() => pageWalkView({ result: r, address: '0000900000000000' })).toThrow(LabError);
+    expectLabError(() => pageWalkView({ result: r, address: '0000900000000000' }), 'NON_CANONICAL');
   });
 });

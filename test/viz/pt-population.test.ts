@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { LabError } from '../../lib/errors';
 import { TraceRecorder } from '../../lib/trace';
 import { ptPopulationFigure } from '../../lib/viz';
 import { bareMetalRun, knownRun } from './fixtures';
+import { expectLabError } from '../support/lab-error';
 
 describe('ptPopulationFigure', () => {
   const fig = ptPopulationFigure(knownRun());
@@ -80,6 +80,6 @@ describe('ptPopulationFigure', () => {
   });
 
   it('refuses what is not a run', () => {
-    expect(() => ptPopulationFigure({ variant: 'x' } as never)).toThrow(LabError);
+    expectLabError(() => ptPopulationFigure({ variant: 'x' } as never), 'WRONG_TYPE');
   });
 });

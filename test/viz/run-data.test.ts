@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { LabError } from '../../lib/errors';
 import { crashPoint, expectRun, isCrashed, outcomeText, phaseEntries, phaseSpans, runLabel, traceEnd } from '../../lib/viz/run-data';
 import { bareMetalRun, knownRun, knownTrace } from './fixtures';
+import { expectLabError } from '../support/lab-error';
 
 describe('reading runs and traces', () => {
   it('splits the known trace into its phases by seq, ending at the recorder clock', () => {
@@ -50,7 +50,7 @@ describe('reading runs and traces', () => {
   });
 
   it('refuses a run without a trace, naming the argument', () => {
-    expect(() => expectRun('run', { variant: 'v3.8', platform: 'xen', outcome: 'booted' })).toThrow(LabError);
+    expectLabError(() => expectRun('run', { variant: 'v3.8', platform: 'xen', outcome: 'booted' }), 'WRONG_TYPE');
     expect(() => expectRun('run', { variant: 'v3.8', platform: 'xen', outcome: 'booted', trace: {} })).toThrow(/run\.trace must be a trace/);
     expect(() => expectRun('runs[2]', 42)).toThrow(/runs\[2\] must be a run .*got 42 \(number\)/);
     expect(expectRun('run', bareMetalRun()).platform).toBe('bare-metal');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LabError } from '../../lib/errors';
 import { consoleView, formatStackFrame, matchSeedLines, terminalView } from '../../lib/viz';
+import { expectLabError } from '../support/lab-error';
 
 const SEEDS = [
   '(XEN) d7:v0: unhandled page fault (ec=0000)',
@@ -59,7 +59,7 @@ describe('consoleView', () => {
 
   it('shows no seed summary without seeds, and refuses lines that are not strings', () => {
     expect(terminalView([{ title: 't', lines: ['a'] }]).html).not.toContain('lines of the report');
-    expect(() => consoleView(['ok', 3] as never)).toThrow(LabError);
+    expectLabError(() => consoleView(['ok', 3] as never), 'WRONG_TYPE');
     expect(() => consoleView(['ok'], [], [42] as never)).toThrow(/seeds must be an array of strings or RegExps/);
   });
 });

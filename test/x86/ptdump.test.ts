@@ -45,7 +45,11 @@ describe('ptdump: runs of equal effective flags (Linux dump_pagetables.c, QEMU i
     const s = layout();
     const dump = ptdump(s.mem, s.cr3);
     const starts = new Set(dump.runs.map((r) => r.start));
+    // the layout has 7 runs (the test above lists them): an empty dump must not pass this sweep
+    expect(dump.runs).toHaveLength(7);
+    let checked = 0;
     for (const r of dump.runs) {
+      checked++;
       for (const va of [r.start, r.end - 1n]) {
         const w = walk(s.mem, { cr3: s.cr3, efer: { nxe: true } }, va, { kind: 'read', user: false });
         expect(w.ok && w.rights).toEqual({ writable: r.flags.rw, user: r.flags.user, noExecute: r.flags.nx });
@@ -55,6 +59,7 @@ describe('ptdump: runs of equal effective flags (Linux dump_pagetables.c, QEMU i
         expect(walk(s.mem, { cr3: s.cr3, efer: { nxe: true } }, r.end, { kind: 'read', user: false }).ok).toBe(false);
       }
     }
+    expect(checked).toBe(7);
   });
 
   it('SDM 4.6.1: flags are effective: a RW PTE under a read-only PDE shows ro; NX anywhere above shows NX', () => {

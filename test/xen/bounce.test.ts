@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { type GuestTrapFrame, TRAP_page_fault, VMASST_CMD_enable, VMASST_TYPE_writable_pagetables } from '../../lib/xen';
 import { A, P, RW, makeGuest, pte, vaOfPfn, type Guest } from './helpers';
+import { X86_EFLAGS_RF, bounceFrameWords } from './oracle-entry';
 
 const LOW48 = (1n << 48n) - 1n;
 const HANDLER = 0xffffffff81234560n;
@@ -67,7 +68,13 @@ describe('a #PF handler registered with set_trap_table: the fault is bounced (pr
       throw new Error('stop here');
     });
     expect(() => v.write64(Number(0xffffea0000000000n & LOW48), 5n)).toThrow('stop here');
-    expect(words).toEqual([0x1111n, 0x2222n, 2n, 0xffffffff81000abcn, 0x1_0000e030n, 0x10002n, oldRsp, 0xe02bn]);
+    // create_bounce_frame's layout (entry.S 4.2.0, oracle-entry.ts): error code 2 = a kernel-mode write
+    // to a not-present page (propagate_page_fault clears U); the RFLAGS image is the builder's 0x202
+    // with RF (a fault); events are still masked (upcall mask 1), so IF is cleared in the frame
+    expect(words).toEqual(bounceFrameWords({
+      rcx: 0x1111n, r11: 0x2222n, errorCode: 2, rip: 0xffffffff81000abcn, cs: 0xe033, rflagsImage: 0x202n | X86_EFLAGS_RF,
+      rsp: oldRsp, ss: 0xe02b, upcallMask: 1,
+    }));
   });
 
   it('a protection fault (a write to a read-only page table, no writable_pagetables) arrives with ec 3', () => {

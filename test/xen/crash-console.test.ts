@@ -6,6 +6,8 @@
  */
 import { SEED_XEN_LINES } from '../support/seed';
 import { describe, expect, it } from 'vitest';
+import { expectLabError } from '../support/lab-error';
+import { XEN_CR0, XEN_CR4, X86_EFLAGS_RF, bounceFrameAddress, bounceFrameWords } from './oracle-entry';
 import { LabError } from '../../lib/errors';
 import { DomainCrashed, type PvVcpu } from '../../lib/xen';
 import { makeGuest, vaOfPfn, firstFreePfn, type Guest, VIRT_BASE } from './helpers';
@@ -120,14 +122,21 @@ describe('the unhandled page fault: propagate_page_fault, show_page_walk, domain
       `(XEN) rbp: ${hex16(r.rbp)}   rsp: ${hex16(frame)}   r8:  0000000000000000`,
       '(XEN) r9:  0000000010000001   r10: 0000000000000000   r11: 0000000000000000',
       '(XEN) r12: 0000000000000000   r13: 0000001000000000   r14: 0000000000000000',
-      '(XEN) r15: 0000000000100000   cr0: 000000008005003b   cr4: 00000000000406f0',
+      `(XEN) r15: 0000000000100000   cr0: ${hex16(BigInt(XEN_CR0))}   cr4: ${hex16(BigInt(XEN_CR4))}`, // Xen's flag sets (oracle-entry.ts)
       `(XEN) cr3: ${hex16(cr3)}   cr2: ffffea000005b2d0`,
       '(XEN) ds: 0000   es: 0000   fs: 0000   gs: 0000   ss: e02b   cs: e033',
     ]);
     // The guest stack trace: the bounce frame's eight words first, then the stack above it.
     expect(e.lines[17]).toBe(`(XEN) Guest stack trace from rsp=${hex16(frame)}:`);
-    expect(e.lines[18]).toBe(`(XEN)    0000000080000000 0000000000000000 0000000000000000 ffffffff8103feba`);
-    expect(e.lines[19]).toBe(`(XEN)    000000010000e030 0000000000010006 ${hex16(oldRsp)} 000000000000e02b`);
+    // create_bounce_frame's words (entry.S, see oracle-entry.ts): the registers set above, error
+    // code 0 (a kernel-mode read of a not-present page), the RFLAGS image with RF (a fault), events masked
+    const words = bounceFrameWords({
+      rcx: r.rcx, r11: r.r11, errorCode: 0, rip: r.rip, cs: 0xe033, rflagsImage: 0x206n | X86_EFLAGS_RF,
+      rsp: oldRsp, ss: 0xe02b, upcallMask: 1,
+    }).map(hex16);
+    expect(frame).toBe(bounceFrameAddress(oldRsp, true));
+    expect(e.lines[18]).toBe(`(XEN)    ${words.slice(0, 4).join(' ')}`);
+    expect(e.lines[19]).toBe(`(XEN)    ${words.slice(4, 8).join(' ')}`);
   });
 
   it('dumps the guest stack word by word from rsp, four a line, up to 20 lines', () => {
@@ -214,7 +223,7 @@ describe('the unhandled page fault: propagate_page_fault, show_page_walk, domain
     expect(g.domain.isDead).toBe(true);
     expect(() => g.vcpu.read64(vaOfPfn(0x1000))).toThrowError(expect.objectContaining({ code: 'DOMAIN_DEAD' }));
     expect(() => g.vcpu.HYPERVISOR_mmuext_op([{ cmd: 6 }])).toThrowError(/DOMAIN|crashed/);
-    try { g.vcpu.HYPERVISOR_vm_assist(0, 2); } catch (err) { expect((err as LabError).code).toBe('DOMAIN_DEAD'); }
+    expectLabError(() => g.vcpu.HYPERVISOR_vm_assist(0, 2), 'DOMAIN_DEAD'); // throws, and with this code
     const kinds = g.trace.events.map((ev) => ev.type);
     expect(kinds).toContain('domain-crash');
     expect(g.trace.counters.pageFaults.unhandled).toBe(1);

@@ -5,8 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { TraceRecorder } from '../../lib/trace';
 import {
-  FLAT_KERNEL_CS, FLAT_KERNEL_SS, START_INFO_OFFSETS, XenHost, buildPvDomain, expectedXenSlots,
+  FLAT_KERNEL_CS, FLAT_KERNEL_SS, START_INFO_OFFSETS, XenHost, buildPvDomain,
 } from '../../lib/xen';
+import { expectSaneXenInputs, xenSlotsFromSource } from './oracle-xen-slots';
 import { VIRT_BASE, makeGuest, readEntry, vaOfPfn } from './helpers';
 
 describe('buildPvDomain (xc_dom_build_image, setup_pgtables_x86_64, start_info_x86_64, vcpu_x86_64)', () => {
@@ -97,7 +98,8 @@ describe('buildPvDomain (xc_dom_build_image, setup_pgtables_x86_64, start_info_x
     expect(g.host.pageInfo(l4)).toMatchObject({ type: 'PGT_l4_page_table', typeCount: 2, pinned: true, validated: true });
     expect(g.host.pageInfo(g.domain.pfnToMfn(g.layout.pgtables.pfn + 1))).toMatchObject({ type: 'PGT_l3_page_table', typeCount: 1 });
     expect(g.host.pageInfo(g.domain.pfnToMfn(g.layout.pgtables.pfn + 2))).toMatchObject({ type: 'PGT_l2_page_table', typeCount: 1 });
-    expect([...g.host.memory.words(l4).subarray(512, 544)]).toEqual([...expectedXenSlots(g.host, l4, g.domain.domid)]);
+    expect([...g.host.memory.words(l4).subarray(512, 544)]).toEqual([...xenSlotsFromSource(g.host, l4, g.domain.perdomainL3Mfn)]); // alloc_l4_table's rule, from the source
+    expectSaneXenInputs(g.host, g.domain.perdomainL3Mfn);
     expect(v.trapCtxt.every((t) => t.address === 0)).toBe(true);
     expect(v.regs.cs).toBe(FLAT_KERNEL_CS);
     expect(v.regs.ss).toBe(FLAT_KERNEL_SS);

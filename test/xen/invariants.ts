@@ -3,12 +3,14 @@
  * the model's own bookkeeping):
  *  1. no guest-writable mapping of a frame typed as a page table;
  *  2. no mapping of a frame owned by another domain;
- *  3. Xen's L4 slots intact in every validated L4;
+ *  3. Xen's L4 slots in every validated L4 as alloc_l4_table sets them (oracle-xen-slots.ts: from
+ *     the source, not from the model's install_xen_slots);
  *  4. type counts (and general reference counts) equal to the references the validated tables,
  *     the pins and the base pointers hold;
  *  5. a refused call changes nothing (snapshot / compare).
  */
-import { expectedXenSlots, type Domain, type PvVcpu, type XenHost } from '../../lib/xen';
+import type { Domain, PvVcpu, XenHost } from '../../lib/xen';
+import { xenSlotsFromSource } from './oracle-xen-slots';
 
 const PGT_TYPE = 0x07;
 const PGT_PINNED = 0x08;
@@ -66,7 +68,7 @@ export class InvariantChecker {
       if (w === undefined) continue;
       if (type === 4) {
         let exp = this.xenSlots.get(m);
-        if (exp === undefined) { exp = expectedXenSlots(host, m, dom.domid).slice(); this.xenSlots.set(m, exp); }
+        if (exp === undefined) { exp = xenSlotsFromSource(host, m, dom.perdomainL3Mfn); this.xenSlots.set(m, exp); }
         for (let i = 0; i < 32; i++) {
           if (w[512 + i] !== exp[i]) { out.push(`L4 mfn ${m.toString(16)}: Xen slot ${256 + (i >> 1)} changed`); break; }
         }

@@ -7,8 +7,9 @@ import {
   EINVAL, ENOSYS, ESRCH, MMUEXT_CLEAR_PAGE, MMUEXT_COPY_PAGE, MMUEXT_FLUSH_CACHE, MMUEXT_FLUSH_CACHE_GLOBAL,
   MMUEXT_INVLPG_ALL, MMUEXT_INVLPG_LOCAL, MMUEXT_INVLPG_MULTI, MMUEXT_MARK_SUPER, MMUEXT_NEW_BASEPTR,
   MMUEXT_NEW_USER_BASEPTR, MMUEXT_PIN_L1_TABLE, MMUEXT_PIN_L4_TABLE, MMUEXT_SET_LDT, MMUEXT_TLB_FLUSH_ALL,
-  MMUEXT_TLB_FLUSH_LOCAL, MMUEXT_TLB_FLUSH_MULTI, MMUEXT_UNPIN_TABLE, expectedXenSlots,
+  MMUEXT_TLB_FLUSH_LOCAL, MMUEXT_TLB_FLUSH_MULTI, MMUEXT_UNPIN_TABLE,
 } from '../../lib/xen';
+import { expectSaneXenInputs, xenSlotsFromSource } from './oracle-xen-slots';
 import { P, RW, A, US, entryPtr, freeMfn, makeGuest, pin, pinnedL1, pte, readEntry, write, type Guest } from './helpers';
 
 const op = (g: Guest, o: object): number => g.vcpu.HYPERVISOR_mmuext_op([o as never]);
@@ -88,7 +89,8 @@ describe('MMUEXT_PIN_L*_TABLE / MMUEXT_UNPIN_TABLE', () => {
       expect(g.host.pageInfo(m)).toMatchObject({ type: t, typeCount: 1, validated: true, pinned: false });
     }
     const words = g.host.memory.words(l4).subarray(512, 544);
-    expect([...words]).toEqual([...expectedXenSlots(g.host, l4, g.domain.domid)]);
+    expect([...words]).toEqual([...xenSlotsFromSource(g.host, l4, g.domain.perdomainL3Mfn)]); // alloc_l4_table's rule, from the source
+    expectSaneXenInputs(g.host, g.domain.perdomainL3Mfn);
     // unpinning the root releases the whole tree
     expect(op(g, { cmd: MMUEXT_UNPIN_TABLE, mfn: l4 })).toBe(0);
     for (const m of [l4, l3, l2, l1]) expect(g.host.pageInfo(m)).toMatchObject({ typeCount: 0, validated: false });
