@@ -29,6 +29,7 @@ function summary(r: RunResult): string[] {
     `page faults: ${c.pageFaults.handled} handled (${c.pageFaults.earlyPf} by the early #PF handler, ${c.pageFaults.fixup} fixed up by Xen), ${c.pageFaults.unhandled} unhandled`,
     `page-table pages allocated: L4 ${c.ptPages.l4}, L3 ${c.ptPages.l3}, L2 ${c.ptPages.l2}, L1 ${c.ptPages.l1}`,
     `hypercalls: ${hc}`,
+    `provenance: ${['domid', 'pcpu', 'structPageSize', 'pgdPfn', 'faultAddress', 'l4Index'].map((k) => `${k} ${r.provenance[k].kind}`).join(', ')} (--json: every value, with why)`,
   ];
 }
 

@@ -211,4 +211,9 @@ describe('pvops-lab repro --json', () => {
     expect(json.provenance['registers.cr0'].kind).toBe('invented');
     expect(Object.keys(json.provenance).filter((k) => k.startsWith('console.'))).toHaveLength(json.xenConsole.length);
   });
+
+  it('the text summary names the kind of the headline values', () => {
+    const out = spawnSync(process.execPath, [resolve(ROOT, 'dist/cli.js'), 'repro', '--domid', '4'], { encoding: 'utf8' });
+    expect(out.stdout).toContain('provenance: domid invented, pcpu report, structPageSize fitted, pgdPfn fitted, faultAddress derived, l4Index derived');
+  });
 });

@@ -43,7 +43,7 @@ export const KIND_STYLES: Readonly<Record<ProvenanceKindView, KindStyle>> = {
     letter: 'R', meaning: 'from the report (an input the default config copies)', gutter: '#8fd694',
     mark: 'color:#8fd694;text-decoration:underline double;text-underline-offset:3px',
   },
-  derived: { letter: 'D', meaning: 'derived: computed by the model (unmarked)', gutter: '#9aa4ae', mark: '' },
+  derived: { letter: 'D', meaning: 'derived: computed by the model (unmarked)', gutter: '#b0b8c0', mark: '' },
   fitted: {
     letter: 'F', meaning: 'fitted: data chosen so the output matches the report', gutter: '#79c0ff',
     mark: 'color:#79c0ff;text-decoration:underline dotted 2px;text-underline-offset:3px',
