@@ -59,11 +59,11 @@ const PIN_TYPES: Record<number, number> = {
 export function do_mmuext_op(v: Vcpu, ops: readonly MmuextRequest[], count: number, pdone: { value: number } | null, foreigndom: number): number {
   const host = v.domain.host;
   let i = 0;
+  const state = { rc: 0 }; // do_mmuext_op's rc, which the ops of one batch share
   const pgOwner = get_pg_owner(v, foreigndom & 0xffff);
   if (pgOwner < 0) {
     state.rc = -ESRCH;
   } else {
-    state.rc = 0;
     for (i = 0; i < count; i++) {
       const op = ops[i];
       host.trace.countMmuextOp(MMUEXT_NAMES[op.cmd] ?? `MMUEXT_${op.cmd}`);
@@ -76,9 +76,6 @@ export function do_mmuext_op(v: Vcpu, ops: readonly MmuextRequest[], count: numb
   if (pdone !== null) pdone.value += i;
   return state.rc;
 }
-
-/** do_mmuext_op's `rc`, which the ops of one batch share. */
-const state = { rc: 0 };
 
 /** vcpumask_to_pcpumask: -EFAULT for a NULL bitmap (the copy from the guest faults). */
 function vcpumask_to_pcpumask(mask: readonly number[] | null): number {
