@@ -5,11 +5,11 @@
  *   :928 x86_init.oem.arch_setup, :1104 init_mem_mapping, :1106 early_trap_pf_init.
  * - Linux 3.8.13 arch/x86/kernel/traps.c:700-707 early_trap_init sets the #PF gate (line 705) on
  *   every architecture before load_idt.
- * - Linux 3.9.6 arch/x86/xen/enlighten.c:682-733 cvt_gate_to_trap (debug -> xen_debug, int3 ->
+ * - Linux 3.9.6 arch/x86/xen/enlighten.c:682-734 cvt_gate_to_trap (debug -> xen_debug, int3 ->
  *   xen_int3, interrupt gates set flag bit 2), :741-768 xen_write_idt_entry (set_trap_table only for
  *   a gate inside the loaded IDT), :797-815 xen_load_idt (the whole table, line 811).
- * - Xen 4.2.0 xen/arch/x86/traps.c:3703-3749 do_set_trap_table keeps the entries per vCPU;
- *   :1116-1129 propagate_page_fault takes trap_ctxt[14]; x86_64/regs.h:22 null_trap_bounce is
+ * - Xen 4.2.0 xen/arch/x86/traps.c:3703-3750 do_set_trap_table keeps the entries per vCPU;
+ *   :1102-1134 propagate_page_fault takes trap_ctxt[14] (line 1118); include/asm-x86/x86_64/regs.h:22 null_trap_bounce is
  *   "eip == 0" for a 64-bit guest: no #PF entry, "unhandled page fault".
  */
 import { describe, expect, it } from 'vitest';

@@ -2,7 +2,7 @@
  * The variants are states of the tree, in history order:
  * - v3.8: Linux 3.8.13 arch/x86/mm/init.c:43-100 find_early_table_space (entries summed per range,
  *   a page per range crossing an L4 slot, start 0, good_end = max_pfn_mapped << PAGE_SHIFT) and
- *   :134-313 init_memory_mapping (64-bit: __flush_tlb_all, no load_cr3; pagetable_reserve);
+ *   :134-316 init_memory_mapping (64-bit: __flush_tlb_all, no load_cr3; pagetable_reserve);
  *   arch/x86/xen/mmu.c:1504-1520 mask_rw_pte (64-bit: pfns in [pgt_buf_start, pgt_buf_top)
  *   write-protected), :1181-1193 xen_mapping_pagetable_reserve ("xen: setting RW the range");
  *   Makefile VERSION 3, PATCHLEVEL 8.

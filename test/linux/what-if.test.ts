@@ -2,8 +2,8 @@
  * The fixes an engineer could have tried on 8170e6bed465 under Xen, each a routine override
  * (lib/linux/what-if.ts), with its true outcome:
  * - 'guard-user-pgd': xen_get_user_pgd gives NULL before the struct pages exist; Linux 3.9.6
- *   arch/x86/xen/mmu.c:1411-1436 xen_write_cr3 then queues __xen_write_cr3(false, 0), i.e.
- *   MMUEXT_NEW_USER_BASEPTR with mfn 0 (:1384-1409), which Xen 4.2.0 xen/arch/x86/mm.c:3148-3183
+ *   arch/x86/xen/mmu.c:1411-1434 xen_write_cr3 then queues __xen_write_cr3(false, 0), i.e.
+ *   MMUEXT_NEW_USER_BASEPTR with mfn 0 (:1384-1410), which Xen 4.2.0 xen/arch/x86/mm.c:3148-3183
  *   accepts (mfn 0 takes no reference and clears guest_table_user): it boots.
  * - 'no-reload-under-xen': init_mem_mapping without load_cr3 (3.9.6 init.c:451) on a PV guest: boots.
  * - 'pf-gate-early': 3.8.13 traps.c:705's gate order with 3.9.6's CR3 load: Xen holds a #PF entry,
