@@ -11,6 +11,10 @@ export default defineConfig({
       ? ['test/xen/**/*.test.ts']
       : ['test/x86/**/*.test.ts', 'test/xen/**/*.test.ts'],
     exclude: ['test/xen/fuzz.test.ts'],
+    // One module graph for all test files: each mutant's covering tests then run without
+    // re-importing lib/ per file (Stryker switches mutants at run time, and leaves static
+    // mutants out, so nothing needs a fresh module). The tests build their own hosts and domains.
+    isolate: false,
     testTimeout: 60_000,
     hookTimeout: 600_000,
   },
