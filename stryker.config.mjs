@@ -11,6 +11,11 @@ const scope = process.env.MUTATION_SCOPE ?? 'all';
 if (!(scope in scopes)) {
   throw new Error(`MUTATION_SCOPE must be one of ${Object.keys(scopes).join(', ')}; got '${scope}'`);
 }
+// MUTATION_FILES=a.ts,b.ts (paths under lib/) narrows a run to some files of the scope; such a
+// run writes its own report (<scope>-<files>.json), which scripts/mutation-summary.cjs merges
+// with the others (for each file, the newest report that holds it counts).
+const files = process.env.MUTATION_FILES ? process.env.MUTATION_FILES.split(',').map((f) => f.trim()).filter(Boolean) : null;
+const name = files ? `${scope}-${files.map((f) => f.replace(/^.*\//, '').replace(/\.ts$/, '')).join('+')}` : scope;
 const out = 'test-output/mutation';
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
@@ -19,7 +24,7 @@ export default {
   testRunner: 'vitest',
   plugins: ['@stryker-mutator/vitest-runner'],
   vitest: { configFile: 'vitest.mutation.config.mts', related: false },
-  mutate: scopes[scope],
+  mutate: files ?? scopes[scope],
   coverageAnalysis: 'perTest',
   // Left out, to keep a run within an hour on a small machine: string literals (almost all are
   // LabError and MEM_LOG message texts, which tests match by code, not by wording) and static
@@ -32,9 +37,9 @@ export default {
   timeoutFactor: 2,
   // Re-runs only test mutants whose code or covering tests changed since the last run.
   incremental: true,
-  incrementalFile: `${out}/${scope}-incremental.json`,
+  incrementalFile: `${out}/${name}-incremental.json`,
   reporters: ['clear-text', 'json', 'progress-append-only'],
-  jsonReporter: { fileName: `${out}/${scope}.json` },
+  jsonReporter: { fileName: `${out}/${name}.json` },
   clearTextReporter: { reportMutants: false, reportTests: false, reportScoreTable: true },
   tempDirName: '.stryker-tmp',
   // The project's TypeScript is 7 (the native compiler, no JavaScript API), which Stryker's
