@@ -1,7 +1,8 @@
-// StrykerJS configuration for `npm run mutation`: mutants of lib/x86 and lib/xen/mm, run against
-// test/x86 and test/xen (vitest.mutation.config.mts leaves out the slow, randomly seeded fuzz).
-// MUTATION_SCOPE=x86 or MUTATION_SCOPE=xen-mm mutates one folder only (its own report and
-// incremental file); unset, both folders. Reports: test-output/mutation/.
+// StrykerJS configuration for `npm run mutation`, which runs it twice: MUTATION_SCOPE=x86 (mutants
+// of lib/x86, judged by test/x86) and MUTATION_SCOPE=xen-mm (mutants of lib/xen/mm, judged by
+// test/xen), then prints the score per folder (scripts/mutation-summary.cjs). Unset, the scope is
+// both folders against both test folders. vitest.mutation.config.mts picks the tests (the slow,
+// randomly seeded fuzz is left out). Reports: test-output/mutation/<scope>.json.
 const scopes = {
   all: ['lib/x86/**/*.ts', '!lib/x86/index.ts', 'lib/xen/mm/**/*.ts'],
   x86: ['lib/x86/**/*.ts', '!lib/x86/index.ts'],
@@ -11,7 +12,7 @@ const scope = process.env.MUTATION_SCOPE ?? 'all';
 if (!(scope in scopes)) {
   throw new Error(`MUTATION_SCOPE must be one of ${Object.keys(scopes).join(', ')}; got '${scope}'`);
 }
-// MUTATION_FILES=a.ts,b.ts (paths under lib/) narrows a run to some files of the scope; such a
+// MUTATION_FILES=lib/x/a.ts,lib/x/b.ts (paths from the project root) narrows a run to some files of the scope; such a
 // run writes its own report (<scope>-<files>.json), which scripts/mutation-summary.cjs merges
 // with the others (for each file, the newest report that holds it counts).
 const files = process.env.MUTATION_FILES ? process.env.MUTATION_FILES.split(',').map((f) => f.trim()).filter(Boolean) : null;
