@@ -54,9 +54,13 @@ describe('guest_map_l1e (paging.h:377-395 at 4.2.0)', () => {
     }
   });
 
-  it('no L1 without a base table (guest_table 0)', () => {
+  it('no L1 without a base table (guest_table 0, pagetable_is_null), even if machine frame 0 held a walkable table', () => {
     const t = tree(1, 2, 3, 4);
     expect(map(t, 0)).toBeNull();
+    // frame 0 is DOMID_IO's and never written by the model; write a present path into it anyway
+    put(t.g, 0, 1, entry(t.l3, P | RW | US | A));
+    expect(map(t, 0)).toBeNull();
+    expect(map(t)).toEqual({ gl1mfn: t.l1, index: 4 }); // the same path from a real L4
   });
 
   it('an L4 or L3 entry that is not present stops the walk (the linear read faults); RW, USER do not matter on the way down', () => {

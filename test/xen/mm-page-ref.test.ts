@@ -18,7 +18,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   PGC_count_mask, PGT_count_mask, PGT_l1_page_table, PGT_l2_page_table, PGT_l3_page_table, PGT_l4_page_table,
-  PGT_pinned, PGT_type_mask, PGT_validated, PGT_writable_page, INVALID_M2P_ENTRY, EINVAL,
+  PGT_pinned, PGT_type_mask, PGT_validated, PGT_writable_page, INVALID_M2P_ENTRY, EINVAL, OWNER_NONE,
 } from '../../lib/xen';
 import {
   __get_page_type, get_page, get_page_and_type_from_pagenr, get_page_from_pagenr, get_page_type, page_get_owner_and_reference,
@@ -75,6 +75,11 @@ describe('general references: page_get_owner_and_reference, get_page, put_page',
     expect(ft.refCountOf(mfn)).toBe(2);
     ft.assign(mfn, 7);
     expect(page_get_owner_and_reference(g.host, mfn)).toBe(7);
+    expect(ft.refCountOf(mfn)).toBe(2);
+    // a referenced frame with no owner (page_get_owner NULL): the reference is still taken
+    ft.owner[mfn] = OWNER_NONE;
+    expect(page_get_owner_and_reference(g.host, mfn)).toBe(-1);
+    expect(ft.refCountOf(mfn)).toBe(3);
   });
 
   it('mm.c:2161-2176: get_page on another domain\'s frame gives its reference back and fails', () => {
