@@ -12,11 +12,12 @@ const scope = process.env.MUTATION_SCOPE ?? 'all';
 if (!(scope in scopes)) {
   throw new Error(`MUTATION_SCOPE must be one of ${Object.keys(scopes).join(', ')}; got '${scope}'`);
 }
-// MUTATION_FILES=lib/x/a.ts,lib/x/b.ts (paths from the project root) narrows a run to some files of the scope; such a
+// MUTATION_FILES=lib/x/a.ts,lib/x/b.ts:10-40 (paths from the project root, optionally a line range) narrows
+// a run to some files of the scope; such a
 // run writes its own report (<scope>-<files>.json), which scripts/mutation-summary.cjs merges
 // with the others (for each file, the newest report that holds it counts).
 const files = process.env.MUTATION_FILES ? process.env.MUTATION_FILES.split(',').map((f) => f.trim()).filter(Boolean) : null;
-const name = files ? `${scope}-${files.map((f) => f.replace(/^.*\//, '').replace(/\.ts$/, '')).join('+')}` : scope;
+const name = files ? `${scope}-${files.map((f) => f.replace(/^.*\//, '').replace(/\.ts(?::(.*))?$/, (_m, r) => (r ? `@${r}` : ''))).join('+')}` : scope;
 const out = 'test-output/mutation';
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
@@ -47,6 +48,6 @@ export default {
   // tsconfig rewriting cannot load; the sandbox needs no tsconfig rewrite (no extends or
   // references outside it), so point that step at a file that does not exist.
   tsconfigFile: 'tsconfig.stryker-unused.json',
-  ignorePatterns: ['dist', 'site', 'test-output', 'notebooks', 'bench', '.venv'],
+  ignorePatterns: ['dist', 'site', 'test-output', 'notebooks', 'bench', '.venv', '.stryker-tmp*'],
   thresholds: { high: 90, low: 80, break: null },
 };
