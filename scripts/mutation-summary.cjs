@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+// Prints the mutation score per folder (lib/x86, lib/xen/mm) from StrykerJS's JSON report(s) in
+// test-output/mutation/ (written by `npm run mutation`), with the count of each status, then every
+// mutant of lib/xen/mm that survived or had no covering test (file:line, mutator, replacement).
+// Usage: node scripts/mutation-summary.cjs [report.json ...]   (default: every *.json report there
+// that is not an incremental file; a mutant seen in several reports counts once, the newest wins).
+'use strict';
+const fs = require('fs');
+const path = require('path');
+
+const DIR = path.join(__dirname, '..', 'test-output', 'mutation');
+const FOLDERS = ['lib/x86', 'lib/xen/mm'];
+const DETAIL_FOLDER = 'lib/xen/mm';
+
+function fail(msg) {
+  process.stderr.write(`mutation-summary: ${msg}\n`);
+  process.exit(2);
+}
+
+let files = process.argv.slice(2);
+if (files.length === 0) {
+  if (!fs.existsSync(DIR)) fail(`no reports: ${DIR} does not exist (run npm run mutation first)`);
+  files = fs.readdirSync(DIR)
+    .filter((f) => f.endsWith('.json') && !f.includes('incremental'))
+    .map((f) => path.join(DIR, f));
+  // oldest first, so a newer report's verdict on the same file replaces an older one's
+  files.sort((a, b) => fs.statSync(a).mtimeMs - fs.statSync(b).mtimeMs);
+}
+if (files.length === 0) fail(`no JSON report in ${DIR} (run npm run mutation first)`);
+
+/** file (relative, forward slashes) -> mutants, from the newest report that holds the file */
+const byFile = new Map();
+for (const f of files) {
+  let report;
+  try {
+    report = JSON.parse(fs.readFileSync(f, 'utf8'));
+  } catch (e) {
+    fail(`cannot read ${f}: ${e.message}`);
+  }
+  if (!report || typeof report.files !== 'object') fail(`${f} is not a Stryker mutation report (no "files")`);
+  for (const [name, entry] of Object.entries(report.files)) {
+    const rel = path.relative(path.join(__dirname, '..'), path.resolve(path.join(__dirname, '..'), name)).split(path.sep).join('/');
+    byFile.set(rel, { source: entry.source, mutants: entry.mutants });
+  }
+}
+
+const STATUSES = ['Killed', 'Survived', 'NoCoverage', 'Timeout', 'CompileError', 'RuntimeError', 'Ignored', 'Pending'];
+function tally(filter) {
+  const t = Object.fromEntries(STATUSES.map((s) => [s, 0]));
+  for (const [file, { mutants }] of byFile) {
+    if (!filter(file)) continue;
+    for (const m of mutants) t[m.status] = (t[m.status] ?? 0) + 1;
+  }
+  // Stryker's mutation score: detected (killed + timeout) over valid (detected + survived + no coverage)
+  const detected = t.Killed + t.Timeout;
+  const valid = detected + t.Survived + t.NoCoverage;
+  const covered = detected + t.Survived;
+  return { ...t, score: valid === 0 ? NaN : (100 * detected) / valid, covScore: covered === 0 ? NaN : (100 * detected) / covered, valid };
+}
+
+const pct = (x) => (Number.isNaN(x) ? '   n/a' : `${x.toFixed(2).padStart(6)}%`);
+const rows = [];
+for (const folder of FOLDERS) {
+  const t = tally((f) => f.startsWith(`${folder}/`));
+  if (t.valid === 0 && t.Ignored === 0) { rows.push(`${folder.padEnd(11)}  not in the reports`); continue; }
+  rows.push(`${folder.padEnd(11)} score ${pct(t.score)} (of covered ${pct(t.covScore)})  killed ${t.Killed}, timeout ${t.Timeout}, survived ${t.Survived}, no coverage ${t.NoCoverage}; not counted: ignored ${t.Ignored}, compile/runtime error ${t.CompileError + t.RuntimeError}`);
+}
+process.stdout.write(`Mutation score per folder (killed + timeout over killed + timeout + survived + no coverage)\n${rows.join('\n')}\n`);
+
+// Per file, for the detail folder, and the mutants it still lets live.
+const live = [];
+const perFile = [];
+for (const [file, { source, mutants }] of [...byFile].sort(([a], [b]) => a.localeCompare(b))) {
+  if (!file.startsWith(`${DETAIL_FOLDER}/`)) continue;
+  const t = tally((f) => f === file);
+  perFile.push(`  ${file.padEnd(30)} ${pct(t.score)}  (${t.Killed + t.Timeout}/${t.valid})`);
+  const lines = source.split('\n');
+  for (const m of mutants) {
+    if (m.status !== 'Survived' && m.status !== 'NoCoverage') continue;
+    const l = m.location.start.line;
+    const original = lines[l - 1].slice(m.location.start.column - 1, m.location.start.line === m.location.end.line ? m.location.end.column - 1 : undefined);
+    live.push({ file, line: l, col: m.location.start.column, text: `${file}:${l}:${m.location.start.column} ${m.status === 'NoCoverage' ? '[no coverage] ' : ''}${m.mutatorName}: ${oneLine(original)} -> ${oneLine(m.replacement ?? '')}` });
+  }
+}
+function oneLine(s) {
+  const t = s.replace(/\s+/g, ' ').trim();
+  return t.length > 90 ? `${t.slice(0, 87)}...` : t;
+}
+if (perFile.length > 0) process.stdout.write(`\n${DETAIL_FOLDER} per file\n${perFile.join('\n')}\n`);
+live.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
+process.stdout.write(`\nSurviving mutants in ${DETAIL_FOLDER}: ${live.length}\n${live.map((m) => `  ${m.text}`).join('\n')}\n`);
