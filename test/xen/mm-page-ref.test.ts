@@ -20,10 +20,10 @@ import {
   PGC_count_mask, PGT_count_mask, PGT_l1_page_table, PGT_l2_page_table, PGT_l3_page_table, PGT_l4_page_table,
   PGT_pinned, PGT_type_mask, PGT_validated, PGT_writable_page, INVALID_M2P_ENTRY, EINVAL, OWNER_NONE,
 } from '../../lib/xen';
+import { get_page, get_page_from_pagenr, page_get_owner_and_reference, page_lock, put_page } from '../../lib/xen/mm/page-ref';
 import {
-  __get_page_type, get_page, get_page_and_type_from_pagenr, get_page_from_pagenr, get_page_type, page_get_owner_and_reference,
-  page_lock, put_page, put_page_and_type, put_page_type,
-} from '../../lib/xen/mm/page-ref';
+  __get_page_type, get_page_and_type_from_pagenr, get_page_type, put_page_and_type, put_page_type,
+} from '../../lib/xen/mm/validate';
 import { P, RW, freeMfn, makeGuest, pin, pte, write, type Guest } from './helpers';
 
 /** A guest on a debug build: every MEM_LOG line is printed (no rate limit). */
@@ -119,12 +119,12 @@ describe('type references: __get_page_type, put_page_type, page_lock', () => {
     const g = guest();
     const mfn = freeMfn(g, 0);
     const ft = g.host.frameTable;
-    expect(__get_page_type(g.host, mfn, PGT_writable_page)).toBe(0);
+    expect(__get_page_type(g.host, mfn, PGT_writable_page, false)).toBe(0);
     ft.setTypeCount(mfn, PGT_count_mask - 1);
-    expect(__get_page_type(g.host, mfn, PGT_writable_page)).toBe(0);
+    expect(__get_page_type(g.host, mfn, PGT_writable_page, false)).toBe(0);
     expect(ft.typeCountOf(mfn)).toBe(PGT_count_mask);
     const mark = g.host.console.lines.length;
-    expect(__get_page_type(g.host, mfn, PGT_writable_page)).toBe(-EINVAL);
+    expect(__get_page_type(g.host, mfn, PGT_writable_page, false)).toBe(-EINVAL);
     expect(ft.typeCountOf(mfn)).toBe(PGT_count_mask);
     expect(logSince(g, mark).join('')).toContain(`Type count overflow on pfn ${mfn.toString(16)}`);
   });
@@ -141,10 +141,10 @@ describe('type references: __get_page_type, put_page_type, page_lock', () => {
   it('mm.c:2486-2490, 2551-2558: at count 0 a page-table type is validated (alloc_page_type); a failure leaves no type and no count', () => {
     const g = guest();
     const [good, bad] = [freeMfn(g, 0), freeMfn(g, 1)];
-    expect(__get_page_type(g.host, good, PGT_l1_page_table)).toBe(0);
+    expect(__get_page_type(g.host, good, PGT_l1_page_table, false)).toBe(0);
     expect(counts(g, good)).toEqual({ ref: 1, type: PGT_l1_page_table, tc: 1, validated: true });
     g.host.memory.words(bad)[0] = (bad * 4096 + (P | RW)) >>> 0; // maps itself writable: -EBUSY from get_page_from_l1e
-    expect(__get_page_type(g.host, bad, PGT_l1_page_table)).toBeLessThan(0);
+    expect(__get_page_type(g.host, bad, PGT_l1_page_table, false)).toBeLessThan(0);
     expect(counts(g, bad)).toEqual({ ref: 1, type: 0, tc: 0, validated: false });
   });
 
@@ -152,10 +152,10 @@ describe('type references: __get_page_type, put_page_type, page_lock', () => {
     const g = guest();
     const mfn = freeMfn(g, 0);
     const ft = g.host.frameTable;
-    expect(__get_page_type(g.host, mfn, PGT_writable_page)).toBe(0);
+    expect(__get_page_type(g.host, mfn, PGT_writable_page, false)).toBe(0);
     put_page_type(g.host, mfn);
     expect(counts(g, mfn)).toEqual({ ref: 1, type: PGT_writable_page, tc: 0, validated: true });
-    expect(__get_page_type(g.host, mfn, PGT_writable_page)).toBe(0);
+    expect(__get_page_type(g.host, mfn, PGT_writable_page, false)).toBe(0);
     expect(ft.typeCountOf(mfn)).toBe(1);
   });
 
@@ -164,12 +164,12 @@ describe('type references: __get_page_type, put_page_type, page_lock', () => {
     const levels = [PGT_l1_page_table, PGT_l2_page_table, PGT_l3_page_table, PGT_l4_page_table, PGT_writable_page];
     levels.forEach((held, k) => {
       const mfn = freeMfn(g, k);
-      expect(__get_page_type(g.host, mfn, held)).toBe(0);
+      expect(__get_page_type(g.host, mfn, held, false)).toBe(0);
       for (const asked of levels) {
         if (asked === held) continue;
         const before = counts(g, mfn);
         const mark = g.host.console.lines.length;
-        expect(__get_page_type(g.host, mfn, asked)).toBe(-EINVAL);
+        expect(__get_page_type(g.host, mfn, asked, false)).toBe(-EINVAL);
         expect(counts(g, mfn)).toEqual(before);
         const recursive = held >= PGT_l2_page_table && held <= PGT_l4_page_table && asked === held - 1;
         expect({ held, asked, logged: logSince(g, mark).some((l) => l.includes('Bad type')) }).toEqual({ held, asked, logged: !recursive });
@@ -203,13 +203,13 @@ describe('type references: __get_page_type, put_page_type, page_lock', () => {
     const data = g.domain.pfnToMfn(0x10);
     const dataTc = counts(g, data).tc;
     expect(write(g, l1, 0, pte(data, P | RW))).toBe(0);
-    expect(__get_page_type(g.host, l1, PGT_l1_page_table)).toBe(0);
-    expect(__get_page_type(g.host, l1, PGT_l1_page_table)).toBe(0);
+    expect(__get_page_type(g.host, l1, PGT_l1_page_table, false)).toBe(0);
+    expect(__get_page_type(g.host, l1, PGT_l1_page_table, false)).toBe(0);
     put_page_type(g.host, l1);
     expect(counts(g, l1)).toMatchObject({ tc: 1, validated: true });
     expect(counts(g, data)).toMatchObject({ tc: dataTc + 1 }); // still mapped writable by the L1
-    expect(__get_page_type(g.host, w, PGT_writable_page)).toBe(0);
-    expect(__get_page_type(g.host, w, PGT_writable_page)).toBe(0);
+    expect(__get_page_type(g.host, w, PGT_writable_page, false)).toBe(0);
+    expect(__get_page_type(g.host, w, PGT_writable_page, false)).toBe(0);
     put_page_type(g.host, w);
     put_page_type(g.host, w);
     expect(counts(g, w)).toEqual({ ref: 1, type: PGT_writable_page, tc: 0, validated: true });
@@ -220,7 +220,7 @@ describe('type references: __get_page_type, put_page_type, page_lock', () => {
     const mfn = freeMfn(g, 0);
     const ft = g.host.frameTable;
     expect(page_lock(g.host, mfn)).toBe(false); // count 0, not validated
-    expect(__get_page_type(g.host, mfn, PGT_l1_page_table)).toBe(0);
+    expect(__get_page_type(g.host, mfn, PGT_l1_page_table, false)).toBe(0);
     expect(page_lock(g.host, mfn)).toBe(true);
     ft.setTypeCount(mfn, PGT_count_mask - 1);
     expect(page_lock(g.host, mfn)).toBe(true);
@@ -237,12 +237,12 @@ describe('type references: __get_page_type, put_page_type, page_lock', () => {
   it('mm.c:702-723: get_page_and_type_from_pagenr gives the general reference back when the type fails', () => {
     const g = guest();
     const mfn = freeMfn(g, 0);
-    expect(__get_page_type(g.host, mfn, PGT_writable_page)).toBe(0);
-    expect(get_page_and_type_from_pagenr(g.host, mfn, PGT_l1_page_table, g.domain.domid)).toBe(-EINVAL);
+    expect(__get_page_type(g.host, mfn, PGT_writable_page, false)).toBe(0);
+    expect(get_page_and_type_from_pagenr(g.host, mfn, PGT_l1_page_table, g.domain.domid, false)).toBe(-EINVAL);
     expect(counts(g, mfn)).toMatchObject({ ref: 1, tc: 1, type: PGT_writable_page });
-    expect(get_page_and_type_from_pagenr(g.host, mfn, PGT_writable_page, g.domain.domid + 1)).toBe(-EINVAL);
+    expect(get_page_and_type_from_pagenr(g.host, mfn, PGT_writable_page, g.domain.domid + 1, false)).toBe(-EINVAL);
     expect(counts(g, mfn)).toMatchObject({ ref: 1, tc: 1 });
-    expect(get_page_and_type_from_pagenr(g.host, mfn, PGT_writable_page, g.domain.domid)).toBe(0);
+    expect(get_page_and_type_from_pagenr(g.host, mfn, PGT_writable_page, g.domain.domid, false)).toBe(0);
     expect(counts(g, mfn)).toMatchObject({ ref: 2, tc: 2 });
     put_page_and_type(g.host, mfn);
     expect(counts(g, mfn)).toMatchObject({ ref: 1, tc: 1 });

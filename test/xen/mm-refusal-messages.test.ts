@@ -35,9 +35,9 @@ describe('"Bad L%d flags %x": the disallowed flags of the entry, nothing else', 
     const e2 = pte(t, P | G) | NX;
     expect(printed(g, () => expect(get_page_from_l2e(g.host, lo(e2), hi(e2), self, d)).toBe(-EINVAL))).toContain('Bad L2 flags 800100');
     const e3 = pte(t, P | PSE | PCD) | NX | (0x7ffn << 52n); // bits 62:52 are the guest's: not shown
-    expect(printed(g, () => expect(get_page_from_l3e(g.host, lo(e3), hi(e3), self, d)).toBe(-EINVAL))).toContain('Bad L3 flags 800090');
+    expect(printed(g, () => expect(get_page_from_l3e(g.host, lo(e3), hi(e3), self, d, false)).toBe(-EINVAL))).toContain('Bad L3 flags 800090');
     const e4 = pte(t, P | G);
-    expect(printed(g, () => expect(get_page_from_l4e(g.host, lo(e4), hi(e4), self, d)).toBe(-EINVAL))).toContain('Bad L4 flags 100');
+    expect(printed(g, () => expect(get_page_from_l4e(g.host, lo(e4), hi(e4), self, d, false)).toBe(-EINVAL))).toContain('Bad L4 flags 100');
   });
 
   it('an NX CPU on a release-build mask: only the low disallowed flags; GLOBAL is fine in an L1, PSE in an L2', () => {
@@ -47,7 +47,7 @@ describe('"Bad L%d flags %x": the disallowed flags of the entry, nothing else', 
     const e1 = pte(t, P | G | PSE | PCD) | NX; // GLOBAL and NX allowed; PAT and PCD not
     expect(printed(g, () => expect(get_page_from_l1e(g.host, lo(e1), hi(e1), d, d)).toBe(-EINVAL))).toContain('Bad L1 flags 90');
     const e4 = pte(t, P | PWT | PCD | PSE | G) | NX;
-    expect(printed(g, () => expect(get_page_from_l4e(g.host, lo(e4), hi(e4), freeMfn(g, 1), d)).toBe(-EINVAL))).toContain('Bad L4 flags 198');
+    expect(printed(g, () => expect(get_page_from_l4e(g.host, lo(e4), hi(e4), freeMfn(g, 1), d, false)).toBe(-EINVAL))).toContain('Bad L4 flags 198');
   });
 });
 

@@ -18,10 +18,10 @@ import {
   EBUSY, EINVAL, EPERM, PGT_count_mask, PGT_l1_page_table, PGT_l2_page_table, PGT_l3_page_table, PGT_l4_page_table,
   PGT_seg_desc_page, PGT_type_mask, PGT_validated, PGT_writable_page, MMUEXT_UNPIN_TABLE,
 } from '../../lib/xen';
-import { __get_page_type, put_page_type } from '../../lib/xen/mm/page-ref';
+import { is_guest_l4_slot } from '../../lib/xen/mm/tables';
 import {
-  alloc_page_type, get_linear_pagetable, get_page_from_l1e, get_page_from_l2e, is_guest_l4_slot, put_page_from_l1e,
-  put_page_from_l2e,
+  __get_page_type, alloc_page_type, get_linear_pagetable, get_page_from_l1e, get_page_from_l2e, put_page_from_l1e,
+  put_page_from_l2e, put_page_type,
 } from '../../lib/xen/mm/validate';
 import { A, D, P, PSE, RW, US, freeMfn, makeGuest, pin, pte, readEntry, write, type Guest } from './helpers';
 
@@ -72,7 +72,7 @@ describe('get_page_from_l1e / put_page_from_l1e (mm.c:828-969, 1132-1187 at 4.2.
     const g = makeGuest();
     const d = g.domain.domid;
     const l1 = freeMfn(g, 0);
-    expect(__get_page_type(g.host, l1, PGT_l1_page_table)).toBe(0);
+    expect(__get_page_type(g.host, l1, PGT_l1_page_table, false)).toBe(0);
     const before = counts(g, l1);
     expect(get_page_from_l1e(g.host, lo(pte(l1, P | RW)), 0, d, d)).toBe(-EBUSY);
     expect(counts(g, l1)).toEqual(before);
@@ -134,7 +134,7 @@ describe('alloc_l1_table (mm.c:1250-1287): the counts an L1 takes do not depend 
   it('mm.c:2476-2490 via get_page_type: a writable entry to a frame of another type at count 0 retypes it writable (validated)', () => {
     const g = makeGuest();
     const [l1, old] = [freeMfn(g, 0), freeMfn(g, 1)];
-    expect(__get_page_type(g.host, old, PGT_l2_page_table)).toBe(0);
+    expect(__get_page_type(g.host, old, PGT_l2_page_table, false)).toBe(0);
     put_page_type(g.host, old); // an L2 nobody uses: type L2, count 0
     expect(counts(g, old)).toMatchObject({ type: PGT_l2_page_table, tc: 0, validated: false });
     expect(write(g, l1, 0, pte(old, P | RW))).toBe(0);
@@ -179,8 +179,8 @@ describe('get_lN_linear_pagetable (define_get_linear_pagetable, mm.c:748-789 at 
     const g = makeGuest();
     const d = g.domain.domid;
     const [self, other] = [freeMfn(g, 0), freeMfn(g, 1)];
-    expect(__get_page_type(g.host, self, PGT_l2_page_table)).toBe(0);
-    expect(__get_page_type(g.host, other, PGT_l2_page_table)).toBe(0);
+    expect(__get_page_type(g.host, self, PGT_l2_page_table, false)).toBe(0);
+    expect(__get_page_type(g.host, other, PGT_l2_page_table, false)).toBe(0);
     const before = [counts(g, self), counts(g, other)];
     expect(get_linear_pagetable(g.host, PGT_l2_page_table, lo(pte(other, P | RW)), 0, self, d)).toBe(false);
     expect(get_linear_pagetable(g.host, PGT_l2_page_table, lo(pte(self, P)), 0, self, d)).toBe(true);
@@ -193,10 +193,10 @@ describe('get_lN_linear_pagetable (define_get_linear_pagetable, mm.c:748-789 at 
     const g = makeGuest();
     const d = g.domain.domid;
     const [self, l3, stale, full] = [0, 1, 2, 3].map((k) => freeMfn(g, k));
-    expect(__get_page_type(g.host, l3, PGT_l3_page_table)).toBe(0);
-    expect(__get_page_type(g.host, stale, PGT_l2_page_table)).toBe(0);
+    expect(__get_page_type(g.host, l3, PGT_l3_page_table, false)).toBe(0);
+    expect(__get_page_type(g.host, stale, PGT_l2_page_table, false)).toBe(0);
     put_page_type(g.host, stale); // type L2, count 0, no longer validated
-    expect(__get_page_type(g.host, full, PGT_l2_page_table)).toBe(0);
+    expect(__get_page_type(g.host, full, PGT_l2_page_table, false)).toBe(0);
     g.host.frameTable.setTypeCount(full, PGT_count_mask);
     for (const m of [l3, stale, full]) {
       const before = counts(g, m);
@@ -234,7 +234,7 @@ describe('get_page_from_l2e superpages (mm.c:973-1010 at 4.2.0, allowsuperpage)'
     const g = makeGuest({ host: { allowSuperpage: true } });
     const d = g.domain.domid;
     const base = g.domain.pfnToMfn(0x2000);
-    expect(__get_page_type(g.host, base + 300, PGT_l1_page_table)).toBe(0);
+    expect(__get_page_type(g.host, base + 300, PGT_l1_page_table, false)).toBe(0);
     const sample = [0, 1, 299, 300, 301, 511].map((i) => base + i);
     const before = sample.map((m) => counts(g, m));
     const e = pte(base, P | PSE | RW);
@@ -278,12 +278,12 @@ describe('L4 slots and page types', () => {
     const types = [PGT_l1_page_table, PGT_l2_page_table, PGT_l3_page_table, PGT_l4_page_table, PGT_seg_desc_page];
     types.forEach((t, i) => {
       g.host.frameTable.typeInfo[mfns[i]] = t;
-      expect(alloc_page_type(g.host, mfns[i], t)).toBe(0);
+      expect(alloc_page_type(g.host, mfns[i], t, false)).toBe(0);
       expect(counts(g, mfns[i])).toMatchObject({ type: t, validated: true });
     });
     g.host.frameTable.typeInfo[mfns[5]] = 6;
     g.host.frameTable.setTypeCount(mfns[5], 1);
-    expect(alloc_page_type(g.host, mfns[5], 6)).toBe(-EINVAL);
+    expect(alloc_page_type(g.host, mfns[5], 6, false)).toBe(-EINVAL);
     expect(counts(g, mfns[5])).toMatchObject({ type: 0, tc: 0, validated: false });
   });
 });
