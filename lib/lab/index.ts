@@ -7,3 +7,4 @@ export type { Machine, PlatformInstance } from './machine';
 export * from './address-space';
 export * from './sweep';
 export * from './early-tables';
+export * from './time-travel';

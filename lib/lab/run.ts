@@ -14,7 +14,7 @@ import type { Machine, PlatformFactory } from './machine';
 import { replay, stopAtStep, toTheEnd, type Outcome, type ReplayState, type StopRule } from './time-travel/replay';
 import { checkSnapshot, configFingerprint, SNAPSHOT_KIND, type RunSnapshot } from './time-travel/snapshot';
 import { lastEntryOf, routinesByStep } from './time-travel/step-index';
-import { RunView } from './time-travel/view';
+import { RunAtStep } from './time-travel/view';
 import { checkEntryArgs, entryHistory, type EntryWrite } from './time-travel/entry-history';
 import { trapTableHistory, type TrapTableChange } from './time-travel/trap-table';
 import { explainFault, type FaultExplanation } from './time-travel/fault-explanation';
@@ -144,11 +144,11 @@ export class Run {
    * A read-only view of the run at `step` (0 to the furthest step reached): walk, page tables,
    * trap table, result; the run does not move. Cost: one replay to that step.
    */
-  at(step: number): RunView {
+  at(step: number): RunAtStep {
     if (typeof step !== 'number' || !Number.isInteger(step) || step < 0 || step > this.furthest.step) {
       throw new LabError('VALUE_OUT_OF_RANGE', `step must be an integer from 0 to ${this.furthest.step} (the furthest step this run has reached); got ${describeValue(step)}`);
     }
-    return new RunView(this.config, step === 0 ? null : replay(this.config, this.platforms, stopAtStep(step)));
+    return new RunAtStep(this.config, step === 0 ? null : replay(this.config, this.platforms, stopAtStep(step)));
   }
 
   /**

@@ -12,7 +12,7 @@ import { buildResult, type RunResult } from '../result';
 import type { Outcome, ReplayState } from './replay';
 import { trapTableOf, type TrapTableEntry } from './trap-table';
 
-export class RunView {
+export class RunAtStep {
   /** the step the view shows (routines entered) */
   readonly step: number;
   /** the routine entered at that step (null at step 0) */
