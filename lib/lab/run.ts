@@ -122,7 +122,7 @@ export class Run {
     if (n > this.step_) {
       throw new LabError('NO_EARLIER_STEP', `the run is at step ${this.step_}: it can go back at most ${this.step_} step${this.step_ === 1 ? '' : 's'}; got ${n}`);
     }
-    return this.step_ === n ? this.reset() : this.execute(stopAtStep(this.step_ - n));
+    return this.step_ === n ? this.reset() : this.moveBackTo(this.step_ - n);
   }
 
   /**
@@ -137,7 +137,7 @@ export class Run {
     if (at === 0) {
       throw new LabError('NO_EARLIER_STEP', `${symbol} was not entered before the current point (step ${this.step_})`);
     }
-    return this.execute(stopAtStep(at));
+    return this.moveBackTo(at);
   }
 
   /**
@@ -163,6 +163,7 @@ export class Run {
   entryHistory(va: bigint | string, level: number): EntryWrite[] {
     const a = checkEntryArgs(va, level);
     if (this.machine === null) throw new LabError('INVALID_STATE', 'the run has not started: call step(), runTo(symbol) or run() first');
+    this.checkReplayable('entryHistory');
     return entryHistory(this.config, this.platforms, { machine: this.machine, outcome: this.state, step: this.step_ }, a.va48, a.level);
   }
 
@@ -179,6 +180,7 @@ export class Run {
    * has not faulted. Cost: none at a crash; else one replay to the fault. The run does not move.
    */
   explainFault(): FaultExplanation {
+    if (this.state !== 'crashed') this.checkReplayable('explainFault');
     return explainFault(this.config, this.platforms, { machine: this.machine, outcome: this.state, step: this.step_, trace: this.trace });
   }
 
@@ -258,6 +260,18 @@ export class Run {
         return f.names[step];
       },
     };
+  }
+
+  /** Steps past the furthest replayable point were made by firstMmSwitch, which no replay repeats. */
+  private checkReplayable(what: string, target = this.step_): void {
+    if (target > this.furthest.step) {
+      throw new LabError('INVALID_STATE', `${what} replays the boot, which ends at step ${this.furthest.step}; step ${target} was reached by firstMmSwitch(), which a replay does not repeat`);
+    }
+  }
+
+  private moveBackTo(step: number): this {
+    this.checkReplayable('going back', step);
+    return this.execute(stopAtStep(step));
   }
 
   private reset(): this {

@@ -234,3 +234,17 @@ describe('explainFault', () => {
     refusesUnchanged(idle, 'NO_FAULT', () => idle.explainFault());
   });
 });
+
+describe('after firstMmSwitch, which no replay repeats', () => {
+  it('going back into the mm switch, or replaying for a history, is INVALID_STATE; back into the boot works', () => {
+    const run = boot({ variant: '5b5c1af104ab', memory: '256M' }).run();
+    const end = run.stepCount;
+    run.firstMmSwitch();
+    expect(run.stepCount).toBeGreaterThan(end + 1);
+    refusesUnchanged(run, 'INVALID_STATE', () => run.stepBack(1));
+    refusesUnchanged(run, 'INVALID_STATE', () => run.entryHistory('ffffea0000000000', 4));
+    refusesUnchanged(run, 'BAD_SNAPSHOT', () => run.restore(run.snapshot()));
+    run.stepBack(run.stepCount - end + 1);
+    expect([run.stepCount, run.outcome]).toEqual([end - 1, 'paused']);
+  });
+});
