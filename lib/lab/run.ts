@@ -103,7 +103,15 @@ export class Run {
    */
   restore(s: RunSnapshot): this {
     const snap = checkSnapshot(s, this.extent());
-    if (snap.outcome === 'booted' || snap.outcome === 'crashed') return this.execute(toTheEnd);
+    if (snap.outcome === 'booted' || snap.outcome === 'crashed') {
+      if (this.furthest.ended !== null) return this.execute(toTheEnd);
+      // This run has not been seen to end: run to the end, and keep it only if it is the snapshot's.
+      const r = replay(this.config, this.platforms, toTheEnd);
+      if (r.step !== snap.step || r.outcome !== snap.outcome) {
+        throw new LabError('BAD_SNAPSHOT', `the snapshot says this run ${snap.outcome} at step ${snap.step}; it ${r.outcome} at step ${r.step}`);
+      }
+      return this.commit(r);
+    }
     if (snap.step === 0) return this.reset();
     return this.execute(stopAtStep(snap.step));
   }
@@ -282,7 +290,11 @@ export class Run {
 
   /** Replays the boot from its start to `stop` and makes the result the run's state. */
   private execute(stop: StopRule): this {
-    const r: ReplayState = replay(this.config, this.platforms, stop);
+    return this.commit(replay(this.config, this.platforms, stop));
+  }
+
+  /** Makes a replay's state the run's. */
+  private commit(r: ReplayState): this {
     this.machine = r.machine;
     this.trace = r.trace;
     this.halt = r.halt;

@@ -74,6 +74,8 @@ describe('a run: step, run to a symbol, breakpoints, snapshots', () => {
     it('an end this run did not have, or a routine it did not enter there', () => {
       const run = boot({ memory: '256M' }).step(10);
       refuses(run, { ...run.snapshot(), step: 4, outcome: 'crashed', routine: null }, /went on past step 4/);
+      // at the furthest step, an end is checked by running to the end (this run goes on past step 10)
+      refuses(run, { ...run.snapshot(), outcome: 'crashed', routine: null }, /it crashed at step \d+/);
       refuses(run, { ...run.snapshot(), step: 4, routine: 'paging_init' }, /entered \w+ at step 4/);
       refuses(run, { ...run.snapshot(), step: 0 }, /step 0 is the run before its first routine/);
       const ended = boot({ memory: '256M' }).run();
