@@ -4,7 +4,7 @@
  * times a step back by one (to xen_write_cr3's last routine entry), an entryHistory of the vmemmap
  * L4 entry (ffffea0000000000, the one the report's walk reads), and a second boot after the watch
  * (the boot path with no watch set should not have slowed). The boot's time is the faster of the
- * two boots (the first one also grows the heap).
+ * two boots (the first one also grows the heap); at 4 GiB each figure is the fastest of three rounds.
  */
 import { execFileSync } from 'node:child_process';
 import { boot } from '../dist/lab/boot';
@@ -19,8 +19,7 @@ const time = (f: () => void): number => {
   return Number(process.hrtime.bigint() - t0) / 1e6;
 };
 
-function measureOne(memory: string): Sample {
-  boot({ memory: '256M' }).run(); // warm the JIT on a small boot first
+function measureOnce(memory: string): Sample {
   const run = boot({ memory });
   const bootMs = time(() => run.run());
   const steps = run.stepCount;
@@ -32,9 +31,21 @@ function measureOne(memory: string): Sample {
   return { memory, steps, bootMs: Math.min(bootMs, bootAgainMs), stepBackMs, entryHistoryMs, writes, bootAgainMs };
 }
 
+/** The fastest of `rounds` measurements of each figure (the machine may be shared). */
+function measureOne(memory: string, rounds: number): Sample {
+  boot({ memory: '256M' }).run(); // warm the JIT on a small boot first
+  const all = Array.from({ length: rounds }, () => measureOnce(memory));
+  const min = (f: (s: Sample) => number): number => Math.min(...all.map(f));
+  return {
+    ...all[0], bootMs: min((s) => s.bootMs), stepBackMs: min((s) => s.stepBackMs), entryHistoryMs: min((s) => s.entryHistoryMs),
+    bootAgainMs: min((s) => s.bootAgainMs),
+  };
+}
+
 export function run(): void {
   if (process.env.PVOPS_BENCH_TT_ONE !== undefined) {
-    process.stdout.write(`${JSON.stringify(measureOne(process.env.PVOPS_BENCH_TT_ONE))}\n`);
+    const memory = process.env.PVOPS_BENCH_TT_ONE;
+    process.stdout.write(`${JSON.stringify(measureOne(memory, memory === '64G' ? 1 : 3))}\n`);
     return;
   }
   const out: Record<string, { stepBack: number; entryHistory: number; bootAfterWatch: number; bootMs: number }> = {};
