@@ -127,9 +127,11 @@ function explainAt(m: Machine, fault: TraceEvent & { type: 'page-fault' }, step:
   const va48 = Number(BigInt(`0x${fault.address}`) & 0xffffffffffffn);
   const address = formatVirtualAddress(va48);
   const ec = fault.errorCode;
+  // A 64-bit PV kernel runs in ring 3: the processor made a user access, and Xen clears the user
+  // bit of the error code it reports for a fault in guest kernel mode (propagate_page_fault).
   const access: Access = {
     kind: (ec & PFEC_INSTR) !== 0 ? 'fetch' : (ec & PFEC_WRITE) !== 0 ? 'write' : 'read',
-    user: (ec & PFEC_USER) !== 0,
+    user: m.platform.xen !== null || (ec & PFEC_USER) !== 0,
   };
   const walk = walkAddressSpace(addressSpaceOf(m), address, access);
   const failingLevel = walk.ok ? null : walk.level;
@@ -137,7 +139,7 @@ function explainAt(m: Machine, fault: TraceEvent & { type: 'page-fault' }, step:
   const callChain = m.kernel.stack.callChain;
   const routine = callChain.length === 0 ? '(none)' : callChain[callChain.length - 1];
   const lines: string[] = [];
-  lines.push(`Page fault at ${address}, error code ${ec.toString(16).padStart(4, '0')} (a ${access.user ? 'user' : 'supervisor'} ${access.kind}), in step ${step}, routine ${routine}`);
+  lines.push(`Page fault at ${address}, error code ${ec.toString(16).padStart(4, '0')} (a ${access.kind}${m.platform.xen !== null ? ' by the guest kernel in ring 3: a user access to the processor' : ''}), in step ${step}, routine ${routine}`);
   lines.push(`  call chain: ${callChain.join(' > ')}`);
   lines.push('Hardware walk (SDM 4.5):');
   for (const s of walk.steps) {
@@ -171,7 +173,7 @@ function explainAt(m: Machine, fault: TraceEvent & { type: 'page-fault' }, step:
     const domid = xen.domain.domid;
     const bounced = fault.handler === 'bounced';
     const why = pfEntry === null
-      ? `Xen's trap table for d${domid}:v0 has no entry for vector ${PF_VECTOR} (#PF): propagate_page_fault finds no handler address, prints "unhandled page fault" and the walk, and the domain is crashed`
+      ? `Xen's trap table for d${domid}:v0 has no entry for vector ${PF_VECTOR} (#PF): propagate_page_fault finds no handler address and prints "unhandled page fault" and the walk; with no bounce to make, create_bounce_frame crashes the domain (domain_crash_sync)`
       : bounced
         ? `Xen bounced the fault to the guest's #PF handler ${pfEntry.symbol} (${pfEntry.address}), registered with set_trap_table`
         : `the trap table has a #PF entry (${pfEntry.symbol}), but the fault was ${fault.handler}`;
