@@ -290,6 +290,9 @@ export class Run {
 
   /** Replays the boot from its start to `stop` and makes the result the run's state. */
   private execute(stop: StopRule): this {
+    // Arguments are checked by now. Let the old machine go before the replay builds the new one,
+    // so a large boot does not hold two machines at once (an internal error leaves it not started).
+    this.reset();
     return this.commit(replay(this.config, this.platforms, stop));
   }
 
