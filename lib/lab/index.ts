@@ -10,3 +10,4 @@ export * from './early-tables';
 export { xsaScenario, XSA_IDS, type XsaId, type XsaResult, type XsaStep, type FrameVerdict } from './xsa/scenario';
 export { auditPvMappings } from './xsa/audit';
 export * from './provenance';
+export * from './time-travel';

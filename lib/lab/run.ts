@@ -7,18 +7,22 @@
 import { LabError, describeValue } from '../errors';
 import { TraceRecorder } from '../trace/recorder';
 import { GuestHalted } from '../x86/cpu';
-import { Paused } from '../linux/kernel';
 import { kernelVariant } from '../linux/variants';
 import { first_mm_switch } from '../linux/xen/activate-mm';
 import { normalizeConfig, type BootConfig, type NormalizedConfig } from './config';
-import { createMachine, type Machine, type PlatformFactory } from './machine';
+import type { Machine, PlatformFactory } from './machine';
+import { replay, stopAtStep, toTheEnd, type Outcome, type ReplayState, type StopRule } from './time-travel/replay';
+import { checkSnapshot, configFingerprint, SNAPSHOT_KIND, type RunSnapshot } from './time-travel/snapshot';
+import { lastEntryOf, routinesByStep } from './time-travel/step-index';
+import { RunAtStep } from './time-travel/view';
+import { checkEntryArgs, entryHistory, type EntryWrite } from './time-travel/entry-history';
+import { trapTableHistory, type TrapTableChange } from './time-travel/trap-table';
+import { explainFault, type FaultExplanation } from './time-travel/fault-explanation';
 import { buildResult, type RunResult } from './result';
 import { addressSpaceOf, diffPageTables, dumpAddressSpace, walkAddressSpace, type AddressSpace, type PageTableDiff } from './address-space';
 import type { PageTableDump } from '../x86/ptdump';
 import { formatVirtualAddress } from '../x86/address';
 import type { Access, AccessKind, WalkResult } from '../x86/walk';
-
-export type Outcome = 'not-started' | 'paused' | 'booted' | 'crashed';
 
 /** One entry of the trap table Xen holds for a vCPU. */
 export interface XenTrapEntry {
@@ -29,12 +33,8 @@ export interface XenTrapEntry {
   address: string;
 }
 
-/** A point in a run to come back to: the number of routines entered, and how the run stood. */
-export interface RunSnapshot {
-  step: number;
-  routine: string | null;
-  outcome: Outcome;
-}
+export type { Outcome } from './time-travel/replay';
+export type { RunSnapshot } from './time-travel/snapshot';
 
 export class Run {
   readonly config: NormalizedConfig;
@@ -45,6 +45,9 @@ export class Run {
   private stoppedAt: string | null = null;
   private halt: GuestHalted | null = null;
   private step_ = 0;
+  /** the furthest point any move reached: its step, whether the boot ended there, its trace */
+  private furthest: { step: number; ended: 'booted' | 'crashed' | null; trace: TraceRecorder; names: string[] | null } =
+    { step: 0, ended: null, trace: new TraceRecorder(), names: null };
 
   constructor(config: BootConfig, private readonly platforms: PlatformFactory) {
     this.config = normalizeConfig(config);
@@ -98,23 +101,105 @@ export class Run {
     return this;
   }
 
+  /** This point of the run, to come back to with restore(). */
   snapshot(): RunSnapshot {
-    return { step: this.step_, routine: this.stoppedAt, outcome: this.state };
+    return { kind: SNAPSHOT_KIND, step: this.step_, routine: this.stoppedAt, outcome: this.state, config: configFingerprint(this.config) };
   }
 
-  /** Goes back (or forward) to a snapshot's point. */
+  /**
+   * Goes back (or forward) to a snapshot's point. BAD_SNAPSHOT, with the run unchanged, for a
+   * snapshot of another run (another configuration), one beyond the furthest step this run has
+   * reached, or anything that is not a snapshot. Cost: one replay from the start of the boot.
+   */
   restore(s: RunSnapshot): this {
-    if (typeof s !== 'object' || s === null || typeof s.step !== 'number' || !Number.isInteger(s.step) || s.step < 0) {
-      throw new LabError('WRONG_TYPE', `restore takes a snapshot from run.snapshot(); got ${describeValue(s)}`);
+    const snap = checkSnapshot(s, this.extent());
+    if (snap.outcome === 'booted' || snap.outcome === 'crashed') {
+      if (this.furthest.ended !== null) return this.execute(toTheEnd);
+      // This run has not been seen to end: run to the end, and keep it only if it is the snapshot's.
+      const r = replay(this.config, this.platforms, toTheEnd);
+      if (r.step !== snap.step || r.outcome !== snap.outcome) {
+        throw new LabError('BAD_SNAPSHOT', `the snapshot says this run ${snap.outcome} at step ${snap.step}; it ${r.outcome} at step ${r.step}`);
+      }
+      return this.commit(r);
     }
-    // A snapshot of a finished run is its end: run to it rather than pause at its last routine.
-    if (s.outcome === 'booted' || s.outcome === 'crashed') return this.run();
-    if (s.step === 0) {
-      this.machine = null; this.state = 'not-started'; this.step_ = 0; this.stoppedAt = null; this.halt = null;
-      this.trace = new TraceRecorder();
-      return this;
+    if (snap.step === 0) return this.reset();
+    return this.execute(stopAtStep(snap.step));
+  }
+
+  /**
+   * Goes back `n` steps (default 1): the run is where it was n routine entries earlier (step
+   * count, routine, call chain, memory, Xen state, consoles, trace); at step 0 it is not started.
+   * NO_EARLIER_STEP, run unchanged, from step 0 or past it. Cost: one replay from the start of the
+   * boot to the target step (the model's routines run on the JavaScript stack, so a run can only
+   * resume from its start; time-travel bench: bench/timetravel.ts).
+   */
+  stepBack(n = 1): this {
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
+      throw new LabError('VALUE_OUT_OF_RANGE', `n must be a positive integer; got ${describeValue(n)}`);
     }
-    return this.execute((_name, step) => step >= s.step);
+    if (n > this.step_) {
+      throw new LabError('NO_EARLIER_STEP', `the run is at step ${this.step_}: it can go back at most ${this.step_} step${this.step_ === 1 ? '' : 's'}; got ${n}`);
+    }
+    return this.step_ === n ? this.reset() : this.moveBackTo(this.step_ - n);
+  }
+
+  /**
+   * Goes back to the most recent entry of routine `symbol` before the current point (the entry of
+   * the routine a paused run stopped at is the current point, not before it). NO_EARLIER_STEP,
+   * run unchanged, when there is none. Cost: one replay, as stepBack.
+   */
+  runBackTo(symbol: string): this {
+    this.checkSymbol(symbol);
+    const last = this.state === 'paused' ? this.step_ - 1 : this.step_;
+    const at = lastEntryOf(routinesByStep(this.trace), symbol, last);
+    if (at === 0) {
+      throw new LabError('NO_EARLIER_STEP', `${symbol} was not entered before the current point (step ${this.step_})`);
+    }
+    return this.moveBackTo(at);
+  }
+
+  /**
+   * A read-only view of the run at `step` (0 to the furthest step reached): walk, page tables,
+   * trap table, result; the run does not move. Cost: one replay to that step.
+   */
+  at(step: number): RunAtStep {
+    if (typeof step !== 'number' || !Number.isInteger(step) || step < 0 || step > this.furthest.step) {
+      throw new LabError('VALUE_OUT_OF_RANGE', `step must be an integer from 0 to ${this.furthest.step} (the furthest step this run has reached); got ${describeValue(step)}`);
+    }
+    return new RunAtStep(this.config, step === 0 ? null : replay(this.config, this.platforms, stopAtStep(step)));
+  }
+
+  /**
+   * Every write to the page-table entry that translates `va` at `level` (4 = PML4E .. 1 = PTE) in
+   * the tables of the current CR3, from the start of the run to now: step, routine, call chain, how
+   * (a direct store, mmu_update, update_va_mapping, ptwr emulation, the domain builder,
+   * early_make_pgtable, the processor's accessed/dirty flags), the entry's machine address, and its
+   * value before and after. Cost: one replay of the run up to now with a watch on that machine
+   * address (about the time the run took to get here; a 64 GiB boot writes some 16 million entries,
+   * and none of them is recorded unless it is the watched one). The run does not move.
+   */
+  entryHistory(va: bigint | string, level: number): EntryWrite[] {
+    const a = checkEntryArgs(va, level);
+    if (this.machine === null) throw new LabError('INVALID_STATE', 'the run has not started: call step(), runTo(symbol) or run() first');
+    this.checkReplayable('entryHistory');
+    return entryHistory(this.config, this.platforms, { machine: this.machine, outcome: this.state, step: this.step_ }, a.va48, a.level);
+  }
+
+  /** Each set_trap_table the guest made so far, with its step, routine and the vectors Xen held after it. */
+  trapTableHistory(): TrapTableChange[] {
+    if (this.config.platform !== 'xen') throw new LabError('NOT_XEN', 'set_trap_table is a Xen hypercall; this run is on bare metal');
+    return trapTableHistory(this.trace);
+  }
+
+  /**
+   * The last page fault of the run so far, explained: the hardware walk with the failing level and
+   * bit; under Xen, Xen's side of the walk, its trap table then and why the fault was or was not
+   * bounced; on bare metal, the IDT entry and the early handler's decision. NO_FAULT when the run
+   * has not faulted. Cost: none at a crash; else one replay to the fault. The run does not move.
+   */
+  explainFault(): FaultExplanation {
+    if (this.state !== 'crashed') this.checkReplayable('explainFault');
+    return explainFault(this.config, this.platforms, { machine: this.machine, outcome: this.state, step: this.step_, trace: this.trace });
   }
 
   /** What the run shows now: outcome, consoles, stack, fault, counters, trace. */
@@ -203,30 +288,57 @@ export class Run {
     }
   }
 
-  private execute(stopAt: (name: string, step: number) => boolean): this {
-    const trace = new TraceRecorder();
-    const machine = createMachine(this.config, trace, this.platforms);
-    machine.kernel.onRoutineEnter = (name, step) => { if (stopAt(name, step)) throw new Paused(name, step); };
-    this.machine = machine;
-    this.trace = trace;
-    this.halt = null;
-    this.stoppedAt = null;
-    try {
-      machine.platform.start(machine.kernel);
-      this.state = 'booted';
-    } catch (e) {
-      if (e instanceof Paused) {
-        this.state = 'paused';
-        this.stoppedAt = e.routine;
-      } else if (e instanceof GuestHalted) {
-        this.state = 'crashed';
-        this.halt = e;
-      } else {
-        throw e;
-      }
+  /** What restore checks a snapshot against. */
+  private extent(): Parameters<typeof checkSnapshot>[1] {
+    const f = this.furthest;
+    return {
+      fingerprint: configFingerprint(this.config),
+      furthest: f.step,
+      ended: f.ended,
+      routineAt: (step) => {
+        if (f.names === null) f.names = routinesByStep(f.trace);
+        return f.names[step];
+      },
+    };
+  }
+
+  /** Steps past the furthest replayable point were made by firstMmSwitch, which no replay repeats. */
+  private checkReplayable(what: string, target = this.step_): void {
+    if (target > this.furthest.step) {
+      throw new LabError('INVALID_STATE', `${what} replays the boot, which ends at step ${this.furthest.step}; step ${target} was reached by firstMmSwitch(), which a replay does not repeat`);
     }
-    this.step_ = machine.kernel.steps;
-    machine.kernel.onRoutineEnter = null;
+  }
+
+  private moveBackTo(step: number): this {
+    this.checkReplayable('going back', step);
+    return this.execute(stopAtStep(step));
+  }
+
+  private reset(): this {
+    this.machine = null; this.state = 'not-started'; this.step_ = 0; this.stoppedAt = null; this.halt = null;
+    this.trace = new TraceRecorder();
+    return this;
+  }
+
+  /** Replays the boot from its start to `stop` and makes the result the run's state. */
+  private execute(stop: StopRule): this {
+    // Arguments are checked by now. Let the old machine go before the replay builds the new one,
+    // so a large boot does not hold two machines at once (an internal error leaves it not started).
+    this.reset();
+    return this.commit(replay(this.config, this.platforms, stop));
+  }
+
+  /** Makes a replay's state the run's. */
+  private commit(r: ReplayState): this {
+    this.machine = r.machine;
+    this.trace = r.trace;
+    this.halt = r.halt;
+    this.stoppedAt = r.stoppedAt;
+    this.state = r.outcome;
+    this.step_ = r.step;
+    if (r.step > this.furthest.step || (r.outcome !== 'paused' && this.furthest.ended === null && r.step >= this.furthest.step)) {
+      this.furthest = { step: r.step, ended: r.outcome === 'paused' ? null : r.outcome as 'booted' | 'crashed', trace: r.trace, names: null };
+    }
     return this;
   }
 }

@@ -10,6 +10,8 @@ export { ptPopulationFigure } from './figures/pt-population';
 export { faultCountsFigure, FAULT_HANDLER_LABELS } from './figures/fault-counts';
 export { hypercallsFigure } from './figures/hypercalls';
 export { memorySweepFigure, type SweepPoint } from './figures/memory-sweep';
+export { runTimelineFigure, type TimelineRun, type RunTimelineOptions } from './figures/run-timeline';
+export { faultExplanationView } from './html/fault-explanation';
 export { escapeHtml } from './html/escape';
 export { type HtmlView, isHtmlView } from './html/view';
 export { pageWalkView, type PageWalkInput, type WalkResultView, type WalkStepView } from './html/page-walk';

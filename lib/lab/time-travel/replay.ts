@@ -1,0 +1,67 @@
+/**
+ * Replay: the model is deterministic, so the state of a run at any step is what a fresh boot with
+ * the same configuration reaches when stopped there. Every move of a run (step, runTo, restore,
+ * stepBack, at) is one replay from the start of the boot; nothing here keeps state between calls.
+ */
+import { TraceRecorder } from '../../trace/recorder';
+import { GuestHalted } from '../../x86/cpu';
+import { Paused } from '../../linux/kernel';
+import type { NormalizedConfig } from '../config';
+import { createMachine, type Machine, type PlatformFactory } from '../machine';
+
+export type Outcome = 'not-started' | 'paused' | 'booted' | 'crashed';
+
+/** Where a replay stops: at a routine's entry (`stopAt` says true), or at the end of the boot. */
+export type StopRule = (name: string, step: number) => boolean;
+
+/** The state a replay reached. Nothing of it is shared with any other replay. */
+export interface ReplayState {
+  machine: Machine;
+  trace: TraceRecorder;
+  outcome: Outcome;
+  /** the routine a paused replay stopped at */
+  stoppedAt: string | null;
+  halt: GuestHalted | null;
+  /** routines entered */
+  step: number;
+}
+
+/** Stops a replay at the entry of the routine entered at step `target` (the end if the boot ends first). */
+export const stopAtStep = (target: number): StopRule => (_name, step) => step >= target;
+
+/** Runs to the end of the boot. */
+export const toTheEnd: StopRule = () => false;
+
+/**
+ * Boots `config` from its start until `stop` says so or the boot ends. `trace` receives the
+ * replay's events (a TimeTravel watch passes its own recorder); `onMachine` sees the machine
+ * before the kernel's first routine (after the platform is built: on Xen, after the domain builder).
+ */
+export function replay(
+  config: NormalizedConfig, platforms: PlatformFactory, stop: StopRule,
+  trace: TraceRecorder = new TraceRecorder(), onMachine?: (m: Machine) => void,
+): ReplayState {
+  const machine = createMachine(config, trace, platforms);
+  if (onMachine !== undefined) onMachine(machine);
+  machine.kernel.onRoutineEnter = (name, step) => { if (stop(name, step)) throw new Paused(name, step); };
+  let outcome: Outcome;
+  let stoppedAt: string | null = null;
+  let halt: GuestHalted | null = null;
+  try {
+    machine.platform.start(machine.kernel);
+    outcome = 'booted';
+  } catch (e) {
+    if (e instanceof Paused) {
+      outcome = 'paused';
+      stoppedAt = e.routine;
+    } else if (e instanceof GuestHalted) {
+      outcome = 'crashed';
+      halt = e;
+    } else {
+      throw e;
+    }
+  } finally {
+    machine.kernel.onRoutineEnter = null;
+  }
+  return { machine, trace, outcome, stoppedAt, halt, step: machine.kernel.steps };
+}
