@@ -10,6 +10,7 @@ export { ptPopulationFigure } from './figures/pt-population';
 export { faultCountsFigure, FAULT_HANDLER_LABELS } from './figures/fault-counts';
 export { hypercallsFigure } from './figures/hypercalls';
 export { memorySweepFigure, type SweepPoint } from './figures/memory-sweep';
+export { bootTimelineFigure } from './figures/boot-timeline';
 export { escapeHtml } from './html/escape';
 export { type HtmlView, isHtmlView } from './html/view';
 export { pageWalkView, type PageWalkInput, type WalkResultView, type WalkStepView } from './html/page-walk';
