@@ -17,7 +17,7 @@ export interface PlotlyTrace {
   type: 'scatter' | 'bar';
   name: string;
   x: (number | string)[];
-  y: (number | null)[];
+  y: (number | string | null)[];
   /** one hover line per point, shown through hovertemplate "%{text}" */
   text?: string[];
   hovertemplate?: string;
