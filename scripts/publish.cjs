@@ -111,9 +111,9 @@ async function buildIndex(entries) {
   const nb = {
     nbformat: 4, nbformat_minor: 5, metadata: entries[0] ? entries[0].executed.metadata : {},
     cells: [
-      { cell_type: 'raw', metadata: { raw_mimetype: 'text/html' }, source: '<h1>pvops-lab: the 2013 Xen PV boot crash, explained</h1><div class="summary">' },
+      { cell_type: 'raw', metadata: { raw_mimetype: 'text/html' }, source: '<h1>pvops-lab: the 2013 Xen PV boot crash, explained</h1><h2>The bug on one screen</h2>' },
       ...summaryCells(entries),
-      { cell_type: 'raw', metadata: { raw_mimetype: 'text/html' }, source: '</div><h2>The boot of each kernel under Xen</h2>' },
+      { cell_type: 'raw', metadata: { raw_mimetype: 'text/html' }, source: '<h2>The boot of each kernel under Xen</h2>' },
       { cell_type: 'markdown', metadata: {}, source: 'One row per kernel, in history order. The x axis is the boot\'s routines in the order they ran; each row shows which `write_cr3` the kernel has installed, each CR3 load, when the vmemmap is mapped, when Xen holds the guest\'s #PF entry, and the crash.' },
       { cell_type: 'code', execution_count: null, metadata: {}, source: '', outputs: [timelineOutput()] },
       { cell_type: 'raw', metadata: { raw_mimetype: 'text/html' }, source: `<h2>The pages</h2><ol class="pages">\n${items}\n</ol>` },

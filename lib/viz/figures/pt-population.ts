@@ -72,12 +72,6 @@ export function ptPopulationFigure(run: RunView): PlotlyFigure {
   const shapes = phaseShapes(spans);
   const labels = phaseAnnotations(spans);
   const annotations = labels.annotations;
-  if (none.length > 0) {
-    annotations.push({
-      text: `no ${none.join(', ')} page allocated by this run`, x: 1, y: -0.02, xref: 'paper', yref: 'paper', showarrow: false,
-      xanchor: 'right', yanchor: 'top', yshift: -36, font: { size: 10, color: '#555' },
-    });
-  }
   const crash = crashPoint(trace);
   if (crash !== null) {
     const at = clock(crash.seq);
@@ -92,14 +86,16 @@ export function ptPopulationFigure(run: RunView): PlotlyFigure {
     });
   }
   const ys = data.flatMap((t) => t.y).filter((v): v is number => typeof v === 'number' && v > 0);
-  const title = `Page-table pages over the boot: ${runLabel(run)}`;
+  // a level with no page is named under the title, not drawn as a flat line at zero
+  const note = none.length === 0 ? '' : `<br><span style="font-size:11px;color:#555">no ${none.join(', ')} page allocated by this run</span>`;
+  const title = `Page-table pages: ${runLabel(run)}${note}`;
   return {
     data,
     layout: {
       ...baseLayout(title),
       // the title at the very top, the phase labels' lanes below it
       title: { text: title, y: 0.98, yanchor: 'top' },
-      margin: { t: 60 + LANE_PX * labels.lanes, r: 20, b: 90, l: 70 },
+      margin: { t: 60 + (note === '' ? 0 : 16) + LANE_PX * labels.lanes, r: 20, b: 90, l: 70 },
       xaxis: axis('page-table entries written so far', { rangemode: 'tozero', range: [0, end * 1.01] }),
       yaxis: axis('page-table pages (4 KiB each, log scale)', ys.length > 0 ? logAxisFields(Math.min(...ys), Math.max(...ys), false) : { rangemode: 'tozero' }),
       shapes,
