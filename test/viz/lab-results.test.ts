@@ -20,7 +20,7 @@ describe('lab results in lib/viz', () => {
   it('chart without adapters: population with the crash marked, faults side by side, hypercalls, a sweep', () => {
     const pop = ptPopulationFigure(crash);
     // at 256 MiB under Xen the guest allocates only L1 pages (the domain builder made the upper tables): the title says so
-    expect(pop.layout.title.text).toMatch(/^Page-table pages: 8170e6bed465 \/ xen<br>.*no L4 \(PML4\), L3 \(PDPT\) page allocated by this run/);
+    expect(pop.layout.title.text).toMatch(/^Page-table pages: 8170e6bed465 \/ xen<br>.*no L4 \(PML4\), L3 \(PDPT\), L2 \(PD\) page allocated by this run/);
     expect(pop.layout.annotations!.some((a) => a.text.startsWith('crash:'))).toBe(true);
     const faults = faultCountsFigure([crash, ...bare]);
     // v3.8 on bare metal takes no page fault (static early tables): no bars, so no legend entry, but a note
