@@ -23,7 +23,7 @@ export function mibLabel(mib: number): string {
 export function logTicks(min: number, max: number): { tickvals: number[]; ticktext: string[] } {
   const lo = Math.floor(Math.log10(min));
   const hi = Math.ceil(Math.log10(max));
-  const steps = hi - lo < 2 ? [1, 2, 5] : [1];
+  const steps = hi - lo <= 2 ? [1, 2, 5] : [1];
   const tickvals: number[] = [];
   for (let d = lo; d <= hi; d++) for (const s of steps) {
     const v = s * 10 ** d;
