@@ -20,7 +20,7 @@ import { PLOTLY_PACKAGE } from './plotly-source';
 export const IMAGE_WIDTH = 900;
 const MAX_BYTES = 16 << 20;
 /** How long one render may block the kernel (the first one includes starting Chromium). */
-const FIRST_TIMEOUT_MS = 90_000;
+const FIRST_TIMEOUT_MS = 120_000;
 const TIMEOUT_MS = 30_000;
 
 export interface StaticImage {
@@ -53,8 +53,8 @@ export function staticImagesEnabled(): boolean {
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { chromium } = require(workerData.playwright);
-const ctrl = new Int32Array(workerData.shared, 0, 2);
-const bytes = new Uint8Array(workerData.shared, 8);
+const ctrl = new Int32Array(workerData.shared, 0, 4);
+const bytes = new Uint8Array(workerData.shared, 16);
 let page = null;
 let failed = null;
 const ready = (async () => {
@@ -65,11 +65,12 @@ const ready = (async () => {
   await page.setContent('<!doctype html><html><body></body></html>');
   await page.addScriptTag({ path: workerData.plotly });
 })().catch((e) => { failed = String(e && e.message || e).split('\\n')[0]; });
-function answer(status, text) {
+function answer(id, status, text) {
   const buf = Buffer.from(text, 'utf8');
   const n = Math.min(buf.length, bytes.length);
   bytes.set(buf.subarray(0, n));
   Atomics.store(ctrl, 1, n);
+  Atomics.store(ctrl, 2, id);
   Atomics.store(ctrl, 0, status);
   Atomics.notify(ctrl, 0);
 }
@@ -77,17 +78,17 @@ let chain = Promise.resolve();
 parentPort.on('message', (spec) => {
   chain = chain.then(async () => {
     await ready;
-    if (failed !== null) return answer(2, failed);
+    if (failed !== null) return answer(spec.id, 2, failed);
     try {
       const url = await page.evaluate((s) => window.Plotly.toImage({ data: s.data, layout: s.layout },
         { format: 'png', width: s.width, height: s.height, scale: 1 }), spec);
-      answer(1, url.slice(url.indexOf(',') + 1));
-    } catch (e) { answer(2, String(e && e.message || e).split('\\n')[0]); }
+      answer(spec.id, 1, url.slice(url.indexOf(',') + 1));
+    } catch (e) { answer(spec.id, 2, String(e && e.message || e).split('\\n')[0]); }
   });
 });
 `;
 
-interface Renderer { worker: Worker; shared: SharedArrayBuffer; used: boolean }
+interface Renderer { worker: Worker; shared: SharedArrayBuffer; used: boolean; next: number }
 const KEY = Symbol.for('pvops-lab.viz.staticRenderer');
 type Holder = { [KEY]?: Renderer | null };
 
@@ -109,11 +110,11 @@ function renderer(): Renderer | null {
     holder[KEY] = null;
     return null;
   }
-  const shared = new SharedArrayBuffer(8 + MAX_BYTES);
+  const shared = new SharedArrayBuffer(16 + MAX_BYTES);
   const worker = new Worker(WORKER, { eval: true, workerData: { shared, chromium, playwright: dirname(playwright), plotly } });
   worker.unref();
   worker.on('error', () => { holder[KEY] = null; });
-  holder[KEY] = { worker, shared, used: false };
+  holder[KEY] = { worker, shared, used: false, next: 1 };
   return holder[KEY] ?? null;
 }
 
@@ -127,19 +128,25 @@ export function renderStaticImage(fig: { data: unknown[]; layout: Record<string,
   if (r === null) return null;
   const height = typeof fig.layout.height === 'number' ? fig.layout.height : 440;
   const width = IMAGE_WIDTH;
-  const ctrl = new Int32Array(r.shared, 0, 2);
+  const ctrl = new Int32Array(r.shared, 0, 4);
+  const id = r.next++;
   Atomics.store(ctrl, 0, 0);
   // the layout's own size would override the image size; the image is drawn at IMAGE_WIDTH
   const layout = { ...fig.layout, width, height, autosize: false };
-  r.worker.postMessage({ data: fig.data, layout, width, height });
-  const outcome = Atomics.wait(ctrl, 0, 0, r.used ? TIMEOUT_MS : FIRST_TIMEOUT_MS);
+  r.worker.postMessage({ id, data: fig.data, layout, width, height });
+  const deadline = Date.now() + (r.used ? TIMEOUT_MS : FIRST_TIMEOUT_MS);
   r.used = true;
-  if (outcome === 'timed-out') {
-    lastProblem = 'Chromium did not render the image in time';
-    return null;
+  // an answer to an earlier request that timed out may arrive first: skip it
+  while (Atomics.load(ctrl, 0) === 0 || Atomics.load(ctrl, 2) !== id) {
+    if (Atomics.load(ctrl, 0) !== 0) Atomics.store(ctrl, 0, 0);
+    const left = deadline - Date.now();
+    if (left <= 0 || Atomics.wait(ctrl, 0, 0, left) === 'timed-out') {
+      lastProblem = 'Chromium did not render the image in time';
+      return null;
+    }
   }
   const n = Atomics.load(ctrl, 1);
-  const text = Buffer.from(new Uint8Array(r.shared, 8, n)).toString('utf8');
+  const text = Buffer.from(new Uint8Array(r.shared, 16, n)).toString('utf8');
   if (Atomics.load(ctrl, 0) !== 1) {
     lastProblem = `Chromium could not render the image: ${text}`;
     (globalThis as Holder)[KEY] = null;
