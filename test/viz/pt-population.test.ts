@@ -28,7 +28,7 @@ describe('ptPopulationFigure', () => {
     expect(fig.layout.yaxis.title!.text).toBe('page-table pages (4 KiB each, log scale)');
     const bare = ptPopulationFigure(bareMetalRun());
     expect(bare.data.map((t) => t.name)).toEqual(['L4 (PML4)', 'L2 (PD)']);
-    expect(bare.layout.title.text).toContain('no L3 (PDPT), L1 (PT) page allocated by this run');
+    expect(bare.layout.xaxis.title!.text).toContain('no L3 (PDPT), L1 (PT) page allocated by this run');
   });
 
   it('shades each phase over the entries written in it, and marks the crash with a line and a note', () => {
@@ -51,7 +51,7 @@ describe('ptPopulationFigure', () => {
     // phases that wrote no entry take no room on the entries axis: only init_mem_mapping is named
     expect(crowded.layout.annotations!.filter((a) => a.y === 1).map((a) => [a.text, a.yshift])).toEqual([['init_mem_mapping', 0]]);
     expect(crowded.layout.annotations!.filter((a) => a.y === 1).map((a) => [a.x, a.xanchor])).toEqual([[500, 'center']]);
-    expect((crowded.layout.margin as { t: number }).t).toBe(60 + 16 + 14);
+    expect((crowded.layout.margin as { t: number }).t).toBe(60 + 14);
   });
 
   it('lifts phase names that would still overlap into further lanes', () => {
@@ -66,7 +66,7 @@ describe('ptPopulationFigure', () => {
     expect(crowded.layout.annotations!.filter((a) => a.y === 1).map((a) => [a.text, a.yshift])).toEqual([
       ['first_long_phase_name', 0], ['second_long_phase_name', 14], ['init_mem_mapping', 0],
     ]);
-    expect((crowded.layout.margin as { t: number }).t).toBe(60 + 16 + 2 * 14);
+    expect((crowded.layout.margin as { t: number }).t).toBe(60 + 2 * 14);
   });
 
   it('marks no crash for a run that booted, and is plain JSON', () => {

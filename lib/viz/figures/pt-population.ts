@@ -86,17 +86,17 @@ export function ptPopulationFigure(run: RunView): PlotlyFigure {
     });
   }
   const ys = data.flatMap((t) => t.y).filter((v): v is number => typeof v === 'number' && v > 0);
-  // a level with no page is named under the title, not drawn as a flat line at zero
-  const note = none.length === 0 ? '' : `<br><span style="font-size:11px;color:#555">no ${none.join(', ')} page allocated by this run</span>`;
-  const title = `Page-table pages: ${runLabel(run)}${note}`;
+  // a level with no page is named under the x axis, not drawn as a flat line at zero
+  const note = none.length === 0 ? '' : `<br><span style="font-size:11px;color:#555">(no ${none.join(', ')} page allocated by this run)</span>`;
+  const title = `Page-table pages: ${runLabel(run)}`;
   return {
     data,
     layout: {
       ...baseLayout(title),
       // the title at the very top, the phase labels' lanes below it
       title: { text: title, y: 0.98, yanchor: 'top' },
-      margin: { t: 60 + (note === '' ? 0 : 16) + LANE_PX * labels.lanes, r: 20, b: 90, l: 70 },
-      xaxis: axis('page-table entries written so far', { rangemode: 'tozero', range: [0, end * 1.01] }),
+      margin: { t: 60 + LANE_PX * labels.lanes, r: 20, b: 90, l: 70 },
+      xaxis: axis(`page-table entries written so far${note}`, { rangemode: 'tozero', range: [0, end * 1.01] }),
       yaxis: axis('page-table pages (4 KiB each, log scale)', ys.length > 0 ? logAxisFields(Math.min(...ys), Math.max(...ys), false) : { rangemode: 'tozero' }),
       shapes,
       annotations,
