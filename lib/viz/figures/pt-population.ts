@@ -95,7 +95,9 @@ export function ptPopulationFigure(run: RunView): PlotlyFigure {
       ...baseLayout(title),
       // the title at the very top, the phase labels' lanes below it
       title: { text: title, y: 0.98, yanchor: 'top' },
-      margin: { t: 60 + LANE_PX * labels.lanes, r: 20, b: 90, l: 70 },
+      margin: { t: 60 + LANE_PX * labels.lanes, r: 20, b: 110, l: 70 },
+      legend: { orientation: 'h', yref: 'container', y: 0.005, yanchor: 'bottom', x: 0 },
+      height: 480,
       xaxis: axis(`page-table entries written so far${note}`, { rangemode: 'tozero', range: [0, end * 1.01] }),
       yaxis: axis('page-table pages (4 KiB each, log scale)', ys.length > 0 ? logAxisFields(Math.min(...ys), Math.max(...ys), false) : { rangemode: 'tozero' }),
       shapes,
