@@ -17,7 +17,7 @@ export interface PlotlyTrace {
   type: 'scatter' | 'bar';
   name: string;
   x: (number | string)[];
-  y: (number | null)[];
+  y: (number | string | null)[];
   /** one hover line per point, shown through hovertemplate "%{text}" */
   text?: string[];
   hovertemplate?: string;
@@ -94,7 +94,8 @@ export function isFigure(x: unknown): x is PlotlyFigure {
 /** A one-line text summary of a figure (the text/plain of its display). */
 export function figureSummary(fig: PlotlyFigure): string {
   const names = fig.data.filter((t) => t.showlegend !== false).map((t) => t.name);
-  const title = fig.layout.title?.text ?? 'untitled';
+  // plotly titles may carry <br> and <span> markup: plain text here
+  const title = (fig.layout.title?.text ?? 'untitled').replace(/<br\s*\/?>/gi, ' ').replace(/<[^>]*>/g, '');
   const shown = names.slice(0, 8).join(', ') + (names.length > 8 ? `, … (${names.length - 8} more)` : '');
   return `Figure: ${title} (${fig.data.length} trace${fig.data.length === 1 ? '' : 's'}${shown === '' ? '' : `: ${shown}`})`;
 }

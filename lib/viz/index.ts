@@ -12,6 +12,7 @@ export { hypercallsFigure } from './figures/hypercalls';
 export { memorySweepFigure, type SweepPoint } from './figures/memory-sweep';
 export { runTimelineFigure, type TimelineRun, type RunTimelineOptions } from './figures/run-timeline';
 export { faultExplanationView } from './html/fault-explanation';
+export { bootTimelineFigure } from './figures/boot-timeline';
 export { escapeHtml } from './html/escape';
 export { type HtmlView, isHtmlView } from './html/view';
 export { pageWalkView, type PageWalkInput, type WalkResultView, type WalkStepView } from './html/page-walk';

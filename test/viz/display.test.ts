@@ -58,11 +58,29 @@ describe('show', () => {
     show(k.tslab, fig);
     expect(k.sent).toHaveLength(2);
     expect(k.sent.map((s) => s.update)).toEqual([false, false]);
-    expect(Object.keys(k.sent[0].message.data).sort()).toEqual(['application/vnd.plotly.v1+json', 'text/html', 'text/plain']);
+    // Chromium is installed here: the chart carries a static PNG, also shown in the HTML until plotly draws
+    expect(Object.keys(k.sent[0].message.data).sort()).toEqual(['application/vnd.plotly.v1+json', 'image/png', 'text/html', 'text/plain']);
+    const png = Buffer.from(k.sent[0].message.data['image/png'] as string, 'base64');
+    expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+    expect(png.readUInt32BE(16)).toBe(900); // IHDR width: the image is drawn 900 px wide
+    expect(k.sent[0].message.data['text/html']).toContain(`<img class="pvops-plot-image" src="data:image/png;base64,${k.sent[0].message.data['image/png']}"`);
     expect((k.sent[0].message.data['text/html'] as string).match(BANNER)).toHaveLength(1);
     expect((k.sent[1].message.data['text/html'] as string).match(BANNER)).toBeNull();
     expect(k.htmlCalls).toEqual([]);
     expect(displayRoute(k.tslab)).toBe('kernel');
+  }, 120_000);
+
+  it('sends a chart without an image, saying why, when static images are off (or Chromium is missing)', () => {
+    const saved = process.env.PVOPS_STATIC_IMAGES;
+    process.env.PVOPS_STATIC_IMAGES = '0';
+    try {
+      show(k.tslab, ptPopulationFigure(knownRun()));
+    } finally {
+      if (saved === undefined) delete process.env.PVOPS_STATIC_IMAGES; else process.env.PVOPS_STATIC_IMAGES = saved;
+    }
+    expect(k.sent[0].message.data['image/png']).toBeUndefined();
+    expect(k.sent[0].message.data['text/plain']).toMatch(/\n\(no static image: static images are turned off \(PVOPS_STATIC_IMAGES=0\)\)$/);
+    expect(k.sent[0].message.data['text/html']).toContain('it needs JavaScript');
   });
 
   it('inlines on request, never on request, and always from loadPlotly', () => {

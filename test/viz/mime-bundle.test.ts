@@ -18,7 +18,7 @@ describe('mimeBundle of a figure', () => {
     const b = mimeBundle(fig);
     expect(Object.keys(b).sort()).toEqual([PLOTLY_MIME, 'text/html', 'text/plain']);
     expect(b[PLOTLY_MIME]).toEqual({ data: fig.data, layout: fig.layout, config: { responsive: true, displaylogo: false } });
-    expect(b['text/plain']).toBe('Figure: Page-table pages over the boot: 8170e6bed465 / xen (5 traces: L4 (PML4), L3 (PDPT), L2 (PD), L1 (PT), entries written (cumulative, at phase ends))');
+    expect(b['text/plain']).toBe('Figure: Page-table pages: 8170e6bed465 / xen (4 traces: L4 (PML4), L3 (PDPT), L2 (PD), L1 (PT))');
     expect(b['text/html']).toMatch(/^<div class="pvops-plot" data-pvops-plot="pvops-plot-[0-9a-f]{8}"/);
   });
 

@@ -17,18 +17,25 @@ import { isHtmlView, type HtmlView } from '../html/view';
 import { isRunLike } from '../run-data';
 import type { RunView } from '../types';
 import { plotlyChartHtml, plotlyLoaderHtml } from './plotly-html';
+import type { StaticImage } from './static-image';
 
 export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
 
 export interface MimeBundle {
   'text/plain': string;
   'text/html': string;
+  /** a static picture of a chart (base64), for viewers that draw no plotly */
+  'image/png'?: string;
   [PLOTLY_MIME]?: { data: unknown[]; layout: unknown; config: Record<string, unknown> };
 }
 
 export interface BundleOptions {
   /** put the plotly.js loader in front of the chart (figures only) */
   inlinePlotly?: boolean;
+  /** a static PNG of the figure (renderStaticImage): sent as image/png and shown in the HTML until plotly draws */
+  image?: StaticImage | null;
+  /** said in text/plain when a figure has no image (why not) */
+  imageNote?: string;
 }
 
 const isWalkResult = (x: unknown): x is WalkResultView =>
@@ -44,12 +51,14 @@ export function showableKind(x: unknown): 'figure' | 'html-view' | 'run' | 'walk
   return null;
 }
 
-function figureBundle(fig: PlotlyFigure, inline: boolean): MimeBundle {
-  return {
+function figureBundle(fig: PlotlyFigure, inline: boolean, image: StaticImage | null, note: string): MimeBundle {
+  const bundle: MimeBundle = {
     [PLOTLY_MIME]: { data: fig.data, layout: fig.layout, config: { responsive: true, displaylogo: false } },
-    'text/html': (inline ? plotlyLoaderHtml() : '') + plotlyChartHtml(fig),
-    'text/plain': figureSummary(fig),
+    'text/html': (inline ? plotlyLoaderHtml() : '') + plotlyChartHtml(fig, image),
+    'text/plain': figureSummary(fig) + (image === null && note !== '' ? `\n(no static image: ${note})` : ''),
   };
+  if (image !== null) bundle['image/png'] = image.png;
+  return bundle;
 }
 
 const viewBundle = (v: HtmlView): MimeBundle => ({ 'text/html': v.html, 'text/plain': v.text });
@@ -57,7 +66,7 @@ const viewBundle = (v: HtmlView): MimeBundle => ({ 'text/html': v.html, 'text/pl
 /** The bundle for `x`; a LabError for anything show() cannot display. */
 export function mimeBundle(x: unknown, options: BundleOptions = {}): MimeBundle {
   switch (showableKind(x)) {
-    case 'figure': return figureBundle(x as PlotlyFigure, options.inlinePlotly === true);
+    case 'figure': return figureBundle(x as PlotlyFigure, options.inlinePlotly === true, options.image ?? null, options.imageNote ?? '');
     case 'html-view': return viewBundle(x as HtmlView);
     case 'run': return viewBundle(runSummaryView(x as RunView));
     case 'walk': return viewBundle(pageWalkView({ result: x as WalkResultView }));

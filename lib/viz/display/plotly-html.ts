@@ -17,6 +17,7 @@ import { figureSummary, type PlotlyFigure } from '../figure';
 import { escapeHtml, scriptJson } from '../html/escape';
 import { fnv1a } from './hash';
 import { plotlySource } from './plotly-source';
+import type { StaticImage } from './static-image';
 
 const QUEUE = '__pvopsLabPlotlyQueue';
 /** Milliseconds a chart waits for plotly.js before it says it is missing. */
@@ -49,14 +50,19 @@ export function plotlyLoaderHtml(): string {
 }
 
 /** The <div> and <script> that draw one figure. */
-export function plotlyChartHtml(fig: PlotlyFigure): string {
+export function plotlyChartHtml(fig: PlotlyFigure, image: StaticImage | null = null): string {
   const spec = { data: fig.data, layout: fig.layout, config: { responsive: true, displaylogo: false } };
   const json = scriptJson(spec);
   const id = `pvops-plot-${fnv1a(json)}`;
   const height = typeof fig.layout.height === 'number' ? fig.layout.height : 440;
-  return `<div class="pvops-plot" data-pvops-plot="${id}" style="width:100%;min-height:${height}px">` +
-    `<div class="pvops-plot-fallback" style="font:12px system-ui,sans-serif;color:#666;padding:8px;border:1px dashed #ccc">` +
-    `${escapeHtml(figureSummary(fig))}. Interactive chart drawn by plotly.js: it needs JavaScript.</div></div>` +
+  return `<div class="pvops-plot" data-pvops-plot="${id}" style="width:100%${image === null ? `;min-height:${height}px` : ''}">` +
+    (image === null
+      ? `<div class="pvops-plot-fallback" style="font:12px system-ui,sans-serif;color:#666;padding:8px;border:1px dashed #ccc">` +
+        `${escapeHtml(figureSummary(fig))}. Interactive chart drawn by plotly.js: it needs JavaScript.</div>`
+      : `<div class="pvops-plot-fallback"><img class="pvops-plot-image" src="data:image/png;base64,${image.png}" ` +
+        `width="${image.width}" height="${image.height}" alt="${escapeHtml(figureSummary(fig))}" ` +
+        `style="max-width:100%;height:auto;display:block"></div>`) +
+    '</div>' +
     '<script type="text/javascript">(function () {\n' +
     `var id = ${JSON.stringify(id)}, spec = ${json};\n` +
     'function target() {\n' +

@@ -17,6 +17,8 @@ import { mimeBundle, showableKind, type MimeBundle } from './mime-bundle';
 import { plotlyLoaderHtml } from './plotly-html';
 import { plotlySource } from './plotly-source';
 import { markPlotlyInlined, plotlyInlined } from './plotly-state';
+import { renderStaticImage, staticImageProblem } from './static-image';
+import type { PlotlyFigure } from '../figure';
 
 /** What show() needs of the kernel's tslab module. */
 export interface TslabLike {
@@ -26,6 +28,8 @@ export interface TslabLike {
 export interface ShowOptions {
   /** 'auto' (default): inline plotly.js if this kernel has not yet; 'always'; 'never' */
   inlinePlotly?: 'auto' | 'always' | 'never';
+  /** a static PNG beside a chart (default true; see static-image.ts: it needs Chromium) */
+  image?: boolean;
 }
 
 function expectTslab(tslab: unknown): TslabLike {
@@ -57,7 +61,9 @@ export function show(tslab: TslabLike, x: unknown, options: ShowOptions = {}): v
   }
   const figure = showableKind(x) === 'figure';
   const inline = figure && (mode === 'always' || (mode === 'auto' && !plotlyInlined()));
-  emit(t, mimeBundle(x, { inlinePlotly: inline }));
+  const image = figure && options.image !== false ? renderStaticImage(x as PlotlyFigure) : null;
+  const imageNote = figure && image === null && options.image !== false ? staticImageProblem() : '';
+  emit(t, mimeBundle(x, { inlinePlotly: inline, image, imageNote }));
   if (inline) markPlotlyInlined();
 }
 

@@ -4,6 +4,7 @@
  */
 import type { FaultHandler } from '../../trace';
 import { COLOURS, axis, baseLayout, type PlotlyAnnotation, type PlotlyFigure, type PlotlyTrace } from '../figure';
+import { logAxisFields, shortCount } from './ticks';
 import { expectRuns, isCrashed, phaseEntries, runLabel } from '../run-data';
 import type { RunView } from '../types';
 
@@ -22,47 +23,68 @@ export function faultCountsFigure(runs: readonly RunView[]): PlotlyFigure {
   const phases = phasesWithFaults(checked);
   const handlers = HANDLERS.filter((h) => checked.some((r) => r.trace.counters.pageFaults.byHandler[h] > 0));
   const data: PlotlyTrace[] = [];
+  // a run that had no fault anywhere shown gets no (empty) legend entry: it is named in a note
+  const silent: string[] = [];
   checked.forEach((run, i) => {
+    if (run.trace.counters.pageFaults.handled + run.trace.counters.pageFaults.unhandled === 0) { silent.push(runLabel(run)); return; }
     const colour = COLOURS[i % COLOURS.length];
     const name = `${runLabel(run)}${isCrashed(run.outcome) ? ' (crashed)' : ''}`;
     const byPhase = new Map(phaseEntries(run.trace.countersByPhase).map(([p, c]) => [p, c.pageFaults.byHandler]));
     const phaseY = phases.map((p) => sumHandlers(byPhase.get(p)));
     data.push({
       type: 'bar', name, legendgroup: `run${i}`, x: phases, y: phaseY,
-      text: phases.map((p, k) => `${name}: ${phaseY[k]} page fault${phaseY[k] === 1 ? '' : 's'} in phase ${p}`),
-      textposition: 'none', hovertemplate: '%{text}<extra></extra>', xaxis: 'x', yaxis: 'y', marker: { color: colour },
+      hovertext: phases.map((p, k) => `${name}: ${phaseY[k]} page fault${phaseY[k] === 1 ? '' : 's'} in phase ${p}`),
+      ...countLabels(phaseY), hovertemplate: '%{hovertext}<extra></extra>', xaxis: 'x', yaxis: 'y', marker: { color: colour },
     });
     const handlerY = handlers.map((h) => run.trace.counters.pageFaults.byHandler[h]);
     data.push({
       type: 'bar', name, legendgroup: `run${i}`, showlegend: false, x: handlers.map((h) => FAULT_HANDLER_LABELS[h]), y: handlerY,
-      text: handlers.map((h, k) => `${name}: ${handlerY[k]} page fault${handlerY[k] === 1 ? '' : 's'} ${FAULT_HANDLER_LABELS[h]}`),
-      textposition: 'none', hovertemplate: '%{text}<extra></extra>', xaxis: 'x2', yaxis: 'y2',
+      hovertext: handlers.map((h, k) => `${name}: ${handlerY[k]} page fault${handlerY[k] === 1 ? '' : 's'} ${FAULT_HANDLER_LABELS[h]}`),
+      ...countLabels(handlerY), hovertemplate: '%{hovertext}<extra></extra>', xaxis: 'x2', yaxis: 'y2',
       marker: { color: colour },
     });
   });
   const annotations: PlotlyAnnotation[] = [];
   if (phases.length === 0) {
-    annotations.push({ text: 'no page faults in any run', x: 0.22, y: 0.5, xref: 'paper', yref: 'paper', showarrow: false });
+    annotations.push({ text: 'no page faults in any run', x: 0.5, y: 0.5, xref: 'paper', yref: 'paper', showarrow: false });
+  } else if (silent.length > 0) {
+    annotations.push({
+      text: `no page faults: ${silent.join('; ')}`, x: 0, y: 1.02, xref: 'paper', yref: 'paper', xanchor: 'left', yanchor: 'bottom',
+      showarrow: false, font: { size: 10, color: '#555' },
+    });
   }
   return {
     data,
     layout: {
       ...baseLayout('Page faults by boot phase and by handler'),
+      height: countScale(data, 'y').log || countScale(data, 'y2').log ? 520 : 380,
       barmode: 'group',
-      xaxis: axis('boot phase (phases without faults left out)', { domain: [0, 0.46], type: 'category' }),
-      yaxis: axis('page faults (count)', { rangemode: 'tozero', ...wholeTicks(data, 'y') }),
-      xaxis2: axis('handled by', { domain: [0.54, 1], anchor: 'y2', type: 'category' }),
-      yaxis2: axis('page faults (count)', { anchor: 'x2', rangemode: 'tozero', ...wholeTicks(data, 'y2') }),
+      // two panels one above the other, so each keeps the page's width (and stays readable at 420 px)
+      xaxis: axis('boot phase (phases without faults left out)', { type: 'category', anchor: 'y', automargin: true }),
+      yaxis: axis(`page faults${countScale(data, 'y').log ? ' (count, log scale)' : ' (count)'}`, { domain: [0.6, 1], ...countScale(data, 'y').fields }),
+      xaxis2: axis('handled by', { anchor: 'y2', type: 'category', automargin: true }),
+      yaxis2: axis(`page faults${countScale(data, 'y2').log ? ' (count, log scale)' : ' (count)'}`, { anchor: 'x2', domain: [0, 0.36], ...countScale(data, 'y2').fields }),
       annotations,
     },
   };
 }
 
-/** Counts are whole: with few of them, tick every 1 rather than at 0.2, 0.4 ... */
-function wholeTicks(data: PlotlyTrace[], yaxis: string): Record<string, number> {
+/** Each bar's count written above it (the hover says what it counts). */
+function countLabels(y: number[]): Record<string, unknown> {
+  return { text: y.map((n) => (n > 0 ? shortCount(n) : '')), textposition: 'outside', cliponaxis: false, textfont: { size: 11 } };
+}
+
+/**
+ * The y axis of a panel: linear with whole ticks for a few faults; a log scale when the counts span
+ * orders of magnitude, so a single crash stays visible next to thousands of fix-ups.
+ */
+export function countScale(data: PlotlyTrace[], yaxis: string): { log: boolean; fields: Record<string, unknown> } {
   let max = 0;
-  for (const t of data) if (t.yaxis === yaxis) for (const v of t.y) max = Math.max(max, v ?? 0);
-  return max <= 8 ? { dtick: 1 } : {};
+  let min = Infinity;
+  for (const t of data) if (t.yaxis === yaxis) for (const v of t.y) if (typeof v === 'number' && v > 0) { max = Math.max(max, v); min = Math.min(min, v); }
+  if (max === 0) return { log: false, fields: { rangemode: 'tozero' } };
+  if (max / min >= 20) return { log: true, fields: logAxisFields(min, max) };
+  return { log: false, fields: { rangemode: 'tozero', range: [0, max * 1.2], ...(max <= 8 ? { dtick: 1 } : {}) } };
 }
 
 function sumHandlers(byHandler: Record<FaultHandler, number> | undefined): number {
