@@ -49,7 +49,7 @@ export function faultCountsFigure(runs: readonly RunView[]): PlotlyFigure {
     annotations.push({ text: 'no page faults in any run', x: 0.5, y: 0.5, xref: 'paper', yref: 'paper', showarrow: false });
   } else if (silent.length > 0) {
     annotations.push({
-      text: `no page faults: ${silent.join('; ')}`, x: 0, y: 1.02, xref: 'paper', yref: 'paper', xanchor: 'left', yanchor: 'bottom',
+      text: `no page faults: ${silent.join('; ')}`, x: 1, y: 1.09, xref: 'paper', yref: 'paper', xanchor: 'right', yanchor: 'bottom',
       showarrow: false, font: { size: 10, color: '#555' },
     });
   }
