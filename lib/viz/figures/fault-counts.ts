@@ -49,7 +49,7 @@ export function faultCountsFigure(runs: readonly RunView[]): PlotlyFigure {
     annotations.push({ text: 'no page faults in any run', x: 0.5, y: 0.5, xref: 'paper', yref: 'paper', showarrow: false });
   } else if (silent.length > 0) {
     annotations.push({
-      text: `no page faults: ${silent.join('; ')}`, x: 0, y: 1.02, xref: 'paper', yref: 'paper', xanchor: 'left', yanchor: 'bottom',
+      text: `no page faults: ${silent.join('; ')}`, x: 1, y: 1.09, xref: 'paper', yref: 'paper', xanchor: 'right', yanchor: 'bottom',
       showarrow: false, font: { size: 10, color: '#555' },
     });
   }
@@ -57,13 +57,15 @@ export function faultCountsFigure(runs: readonly RunView[]): PlotlyFigure {
     data,
     layout: {
       ...baseLayout('Page faults by boot phase and by handler'),
-      height: countScale(data, 'y').log || countScale(data, 'y2').log ? 520 : 380,
+      height: countScale(data, 'y').log || countScale(data, 'y2').log ? 680 : 560,
+      margin: { t: 80, r: 20, b: 40 + 22 * Math.ceil(data.length / 2), l: 70 },
+      legend: { orientation: 'h', yref: 'container', y: 0.005, yanchor: 'bottom', x: 0 },
       barmode: 'group',
       // two panels one above the other, so each keeps the page's width (and stays readable at 420 px)
-      xaxis: axis('boot phase (phases without faults left out)', { type: 'category', anchor: 'y', automargin: true }),
-      yaxis: axis(`page faults${countScale(data, 'y').log ? ' (count, log scale)' : ' (count)'}`, { domain: [0.6, 1], ...countScale(data, 'y').fields }),
-      xaxis2: axis('handled by', { anchor: 'y2', type: 'category', automargin: true }),
-      yaxis2: axis(`page faults${countScale(data, 'y2').log ? ' (count, log scale)' : ' (count)'}`, { anchor: 'x2', domain: [0, 0.36], ...countScale(data, 'y2').fields }),
+      xaxis: axis('boot phase (those with faults)', { type: 'category', anchor: 'y', automargin: true, tickangle: -30 }),
+      yaxis: axis(`page faults${countScale(data, 'y').log ? ' (log scale)' : ''}`, { domain: [0.74, 1], ...countScale(data, 'y').fields }),
+      xaxis2: axis('handled by', { anchor: 'y2', type: 'category', automargin: true, tickangle: -30 }),
+      yaxis2: axis(`page faults${countScale(data, 'y2').log ? ' (log scale)' : ''}`, { anchor: 'x2', domain: [0.12, 0.4], ...countScale(data, 'y2').fields }),
       annotations,
     },
   };
