@@ -27,7 +27,7 @@ describe('npm run publish: failure exits', () => {
         expect(r.stderr).toMatch(/PVOPS_SITE_DIR must name a folder inside the checkout other than notebooks\//);
       }
       expect(readFileSync(join(outside, 'keep.txt'), 'utf8')).toBe('mine');
-      expect(existsSync(join(ROOT, 'notebooks', '00-smoke.ipynb'))).toBe(true);
+      expect(existsSync(join(ROOT, 'notebooks', '00-the-bug-on-one-page.ipynb'))).toBe(true); // notebooks/ untouched
     } finally {
       rmSync(outside, { recursive: true, force: true });
     }
