@@ -13,7 +13,8 @@ import type { RunView } from '../types';
 export type TimelineRun = RunView & { trace: RunView['trace'] & { routines?: { events(): readonly TraceEvent[] } } };
 
 export interface RunTimelineOptions {
-  /** at most this many routine entries are drawn (the deepest calls are left out first; default 20000) */
+  /** at most this many routine entries are drawn (the deepest calls are left out first; default 2500: more
+   *  points than a 1300 px chart can separate only make the page heavier) */
   maxRoutinePoints?: number;
 }
 
@@ -21,7 +22,7 @@ const ROWS = ['CR3 load', 'trap table', 'hypercalls', 'page fault', 'crash'] as 
 
 export function runTimelineFigure(run: TimelineRun, options: RunTimelineOptions = {}): PlotlyFigure {
   expectRun('run', run);
-  const max = options.maxRoutinePoints ?? 20000;
+  const max = options.maxRoutinePoints ?? 2500;
   const routineEvents = run.trace.routines !== undefined
     ? run.trace.routines.events()
     : run.trace.events.filter((e) => e.type === 'routine-enter' || e.type === 'routine-leave');
@@ -51,7 +52,7 @@ export function runTimelineFigure(run: TimelineRun, options: RunTimelineOptions 
     if (e.depth > keepDepth) return;
     rx.push(i + 1);
     ry.push(e.depth);
-    rt.push(`step ${i + 1}: ${e.name} (depth ${e.depth}, phase ${e.phase})`);
+    rt.push(`step ${i + 1}: ${e.name}`);
   });
   const data: PlotlyTrace[] = [{
     type: 'scatter', mode: 'markers', name: `routine entries${keepDepth < Math.max(0, ...byDepth.keys()) ? ` (depth ≤ ${keepDepth})` : ''}`,
