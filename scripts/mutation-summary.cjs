@@ -28,7 +28,11 @@ if (files.length === 0) {
 }
 if (files.length === 0) fail(`no JSON report in ${DIR} (run npm run mutation first)`);
 
-/** file (relative, forward slashes) -> mutants, from the newest report that holds the file */
+/**
+ * file (relative, forward slashes) -> its source and mutants; a mutant (place, mutator,
+ * replacement) seen in several reports keeps the newest report's verdict, so reports of different
+ * parts of one file (MUTATION_FILES line ranges) add up.
+ */
 const byFile = new Map();
 for (const f of files) {
   let report;
@@ -40,7 +44,13 @@ for (const f of files) {
   if (!report || typeof report.files !== 'object') fail(`${f} is not a Stryker mutation report (no "files")`);
   for (const [name, entry] of Object.entries(report.files)) {
     const rel = path.relative(path.join(__dirname, '..'), path.resolve(path.join(__dirname, '..'), name)).split(path.sep).join('/');
-    byFile.set(rel, { source: entry.source, mutants: entry.mutants });
+    const known = byFile.get(rel) ?? { source: entry.source, mutants: new Map() };
+    known.source = entry.source;
+    for (const m of entry.mutants) {
+      const l = m.location;
+      known.mutants.set(`${l.start.line}:${l.start.column}-${l.end.line}:${l.end.column} ${m.mutatorName} ${m.replacement ?? ''}`, m);
+    }
+    byFile.set(rel, known);
   }
 }
 
@@ -49,7 +59,7 @@ function tally(filter) {
   const t = Object.fromEntries(STATUSES.map((s) => [s, 0]));
   for (const [file, { mutants }] of byFile) {
     if (!filter(file)) continue;
-    for (const m of mutants) t[m.status] = (t[m.status] ?? 0) + 1;
+    for (const m of mutants.values()) t[m.status] = (t[m.status] ?? 0) + 1;
   }
   // Stryker's mutation score: detected (killed + timeout) over valid (detected + survived + no coverage)
   const detected = t.Killed + t.Timeout;
@@ -75,7 +85,7 @@ for (const [file, { source, mutants }] of [...byFile].sort(([a], [b]) => a.local
   const t = tally((f) => f === file);
   perFile.push(`  ${file.padEnd(30)} ${pct(t.score)}  (${t.Killed + t.Timeout}/${t.valid})`);
   const lines = source.split('\n');
-  for (const m of mutants) {
+  for (const m of mutants.values()) {
     if (m.status !== 'Survived' && m.status !== 'NoCoverage') continue;
     const l = m.location.start.line;
     const original = lines[l - 1].slice(m.location.start.column - 1, m.location.start.line === m.location.end.line ? m.location.end.column - 1 : undefined);
