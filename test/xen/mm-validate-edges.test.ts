@@ -17,9 +17,8 @@
 import { describe, expect, it } from 'vitest';
 import { EBUSY, EINVAL, OWNER_NONE, PGT_l2_page_table, PGT_l3_page_table, PGT_type_mask, PGT_validated } from '../../lib/xen';
 import { disallowMasks } from '../../lib/xen/mm/pte-flags';
-import { __get_page_type } from '../../lib/xen/mm/page-ref';
 import {
-  get_linear_pagetable, get_page_from_l1e, get_page_from_l2e, get_page_from_l3e, get_page_from_l4e, put_page_from_l1e,
+  __get_page_type, get_linear_pagetable, get_page_from_l1e, get_page_from_l2e, get_page_from_l3e, get_page_from_l4e, put_page_from_l1e,
   put_page_from_l2e, put_page_from_upper,
 } from '../../lib/xen/mm/validate';
 import { P, PCD, PSE, RW, freeMfn, makeGuest, pte, type Guest } from './helpers';
@@ -40,8 +39,8 @@ type Get = (g: Guest, e: bigint, self: number) => number;
 const getters: [string, Get][] = [
   ['L1', (g, e) => get_page_from_l1e(g.host, lo(e), hi(e), g.domain.domid, g.domain.domid)],
   ['L2', (g, e, self) => get_page_from_l2e(g.host, lo(e), hi(e), self, g.domain.domid)],
-  ['L3', (g, e, self) => get_page_from_l3e(g.host, lo(e), hi(e), self, g.domain.domid)],
-  ['L4', (g, e, self) => get_page_from_l4e(g.host, lo(e), hi(e), self, g.domain.domid)],
+  ['L3', (g, e, self) => get_page_from_l3e(g.host, lo(e), hi(e), self, g.domain.domid, false)],
+  ['L4', (g, e, self) => get_page_from_l4e(g.host, lo(e), hi(e), self, g.domain.domid, false)],
 ];
 
 describe('each level\'s own checks', () => {
@@ -89,10 +88,10 @@ describe('machine frames above 4 GiB (l*e_get_pfn: bits 51:32 from the high word
     expect(get_page_from_l2e(g.host, lo(e2), hi(e2), l2, d)).toBe(0);
     expect(counts(g, l1)).toMatchObject({ type: 1, tc: 1, validated: true });
     const e3 = pte(l2, P | RW);
-    expect(get_page_from_l3e(g.host, lo(e3), hi(e3), l3, d)).toBe(0);
+    expect(get_page_from_l3e(g.host, lo(e3), hi(e3), l3, d, false)).toBe(0);
     expect(counts(g, l2)).toMatchObject({ type: 2, tc: 1, validated: true });
     const e4 = pte(l3, P | RW);
-    expect(get_page_from_l4e(g.host, lo(e4), hi(e4), l4, d)).toBe(0);
+    expect(get_page_from_l4e(g.host, lo(e4), hi(e4), l4, d, false)).toBe(0);
     expect(counts(g, l3)).toMatchObject({ type: 3, tc: 1, validated: true });
     expect(put_page_from_upper(g.host, lo(e4), hi(e4), l4)).toBe(0);
     expect(counts(g, l3)).toMatchObject({ tc: 0, validated: false });
@@ -103,7 +102,7 @@ describe('machine frames above 4 GiB (l*e_get_pfn: bits 51:32 from the high word
   it('a linear map to another validated L2 above 4 GiB takes its type reference', () => {
     const g = big();
     const [self, other] = [freeMfn(g, 0), freeMfn(g, 1)];
-    expect(__get_page_type(g.host, other, PGT_l2_page_table)).toBe(0);
+    expect(__get_page_type(g.host, other, PGT_l2_page_table, false)).toBe(0);
     const e = pte(other, P);
     expect(get_linear_pagetable(g.host, PGT_l2_page_table, lo(e), hi(e), self, g.domain.domid)).toBe(true);
     expect(counts(g, other).tc).toBe(2);
@@ -177,15 +176,15 @@ describe('superpages and linear L3 maps', () => {
     const g = makeGuest();
     const d = g.domain.domid;
     const [self, other] = [freeMfn(g, 0), freeMfn(g, 1)];
-    expect(__get_page_type(g.host, other, PGT_l3_page_table)).toBe(0);
+    expect(__get_page_type(g.host, other, PGT_l3_page_table, false)).toBe(0);
     const before = counts(g, other);
-    expect(get_page_from_l3e(g.host, lo(pte(other, P | RW)), 0, self, d)).toBe(-EINVAL);
+    expect(get_page_from_l3e(g.host, lo(pte(other, P | RW)), 0, self, d, false)).toBe(-EINVAL);
     expect(counts(g, other)).toEqual(before);
-    expect(get_page_from_l3e(g.host, lo(pte(other, P)), 0, self, d)).toBe(0);
+    expect(get_page_from_l3e(g.host, lo(pte(other, P)), 0, self, d, false)).toBe(0);
     expect(counts(g, other)).toEqual({ ...before, ref: before.ref + 1, tc: before.tc + 1 });
-    expect(__get_page_type(g.host, self, PGT_l3_page_table)).toBe(0); // the L3 the entry lives in
+    expect(__get_page_type(g.host, self, PGT_l3_page_table, false)).toBe(0); // the L3 the entry lives in
     const selfBefore = counts(g, self);
-    expect(get_page_from_l3e(g.host, lo(pte(self, P)), 0, self, d)).toBe(0);
+    expect(get_page_from_l3e(g.host, lo(pte(self, P)), 0, self, d, false)).toBe(0);
     expect(counts(g, self)).toEqual(selfBefore);
   });
 });
