@@ -10,12 +10,21 @@ describe('the timeline of one run', () => {
   const fig = runTimelineFigure(result);
   const series = (name: string) => fig.data.find((d) => d.name === name);
 
-  it('puts every routine entry at its step and call depth', () => {
-    const entries = fig.data[0];
+  it('puts every routine entry at its step and call depth when asked for all of them', () => {
+    const entries = runTimelineFigure(result, { maxRoutinePoints: Infinity }).data[0];
     expect(entries.x).toHaveLength(run.stepCount);
     expect(entries.x[entries.x.length - 1]).toBe(run.stepCount);
-    expect(entries.text![entries.x.length - 1]).toMatch(/^step \d+: xen_get_user_pgd /);
+    expect(entries.text![entries.x.length - 1]).toBe(`step ${run.stepCount}: xen_get_user_pgd`);
     expect(entries.y[entries.y.length - 1]).toBe(result.callChain.length);
+  });
+
+  it('by default draws at most 2500 entries, the shallowest calls, and says which depths it kept', () => {
+    const entries = fig.data[0];
+    expect(entries.x.length).toBeGreaterThan(0);
+    expect(entries.x.length).toBeLessThanOrEqual(2500);
+    const kept = Math.max(...(entries.y as number[]));
+    expect(entries.name).toBe(`routine entries (depth ≤ ${kept})`);
+    expect(run.stepCount).toBeGreaterThan(2500); // so the limit is really exercised
   });
 
   it('marks each CR3 load, the fault and the crash with its step in the hover text, for run.at(step)', () => {
