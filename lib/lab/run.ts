@@ -16,22 +16,15 @@ import { checkSnapshot, configFingerprint, SNAPSHOT_KIND, type RunSnapshot } fro
 import { lastEntryOf, routinesByStep } from './time-travel/step-index';
 import { RunAtStep } from './time-travel/view';
 import { checkEntryArgs, entryHistory, type EntryWrite } from './time-travel/entry-history';
-import { trapTableHistory, type TrapTableChange } from './time-travel/trap-table';
+import { trapTableHistory, trapTableOf, type TrapTableChange, type TrapTableEntry } from './time-travel/trap-table';
 import { explainFault, type FaultExplanation } from './time-travel/fault-explanation';
 import { buildResult, type RunResult } from './result';
 import { addressSpaceOf, diffPageTables, dumpAddressSpace, walkAddressSpace, type AddressSpace, type PageTableDiff } from './address-space';
 import type { PageTableDump } from '../x86/ptdump';
-import { formatVirtualAddress } from '../x86/address';
 import type { Access, AccessKind, WalkResult } from '../x86/walk';
 
 /** One entry of the trap table Xen holds for a vCPU. */
-export interface XenTrapEntry {
-  vector: number;
-  /** the handler's symbol (name+0xoff when not a symbol's start, '?' outside every symbol) */
-  symbol: string;
-  /** the handler's address, 16 hex digits */
-  address: string;
-}
+export type XenTrapEntry = TrapTableEntry;
 
 export type { Outcome } from './time-travel/replay';
 export type { RunSnapshot } from './time-travel/snapshot';
@@ -262,16 +255,7 @@ export class Run {
     if (this.config.platform !== 'xen') {
       throw new LabError('NOT_XEN', `xenTrapTable() asks Xen for the guest's trap table; this run is on ${this.config.platform}: use platform 'xen'`);
     }
-    const xen = this.machine?.platform.xen ?? null;
-    if (xen === null) return [];
-    const symbols = this.machine!.kernel.variant.symbols;
-    const out: XenTrapEntry[] = [];
-    xen.vcpu.trapCtxt.forEach((t, vector) => {
-      if (t.address === 0) return;
-      const sym = symbols.lookup(t.address);
-      out.push({ vector, symbol: sym === null ? '?' : sym.offset === 0 ? sym.symbol : sym.text, address: formatVirtualAddress(t.address) });
-    });
-    return out;
+    return this.machine === null ? [] : trapTableOf(this.machine);
   }
 
   /** The machine as it stands (null before the first step). */

@@ -5,19 +5,17 @@
  */
 import { LabError } from '../../errors';
 import type { TraceRecorder } from '../../trace/recorder';
+import { formatVirtualAddress } from '../../x86/address';
 import type { Machine } from '../machine';
 import { stepOfSeq } from './step-index';
 
 export interface TrapTableEntry {
   vector: number;
-  /** the kernel routine at the handler's address ('?' when the symbol table has none) */
+  /** the handler's symbol (name+0xoff when not a symbol's start, '?' outside every symbol) */
   symbol: string;
   /** the handler's address, 16 hex digits */
   address: string;
 }
-
-const canonical16 = (va48: number): string =>
-  (BigInt(va48) | (va48 >= 2 ** 47 ? 0xffff000000000000n : 0n)).toString(16).padStart(16, '0');
 
 /** The non-empty entries of Xen's trap table for vCPU 0 now; NOT_XEN on bare metal. */
 export function trapTableOf(m: Machine, what = 'the trap table'): TrapTableEntry[] {
@@ -27,7 +25,7 @@ export function trapTableOf(m: Machine, what = 'the trap table'): TrapTableEntry
   xen.vcpu.trapCtxt.forEach((t, vector) => {
     if (t.address === 0) return;
     const s = m.kernel.variant.symbols.lookup(t.address);
-    out.push({ vector, symbol: s === null ? '?' : s.symbol, address: canonical16(t.address) });
+    out.push({ vector, symbol: s === null ? '?' : s.offset === 0 ? s.symbol : s.text, address: formatVirtualAddress(t.address) });
   });
   return out;
 }
