@@ -1,12 +1,16 @@
 /**
  * Provenance of the registers in Xen's crash dump (xen/arch/x86/x86_64/traps.c _show_registers,
- * Xen 4.2.0, as lib/xen/registers-dump.ts prints it). The model runs routines, not instructions,
- * so a general register holds a value only where a routine writes one to mimic a dump; the
- * control registers other than cr2/cr3 and the flags are the model's choice of host.
+ * Xen 4.2.0, as lib/xen/registers-dump.ts prints it). The model runs routines, not instructions:
+ * at the faulting load in xen_get_user_pgd a register is 'derived' when the modelled routines
+ * compute its value (which register holds it is read off the report), 'fitted' when the value is
+ * what compiled code the model does not run leaves there (lib/linux/variants.ts
+ * FITTED_MACHINE_STATE); cr0/cr4 are Xen's flag sets, cr3 the machine frame of the pgd.
  */
 import type { ProvenanceEntry } from './provenance-kinds';
 import type { ProvenanceInput } from './provenance';
 import { symbolProvenance } from './provenance-symbols';
+import { fittedMachineState, kernelVariant } from '../linux/variants';
+import { cr3Provenance } from './report-host';
 
 /** One register as the dump prints it: which console line, where in it, and its value. */
 export interface RegisterSpan {
@@ -62,18 +66,47 @@ export function registerDump(lines: readonly string[]): RegisterDump {
   return dump;
 }
 
-const MIMIC = 'chosen to mimic a dump (the real register allocation is unknown: no disassembly of the reporter\'s build is stored)';
-const GENERAL: Record<string, string> = {
-  rax: `xen_get_user_pgd puts VMEMMAP_START here, as a \`mov 0x30(%rax,%rdx)\` load of page->private would; ${MIMIC}`,
-  rdx: `xen_get_user_pgd puts pfn × sizeof(struct page) here (figures the model derives) for the same load; ${MIMIC}`,
-  rcx: `xen_get_user_pgd puts −__START_KERNEL_map here, the constant __pa() adds; ${MIMIC}`,
-  rbx: `xen_write_cr3 puts its cr3 argument here; ${MIMIC}`,
-  rsi: `xen_write_cr3 puts its cr3 argument here; ${MIMIC}`,
-  rdi: `xen_write_cr3 sets it to 0; ${MIMIC}`,
-  r15: `init_mem_mapping puts ISA_END_ADDRESS here; ${MIMIC}`,
+const REGISTER_CHOICE = 'which register the compiled code uses is read off the report (no disassembly of the reporter\'s build is stored)';
+/** Registers whose values the model computes at the faulting load in xen_get_user_pgd. */
+const DERIVED_AT_LOAD: Record<string, string> = {
+  rax: `VMEMMAP_START, the base of virt_to_page in xen_get_user_pgd (the load is page->private at base + index); ${REGISTER_CHOICE}`,
+  rdx: `the pgd's pfn × sizeof(struct page), virt_to_page's index, computed by the model from the pgd's pfn and its struct page layout; ${REGISTER_CHOICE}`,
+  rcx: `−__START_KERNEL_map, the constant __pa() adds to a kernel-text address (arch/x86/include/asm/page_64.h); ${REGISTER_CHOICE}`,
+  rbx: `xen_write_cr3's argument, __pa(swapper_pg_dir), kept across its calls in a callee-saved register; ${REGISTER_CHOICE}`,
+  rsi: `xen_write_cr3's argument, __pa(swapper_pg_dir), the second argument of its call __xen_write_cr3(true, cr3); ${REGISTER_CHOICE}`,
+  r13: 'init_mem_mapping\'s step_size at its load_cr3: PMD_SIZE shifted left by STEP_SIZE_SHIFT (5) each time a step maps more ' +
+    'than all before it (arch/x86/mm/init.c, v3.9.6:418-436), computed by the model\'s loop over the guest\'s memory, so it moves with ' +
+    'the memory size; callee-saved, so xen_write_cr3 keeps it (the dom0 report\'s stack shows it saved, the same)',
+  r15: 'ISA_END_ADDRESS, the lower bound of init_mem_mapping\'s loop, kept in a callee-saved register xen_write_cr3 does not use ' +
+    '(both reports show it)',
 };
 const UNSET = 'never written by the model, which runs routines, not instructions: what the CPU held is not in the report';
 const SELECTOR = 'Xen\'s flat selector for a 64-bit PV kernel (FLAT_KERNEL_*, xen/include/public/arch-x86/xen-x86_64.h), set by the model\'s domain builder and bounce frame';
+
+/** The faulting load the fitted machine state belongs to, as `function:what`. */
+const FAULTING_LOAD = 'xen_get_user_pgd:page->private';
+
+/** Is `rip` the modelled load the fitted state (lib/linux/variants.ts) belongs to? */
+function atFaultingLoad(rip: bigint | undefined, input: ProvenanceInput): boolean {
+  if (rip === undefined) return false;
+  const variant = kernelVariant(input.config.variant);
+  const offset = variant.instructions[FAULTING_LOAD];
+  const [fn] = FAULTING_LOAD.split(':');
+  return offset !== undefined && input.symbols.has(fn) && Number(rip & 0xffffffffffffn) === input.symbols.address(fn) + offset;
+}
+
+function fittedEntry(name: string, input: ProvenanceInput): ProvenanceEntry | null {
+  const state = fittedMachineState(kernelVariant(input.config.variant), FAULTING_LOAD);
+  const f = state?.[name === 'rflags' ? 'statusFlags' : name];
+  if (f === undefined) return null;
+  if (name === 'rflags') {
+    return {
+      kind: 'fitted',
+      reason: `IF and bit 1 as the domain builder starts the vCPU (derived); the status bits are fitted (lib/linux/variants.ts): ${f.reason}`,
+    };
+  }
+  return { kind: 'fitted', reason: `fitted to the report (lib/linux/variants.ts): ${f.reason}` };
+}
 
 function ripEntry(value: bigint, input: ProvenanceInput): ProvenanceEntry {
   const s = value >> 48n === 0xffffn ? input.symbols.lookup(Number(value & 0xffffffffffffn)) : null;
@@ -101,23 +134,32 @@ function stackPointerEntry(name: string, value: bigint, input: ProvenanceInput):
 /** registers.<name> for each register the dump prints. */
 export function registerProvenance(dump: RegisterDump, input: ProvenanceInput): Record<string, ProvenanceEntry> {
   const out: Record<string, ProvenanceEntry> = {};
+  const atLoad = atFaultingLoad(dump.values.get('rip'), input);
   for (const [name, value] of dump.values) {
+    const fitted = atLoad ? fittedEntry(name, input) : null;
     if (name === 'rip') out[name] = ripEntry(value, input);
     else if (name === 'rsp' || name === 'rbp') out[name] = stackPointerEntry(name, value, input);
+    else if (fitted !== null) out[name] = fitted;
+    else if (atLoad && DERIVED_AT_LOAD[name] !== undefined) out[name] = { kind: 'derived', reason: DERIVED_AT_LOAD[name] };
     else if (name === 'cr2') out[name] = { kind: 'derived', reason: 'the fault address, as Xen saved it for the guest (its virtual cr2)' };
-    else if (name === 'cr3') {
+    else if (name === 'cr3') out[name] = cr3Provenance(input.config);
+    else if (name === 'cr0') {
       out[name] = {
         kind: 'derived',
-        reason: 'the machine frame Xen holds as the guest\'s base pointer (init_level4_pgt\'s frame); its number comes from how the model\'s host and domain builder allocate memory',
+        reason: 'Xen\'s cr0 (PE MP ET NE WP AM PG, xen/arch/x86/setup.c) with TS set because the vCPU has not used the FPU yet (xen/arch/x86/i387.c)',
       };
-    } else if (name === 'cr0' || name === 'cr4') {
-      out[name] = { kind: 'invented', reason: `the model's host: Xen's ${name} for a PV vCPU on a CPU the model picks (the report does not show it)` };
+    } else if (name === 'cr4') {
+      out[name] = {
+        kind: 'derived',
+        reason: 'Xen\'s mmu_cr4_features for a PV vCPU (PSE PAE MCE PGE OSFXSR OSXMMEXCPT) plus OSXSAVE because the host CPU has XSAVE ' +
+          '(host data, cpuHasXsave, on by default like the report\'s host)',
+      };
     } else if (name === 'rflags') {
-      out[name] = { kind: 'invented', reason: 'IF and bit 1, as the model\'s domain builder starts the vCPU; the model never changes the guest\'s flags' };
+      out[name] = { kind: 'derived', reason: 'IF and bit 1, as the model\'s domain builder starts the vCPU; the model never changes the guest\'s flags' };
     } else if (['cs', 'ss', 'ds', 'es', 'fs', 'gs'].includes(name)) {
       out[name] = { kind: 'derived', reason: SELECTOR };
     } else {
-      out[name] = { kind: 'invented', reason: GENERAL[name] ?? UNSET };
+      out[name] = { kind: 'invented', reason: UNSET };
     }
   }
   return out;

@@ -95,7 +95,8 @@ export class KernelStack {
     this.push(savedRbp);
     this.rbp = this.rsp;
     const regs = this.cpu.regs;
-    for (let i = 0; i < shape.saved; i++) {
+    // gcc allocates rbx, r12, r13, ... in that order and pushes them highest first, rbx last
+    for (let i = shape.saved - 1; i >= 0; i--) {
       const v = regs[CALLEE_SAVED[i % CALLEE_SAVED.length]];
       this.pushBig(v);
     }

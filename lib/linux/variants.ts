@@ -62,7 +62,24 @@ export interface KernelVariant {
   frames: Readonly<Record<string, FrameShape>>;
   /** offsets of modelled memory-access instructions: `function:what` -> offset (the RIP on a fault) */
   instructions: Readonly<Record<string, number>>;
+  /**
+   * What the compiled code leaves in the registers and status flags at a modelled instruction,
+   * where the model runs the routine but not its instructions: FITTED to the report (see
+   * FITTED_MACHINE_STATE). `function:what` as in `instructions`.
+   */
+  fittedState: Readonly<Record<string, FittedMachineState>>;
 }
+
+/** A register (or the status flags) left by compiled code the model does not run, read off the report. */
+export interface FittedValue {
+  /** the value, 16 hex digits at most (for 'statusFlags': the RFLAGS status bits, CF PF AF ZF SF OF) */
+  value: string;
+  /** why it cannot be derived, and what is known about it */
+  reason: string;
+}
+
+/** Registers and status flags at one instruction: name -> fitted value. */
+export type FittedMachineState = Readonly<Record<string, FittedValue>>;
 
 const hex = (s: string): number => Number(BigInt(`0x${s}`) & ((1n << 48n) - 1n));
 
@@ -174,11 +191,57 @@ const INSTRUCTIONS: Record<string, number> = {
   'xen_get_user_pgd:page->private': 0x5a,
 };
 
+/**
+ * The machine state at the faulting load in xen_get_user_pgd (+0x5a) that the model cannot derive:
+ * FITTED to Konrad Wilk's domU report (LKML, 22 Feb 2013; 1 GiB guest, Xen 4.2.0). The model runs
+ * xen_write_cr3 and xen_get_user_pgd as routines; which scratch registers their compiled code
+ * clobbers, with what, and the flags its last arithmetic instruction leaves, would need the
+ * reporter's vmlinux (not stored). The dom0 report of the same kernel (Xen 4.1.5-pre) shows the
+ * same r8, r9, r12, r14 and flags but r10 = 5 and r11 = 0x100000: scratch values of the run, not of
+ * the code. The registers the model derives (rax, rbx, rcx, rdx, rsi, r13, r15, rbp, rsp) are not
+ * here.
+ */
+const FITTED_MACHINE_STATE: Record<string, FittedMachineState> = {
+  'xen_get_user_pgd:page->private': {
+    statusFlags: {
+      value: '4',
+      reason: 'PF (parity), left by the last arithmetic instruction before the load, which the model does not run; ' +
+        'the report\'s RFLAGS 206 and the bounce frame\'s 10006 show it (an even-parity result such as ' +
+        'pfn × sizeof(struct page) = 0x...a0 would leave it: a guess, no disassembly is stored)',
+    },
+    r8: { value: '0', reason: 'a scratch register of the compiled xen_write_cr3/xen_get_user_pgd (caller-saved); the model does not run their instructions' },
+    r9: {
+      value: '10000001',
+      reason: 'a scratch register left by a call the model does not run instruction by instruction; the dom0 report of the same ' +
+        'kernel shows the same value, so it comes from the kernel\'s code, but which code is unknown without its vmlinux',
+    },
+    r10: { value: '0', reason: 'a scratch register (caller-saved); the dom0 report shows 5 here, so it depends on the run, not only on the code' },
+    r11: { value: '0', reason: 'a scratch register (caller-saved); the dom0 report shows 0x100000 here, so it depends on the run' },
+    rdi: {
+      value: '0',
+      reason: 'xen_get_user_pgd\'s argument register (it was called with __va(cr3)), clobbered by its compiled code before the load; both reports show 0',
+    },
+    r12: {
+      value: '0',
+      reason: 'callee-saved: xen_write_cr3 pushes init_mem_mapping\'s r12 (non-zero in the dom0 report\'s stack) and its compiled code then sets it to 0, as both reports show',
+    },
+    r14: {
+      value: '0',
+      reason: 'callee-saved: xen_write_cr3 pushes init_mem_mapping\'s r14 (non-zero in the dom0 report\'s stack) and its compiled code then sets it to 0, as both reports show',
+    },
+  },
+};
+
+/** The fitted state at `function:what`, or null. */
+export function fittedMachineState(variant: KernelVariant, at: string): FittedMachineState | null {
+  return variant.fittedState[at] ?? null;
+}
+
 export const DEFAULT_FRAME: FrameShape = { saved: 2, locals: 0x10 };
 
 const SYMBOLS = buildSymbols();
 
-const SHARED = { symbols: SYMBOLS, callSites: CALL_SITES, frames: FRAMES, instructions: INSTRUCTIONS, xenGetUserPgd: 'vmemmap', whatIf: null } as const;
+const SHARED = { symbols: SYMBOLS, callSites: CALL_SITES, frames: FRAMES, instructions: INSTRUCTIONS, fittedState: FITTED_MACHINE_STATE, xenGetUserPgd: 'vmemmap', whatIf: null } as const;
 
 const VARIANTS: Record<VariantId, KernelVariant> = {
   'v3.8': {

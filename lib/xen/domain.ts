@@ -98,6 +98,8 @@ export class Domain {
   sharedInfoMfn = 0;
   /** the toolstack's p2m (dom->p2m_host): pfn -> mfn extents in pfn order */
   readonly p2mExtents: P2mExtent[] = [];
+  /** pfns the toolstack backed with another frame than their extent's (pfn -> mfn) */
+  readonly p2mMoved = new Map<number, number>();
   /** guest code the guest model registered, by address (bits 47:0) */
   readonly guestCode = new Map<number, GuestHandler>();
 
@@ -121,6 +123,10 @@ export class Domain {
    * its memory (start_info.mfn_list); this is the toolstack's copy, which the guest cannot change.
    */
   pfnToMfn(pfn: number): number {
+    if (this.p2mMoved.size !== 0) {
+      const moved = this.p2mMoved.get(pfn);
+      if (moved !== undefined) return moved;
+    }
     const ext = this.p2mExtents;
     // Extents are 512 frames each except possibly the last: index directly.
     const k = Math.floor(pfn / 512);

@@ -17,6 +17,7 @@ import type { GuestStartInfo, MulticallReq, XenHypercalls } from '../../linux/xe
 import { MulticallBuffer } from '../../linux/xen/multicalls';
 import { P2m } from '../../linux/xen/p2m';
 import type { NormalizedConfig } from '../config';
+import { fittedPgdMfn, hostBytesFor, placeFittedFrame } from '../report-host';
 import type { PlatformInstance } from '../machine';
 
 const va48 = (v: bigint | number): number => Number(BigInt(v) & 0xffffffffffffn);
@@ -59,7 +60,9 @@ function hypercallPage(vcpu: PvVcpu, startInfo: GuestStartInfo, trace: TraceReco
 }
 
 export function xenPlatform(config: NormalizedConfig, trace: TraceRecorder): PlatformInstance {
-  const host = new XenHost({ trace, pcpus: Math.max(4, config.pcpu + 1), release: config.xenRelease, patches: config.xenPatches });
+  const host = new XenHost({
+    trace, pcpus: Math.max(4, config.pcpu + 1), release: config.xenRelease, patches: config.xenPatches, memoryBytes: hostBytesFor(config),
+  });
   const img = KERNEL_IMAGE;
   const imagePages = (img._end - img._text) / PAGE_SIZE;
   // The image's static content, by guest pfn: the page tables head_64.S pre-built.
@@ -87,6 +90,11 @@ export function xenPlatform(config: NormalizedConfig, trace: TraceRecorder): Pla
   });
   const vcpu = built.vcpu;
   const si = built.startInfo;
+  // the report's guest: its pgd on the machine frame the reporter's toolstack gave it (fitted host data)
+  const pgdMfn = fittedPgdMfn(config);
+  if (pgdMfn !== null) {
+    placeFittedFrame(host, built.domain, vcpu.cr3Mfn, va48(__START_KERNEL_map), va48(si.mfn_list), img.init_level4_pgt / PAGE_SIZE, pgdMfn);
+  }
   const startInfo: GuestStartInfo = {
     nr_pages: Number(si.nr_pages),
     mfn_list: va48(si.mfn_list),

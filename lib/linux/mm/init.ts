@@ -147,7 +147,12 @@ export function init_mem_mapping(k: Kernel, cpuHasPse: boolean, cpuHasGbpages: b
     g.min_pfn_mapped = real_end / PAGE_SIZE;
     let last_start = real_end;
     let mapped_ram_size = 0;
-    k.cpu.regs.r15 = BigInt(ISA_END_ADDRESS);
+    // The compiled loop keeps end, step_size and ISA_END_ADDRESS in callee-saved registers (rbx,
+    // r13, r15: which ones is read off the reports' dumps and stacks); xen_write_cr3 saves them.
+    const regs = k.cpu.regs;
+    regs.rbx = BigInt(end);
+    regs.r13 = BigInt(step_size);
+    regs.r15 = BigInt(ISA_END_ADDRESS);
     // We start from the top (end of memory) and go to the bottom; the memblock_find_in_range gets
     // us a block from the top that is already mapped, for the new page tables.
     while (last_start > ISA_END_ADDRESS) {
@@ -156,7 +161,10 @@ export function init_mem_mapping(k: Kernel, cpuHasPse: boolean, cpuHasGbpages: b
       last_start = start;
       g.min_pfn_mapped = last_start / PAGE_SIZE;
       // only increase step_size after a big range gets mapped
-      if (new_mapped_ram_size > mapped_ram_size) step_size *= 2 ** STEP_SIZE_SHIFT;
+      if (new_mapped_ram_size > mapped_ram_size) {
+        step_size *= 2 ** STEP_SIZE_SHIFT;
+        regs.r13 = BigInt(step_size);
+      }
       mapped_ram_size += new_mapped_ram_size;
     }
     if (real_end < end) init_range_memory_mapping(k, real_end, end);

@@ -16,6 +16,8 @@ import {
 } from './hypercall';
 import { MulticallBuffer, xen_extend_mmu_update, xen_extend_mmuext_op, xen_mc_batch, xen_mc_issue } from './multicalls';
 import type { P2m } from './p2m';
+import { applyFittedState } from '../fitted-state';
+import { fittedMachineState } from '../variants';
 
 /** The Xen side of a PV kernel: the hypercall page, the p2m and the per-cpu multicall buffer. */
 export interface XenGuest {
@@ -69,6 +71,7 @@ export function xen_get_user_pgd(k: Kernel, pgd: number): number {
       regs.rdx = BigInt(pfn * k.page.size);
       regs.rcx = (1n << 64n) - big(__START_KERNEL_map); // __pa() adds -__START_KERNEL_map
       regs.rip = big(k.variant.symbols.address('xen_get_user_pgd') + k.variant.instructions['xen_get_user_pgd:page->private']);
+      applyFittedState(regs, fittedMachineState(k.variant, 'xen_get_user_pgd:page->private'));
       const privateVa = VMEMMAP_START + pfn * k.page.size + k.page.private;
       user_ptr = k.cpu.read32(privateVa) + k.cpu.read32(privateVa + 4) * TWO_32;
       if (user_ptr !== 0) user_ptr = (user_ptr % 2 ** 48) + offset * 8;
@@ -81,9 +84,8 @@ export function xen_get_user_pgd(k: Kernel, pgd: number): number {
 export function xen_write_cr3(k: Kernel, x: XenGuest, cr3: number): void {
   k.call('xen_write_cr3', () => {
     const regs = k.cpu.regs;
-    regs.rbx = BigInt(cr3);
-    regs.rsi = BigInt(cr3);
-    regs.rdi = 0n;
+    regs.rbx = BigInt(cr3); // kept across its calls (callee-saved)
+    regs.rsi = BigInt(cr3); // the second argument of __xen_write_cr3(true, cr3)
     xen_mc_batch(x.hv);
     k.g.xen_cr3 = cr3;
     __xen_write_cr3(k, x, true, cr3);
