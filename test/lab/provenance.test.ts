@@ -24,11 +24,13 @@ const DEFAULT_KINDS: Record<string, string> = {
   'stack.setup_arch': 'fitted', 'stack.printk': 'fitted', 'stack.start_kernel': 'fitted',
   'stack.__add_preferred_console.clone.1': 'fitted', 'stack.x86_64_start_reservations': 'fitted', 'stack.xen_start_kernel': 'fitted',
   'registers.rip': 'fitted', 'registers.rsp': 'fitted', 'registers.rbp': 'fitted',
-  'registers.rax': 'invented', 'registers.rbx': 'invented', 'registers.rcx': 'invented', 'registers.rdx': 'invented',
-  'registers.rsi': 'invented', 'registers.rdi': 'invented', 'registers.r8': 'invented', 'registers.r9': 'invented',
-  'registers.r10': 'invented', 'registers.r11': 'invented', 'registers.r12': 'invented', 'registers.r13': 'invented',
-  'registers.r14': 'invented', 'registers.r15': 'invented', 'registers.cr0': 'invented', 'registers.cr4': 'invented',
-  'registers.rflags': 'invented', 'registers.cr2': 'derived', 'registers.cr3': 'derived',
+  // derived: what the modelled routines compute; fitted: what compiled code the model does not run leaves
+  // (lib/linux/variants.ts FITTED_MACHINE_STATE); cr3 is derived here (2 GiB: not the report's guest)
+  'registers.rax': 'derived', 'registers.rbx': 'derived', 'registers.rcx': 'derived', 'registers.rdx': 'derived',
+  'registers.rsi': 'derived', 'registers.rdi': 'fitted', 'registers.r8': 'fitted', 'registers.r9': 'fitted',
+  'registers.r10': 'fitted', 'registers.r11': 'fitted', 'registers.r12': 'fitted', 'registers.r13': 'derived',
+  'registers.r14': 'fitted', 'registers.r15': 'derived', 'registers.cr0': 'derived', 'registers.cr4': 'derived',
+  'registers.rflags': 'fitted', 'registers.cr2': 'derived', 'registers.cr3': 'derived',
   'registers.cs': 'derived', 'registers.ss': 'derived', 'registers.ds': 'derived', 'registers.es': 'derived',
   'registers.fs': 'derived', 'registers.gs': 'derived',
 };
@@ -82,14 +84,18 @@ describe('provenance of the default crash run', () => {
     expect(kind('(XEN) ----[ Xen-4.2.0')).toBe('report');
     expect(kind('(XEN) CPU:')).toBe('report');
     expect(kind('(XEN) RIP:')).toBe('fitted');
-    expect(kind('(XEN) RFLAGS:')).toBe('invented');
-    expect(kind('(XEN) rax:')).toBe('invented');
-    expect(p[`console.${line('(XEN) rbp:')}`].reason).toBe('least real: r8 (invented); also fitted: rbp, rsp');
+    expect(kind('(XEN) RFLAGS:')).toBe('fitted');
+    expect(kind('(XEN) rax:')).toBe('derived');
+    expect(p[`console.${line('(XEN) rbp:')}`].reason).toBe('every figure is fitted: rbp, rsp, r8');
+    expect(p[`console.${line('(XEN) r12:')}`].reason).toBe('least real: r12, r14 (fitted); also derived: r13');
     expect(kind('(XEN) cr3:')).toBe('derived');
     expect(kind('(XEN) ds:')).toBe('derived');
     expect(kind('(XEN) Guest stack trace from rsp=')).toBe('fitted');
     const first = line('(XEN) Guest stack trace') + 1;
-    expect(p[`console.${first}`].kind).toBe('invented');
+    // the bounce frame's words: rcx and the error code derived, r11, rip, rflags and rsp fitted
+    expect(p[`console.${first}`].kind).toBe('fitted');
+    // below the frames the model's stack wrote, words it never wrote stay invented
+    expect(p[`console.${first + 2}`].kind).toBe('invented');
   });
 
   it("locates each figure's text in its line", () => {
@@ -101,7 +107,7 @@ describe('provenance of the default crash run', () => {
     const rax = r.xenConsole.findIndex((l) => l.startsWith('(XEN) rax:'));
     const part = p[`console.${rax}`].parts!.find((x) => x.key === 'registers.rax')!;
     expect(r.xenConsole[rax].slice(part.start, part.end)).toBe('ffffea0000000000');
-    expect(part.kind).toBe('invented');
+    expect(part.kind).toBe('derived');
     const walk = r.xenConsole.findIndex((l) => l.startsWith('(XEN) Pagetable walk'));
     expect(p[`console.${walk}`].parts).toEqual([{ start: 26, end: 42, kind: 'derived', label: 'fault address', key: 'faultAddress' }]);
     const crashed = r.xenConsole.findIndex((l) => l.startsWith('(XEN) Domain 7'));
@@ -114,12 +120,12 @@ describe('provenance of the default crash run', () => {
     const at = r.xenConsole.findIndex((l) => l.startsWith('(XEN) Guest stack trace'));
     const words = [1, 2].flatMap((d) => p[`console.${at + d}`].parts!);
     expect(words.slice(0, 8).map((w) => [w.label.replace(" (Xen's bounce frame)", ''), w.kind])).toEqual([
-      ['saved rcx', 'invented'], ['saved r11', 'invented'], ['error code', 'derived'], ['saved rip', 'fitted'],
-      ['saved cs and upcall mask', 'derived'], ['saved rflags', 'invented'], ['saved rsp', 'fitted'], ['saved ss', 'derived'],
+      ['saved rcx', 'derived'], ['saved r11', 'fitted'], ['error code', 'derived'], ['saved rip', 'fitted'],
+      ['saved cs and upcall mask', 'derived'], ['saved rflags', 'fitted'], ['saved rsp', 'fitted'], ['saved ss', 'derived'],
     ]);
     const line3 = p[`console.${at + 3}`].parts!;
     expect(line3.map((w) => [r.xenConsole[at + 3].slice(w.start, w.end), w.kind])).toEqual([
-      ['0000000001a0c000', 'invented'], ['ffffffff81a01e08', 'fitted'], ['ffffffff81042d27', 'fitted'], ['0000000000000000', 'invented'],
+      ['0000000000000000', 'invented'], ['ffffffff81a01e08', 'fitted'], ['ffffffff81042d27', 'fitted'], ['0000000080000000', 'invented'],
     ]);
     expect(line3[2].key).toBe('stack.xen_write_cr3');
   });
@@ -208,7 +214,8 @@ describe('pvops-lab repro --json', () => {
     expect(json.provenance.faultAddress.kind).toBe('derived');
     expect(json.provenance.structPageSize.kind).toBe('invented');
     expect(json.provenance['stack.xen_write_cr3'].kind).toBe('fitted');
-    expect(json.provenance['registers.cr0'].kind).toBe('invented');
+    expect(json.provenance['registers.cr0'].kind).toBe('derived');
+    expect(json.provenance['registers.r9'].kind).toBe('fitted');
     expect(Object.keys(json.provenance).filter((k) => k.startsWith('console.'))).toHaveLength(json.xenConsole.length);
   });
 
