@@ -97,9 +97,20 @@ describe('the crash dump of 8170e6bed465 under Xen, derived', () => {
       upcallMask: 1, // events still masked, as the domain builder leaves them (tools/libxc/xc_dom_x86.c:529)
     });
     expect(frame).toEqual(expected);
-    // fitted to the report: rcx holds -__START_KERNEL_map (2^64 - 0xffffffff80000000), the constant
-    // __pa() adds, because the compiled xen_get_user_pgd keeps it there; C does not fix the register.
+    // rcx holds -__START_KERNEL_map (2^64 - 0xffffffff80000000), the constant __pa() adds: the value
+    // is derived; that the compiled xen_get_user_pgd keeps it in rcx is read off the report.
     expect(reg('rcx')).toBe((1n << 64n) - 0xffffffff80000000n);
+  });
+
+  it("xen_write_cr3's frame holds init_mem_mapping's callee-saved registers: end in rbx's slot, step_size in r13's, as at the fault", () => {
+    // gcc pushes r14, r13, r12, rbx below the saved rbp (the dom0 report's stack has the same layout);
+    // init_mem_mapping (arch/x86/mm/init.c, v3.9.6:404-436) keeps end = max_pfn << PAGE_SHIFT and step_size there
+    const { rsp, words } = stackWords();
+    const word = (a: bigint): bigint => words[Number((a - rsp) / 8n)];
+    const frameOfXenWriteCr3 = word(reg('rbp')); // xen_get_user_pgd's saved rbp
+    expect(word(frameOfXenWriteCr3 - 16n)).toBe(reg('r13'));
+    expect(word(frameOfXenWriteCr3 - 32n)).toBe(BigInt(r.config.memoryBytes)); // a domU's RAM ends at its size
+    expect(reg('r13')).toBe(0x200000n << 15n); // PMD_SIZE shifted three times for 2 GiB (64M, 2G, 64G)
   });
 
   it('cr0 and cr4 are the flag sets Xen 4.2.0 sets', () => {

@@ -46,9 +46,9 @@ describe('8170e6bed465 under Xen: the crash of the seed, out of the model', () =
     expect(r.fault).toEqual({ address: 'ffffea000005b2d0', errorCode: 0 });
     expect(r.pgdPfn).toBe(0x1a0c);
     // rax = VMEMMAP_START and rdx = pfn * sizeof(struct page) (virt_to_page), rbx = rsi = the pgd's
-    // physical address (xen_write_cr3's argument): derived by the model. rcx: fitted to the report
-    // (-__START_KERNEL_map, where the compiled xen_get_user_pgd keeps __pa's constant; see
-    // crash-derivations.test.ts).
+    // physical address (xen_write_cr3's argument), rcx = -__START_KERNEL_map (__pa's constant):
+    // values derived by the model; which register holds which is read off the report (see
+    // crash-derivations.test.ts and domu-report.test.ts).
     expect(r.xenConsole).toContain('(XEN) rax: ffffea0000000000   rbx: 0000000001a0c000   rcx: 0000000080000000');
     expect(r.xenConsole.some((l) => l.startsWith('(XEN) rdx: 000000000005b2a0   rsi: 0000000001a0c000'))).toBe(true);
     // fitted to the report: rsp = (the rsp at the fault & ~0xf) - 64, create_bounce_frame's frame
