@@ -17,7 +17,7 @@ export function symbolProvenance(symbols: SymbolTable, name: string): Provenance
     const offset = Number(f.fitted.frame.slice(plus + 1));
     const source = f.fitted.source === 'commit message'
       ? 'the commit message\'s'
-      : 'Konrad Wilk\'s full report (22 Feb 2013, not stored with the project): its';
+      : 'Konrad Wilk\'s full report (LKML, 22 Feb 2013; transcribed in test/fixtures/domu-report-call-trace.txt): its';
     return {
       kind: 'fitted',
       reason: `${name} at ${formatVirtualAddress(f.address)} is fitted: ${source} frame [<${formatVirtualAddress(f.address + offset)}>] ` +

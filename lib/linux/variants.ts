@@ -89,7 +89,7 @@ const hex = (s: string): number => Number(BigInt(`0x${s}`) & ((1n << 48n) - 1n))
  * it (symbol+offset); the start is the report's return address (or RIP) minus that offset, the
  * subtraction a reader can redo. `source`: 'commit message' for the frames quoted in
  * 5b5c1af104ab's message; 'full report' for frames only in Konrad Wilk's report of 22 Feb 2013
- * (LKML, the Link: of the commit message), which is not stored with the project.
+ * (LKML; its Xen lines and Call Trace are transcribed in test/fixtures/domu-report*.txt).
  */
 export interface FittedSymbol extends SymbolEntry {
   fitted: { frame: string; source: 'commit message' | 'full report' };

@@ -69,7 +69,7 @@ describe('provenance of the default crash run', () => {
       const [address, text] = frame.split(' ');
       expect(p[`stack.${name}`].reason).toContain(`the commit message's frame [<${address}>] ${text}, less 0x`);
     }
-    expect(p['stack.start_kernel'].reason).toMatch(/full report \(22 Feb 2013, not stored with the project\).*start_kernel\+0x90/);
+    expect(p['stack.start_kernel'].reason).toMatch(/full report \(LKML, 22 Feb 2013; transcribed in test\/fixtures\/domu-report-call-trace.txt\).*start_kernel\+0x90/);
   });
 
   it('classifies console lines by their least-real figure and names it', () => {
