@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { reproduce } from '../../lib/lab/boot';
+import { boot, reproduce } from '../../lib/lab/boot';
+import { REPORT_DOMU_HOST } from '../../lib/lab/report-host';
 import { formatFrame } from '../../lib/lab/guest-stack';
 
 function fixture(name: string): string[] {
@@ -123,5 +124,30 @@ describe('derived values move with their inputs', () => {
     expect(r.provenance['registers.cr3'].kind).toBe('fitted');
     // the pgd's frame moved, the guest's view did not: same fault, same pfn
     expect(other.fault).toEqual(r.fault);
+  });
+});
+
+describe("the report's pgd frame, placed as host data", () => {
+  it('is the frame Xen, the toolstack and the guest all see for init_level4_pgt, typed and pinned as an L4; the builder\'s frame is free', () => {
+    const run = boot({ memory: '1G' }).run();
+    const pf = run.current!.platform;
+    const host = pf.xen!.host;
+    const pfn = run.result().pgdPfn;
+    const mfn = REPORT_DOMU_HOST.pgdMfn;
+    expect(pf.guestToMachine(pfn)).toBe(mfn);
+    expect(pf.machineToGuest(mfn)).toBe(pfn);
+    expect(pf.pageType(mfn)).toBe('PGT_l4_page_table');
+    expect(host.frameTable.ownerOf(mfn)).toBe(run.result().config.domid);
+    expect(pf.xen!.vcpu.cr3Mfn).toBe(mfn);
+    // the frame the builder first gave the pfn (its 2 MiB extent's) went back to the heap
+    const extent = pf.xen!.domain.p2mExtents[Math.floor(pfn / 512)];
+    const builders = extent.mfn + (pfn - extent.pfn);
+    expect(builders).not.toBe(mfn);
+    expect(host.frameTable.ownerOf(builders)).toBeNull();
+    expect(host.m2p.get(builders)).toBe(-1);
+    // and a kernel that boots runs on it to the end
+    const other = boot({ memory: '1G', variant: '8170e6bed465^' }).run();
+    expect(other.result().outcome).toBe('booted');
+    expect(other.current!.platform.guestToMachine(pfn)).toBe(mfn);
   });
 });
