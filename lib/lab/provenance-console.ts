@@ -9,6 +9,7 @@ import type { Provenance, ProvenanceEntry, ProvenanceKind, ProvenancePart } from
 import { PROVENANCE_KINDS, lessReal } from './provenance-kinds';
 import type { ProvenanceInput } from './provenance';
 import type { RegisterDump } from './provenance-registers';
+import type { SavedRegisterWord } from '../linux/kernel-stack';
 
 type Add = (start: number, text: string, kind: ProvenanceKind, label: string, key?: string) => void;
 
@@ -58,8 +59,18 @@ function messageParts(line: string, p: Provenance, add: Add): void {
   if (m !== null) add(line.length - m[1].length, m[1], kindOf(p, 'pcpu', 'derived'), 'physical CPU', 'pcpu');
 }
 
+/** A word that holds a callee-saved register a prologue pushed: what it is and whether the model computed it. */
+function savedRegisterPart(w: SavedRegisterWord): { kind: ProvenanceKind; label: string } {
+  const whose = `${w.of}'s ${w.reg}, saved by ${w.by}`;
+  return w.what === null
+    ? { kind: 'invented', label: `${whose}: a register the model never wrote` }
+    : { kind: 'derived', label: `${whose}: ${w.what}` };
+}
+
 /** The figures of one line of show_guest_stack's words; `first` is the index of its first word. */
-function stackWordParts(line: string, first: number, input: ProvenanceInput, p: Provenance, bounce: boolean, add: Add): number {
+function stackWordParts(
+  line: string, first: number, rsp: number, input: ProvenanceInput, p: Provenance, bounce: boolean, add: Add,
+): number {
   const frames = new Map<string, string>();
   for (const f of input.guestStack) if (!f.isRip) frames.set(f.address, f.symbol);
   let i = first;
@@ -76,8 +87,12 @@ function stackWordParts(line: string, first: number, input: ProvenanceInput, p: 
       continue;
     }
     const symbol = frames.get(word);
+    const saved = input.savedRegisterWords?.get(rsp + i * 8);
     if (symbol !== undefined) {
       add(m.index, word, kindOf(p, `stack.${symbol}`, 'invented'), `return address into ${symbol}`, `stack.${symbol}`);
+    } else if (saved !== undefined) {
+      const part = savedRegisterPart(saved);
+      add(m.index, word, part.kind, part.label);
     } else if (value >> 48n === 0xffffn && va48 >= input.bootStack[0] && va48 < input.bootStack[1]) {
       add(m.index, word, 'fitted', 'saved frame pointer (frame shapes fitted)');
     } else {
@@ -122,6 +137,7 @@ function lineEntry(parts: ProvenancePart[]): ProvenanceEntry {
 export function consoleProvenance(input: ProvenanceInput, p: Provenance, dump: RegisterDump): ProvenanceEntry[] {
   const lines = input.xenConsole;
   const bounce = startsWithBounceFrame(lines, dump);
+  const rsp48 = Number((dump.values.get('rsp') ?? 0n) & 0xffffffffffffn);
   let word = 0;
   let inStack = false;
   return lines.map((line, n) => {
@@ -139,7 +155,7 @@ export function consoleProvenance(input: ProvenanceInput, p: Provenance, dump: R
     if (n === dump.stackLine) {
       inStack = true;
     } else if (inStack && /^\(XEN\)\s{4}(\s?[0-9a-f]{16})+\s*$/.test(line)) {
-      word = stackWordParts(line, word, input, p, bounce, add);
+      word = stackWordParts(line, word, rsp48, input, p, bounce, add);
     } else {
       inStack = false;
       if (registers.length === 0) messageParts(line, p, add);

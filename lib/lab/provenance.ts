@@ -18,6 +18,7 @@ import type { StructPageLayout } from '../linux/struct-page';
 import type { SymbolTable } from '../linux/symbols';
 import { normalizeConfig, type NormalizedConfig } from './config';
 import type { StackFrame } from './guest-stack';
+import type { SavedRegisterWord } from '../linux/kernel-stack';
 import type { Provenance, ProvenanceEntry } from './provenance-kinds';
 import { symbolProvenance } from './provenance-symbols';
 import { registerDump, registerProvenance } from './provenance-registers';
@@ -36,6 +37,8 @@ export interface ProvenanceInput {
   structPage: StructPageLayout;
   /** the boot stack (init_thread_union), bits 47:0: [bottom, top) */
   bootStack: [number, number];
+  /** stack words holding a callee-saved register a prologue pushed, by address (bits 47:0) */
+  savedRegisterWords?: ReadonlyMap<number, SavedRegisterWord>;
 }
 
 const hex = (n: number): string => `0x${n.toString(16)}`;

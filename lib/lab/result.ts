@@ -81,6 +81,7 @@ export function buildResult(
     symbols: machine === null ? kernelVariant(config.variant).symbols : machine.kernel.variant.symbols,
     structPage: machine === null ? structPageLayout(config.structPageSize) : machine.kernel.page,
     bootStack: [stackBottom, stackBottom + THREAD_SIZE],
+    ...(machine === null ? {} : { savedRegisterWords: machine.kernel.stack.savedRegisterWords() }),
   });
   return {
     config, outcome, stoppedAt, steps,

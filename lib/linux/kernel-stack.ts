@@ -3,10 +3,33 @@
  * return address (caller + call-site offset), the callee's prologue pushes rbp, sets rbp = rsp,
  * pushes its callee-saved registers and makes room for its locals. The model writes the return
  * address, the saved rbp and the saved registers; locals are left as they were, so words from
- * earlier, deeper calls stay visible, as the seed's stale `printk+0x48` did.
+ * earlier, deeper calls stay visible, as the report's stale `printk+0x48` did. The epilogue pops
+ * the saved registers back. A routine that puts a value it computes in a callee-saved register
+ * says what it is (`setRegister`), so a word that register is saved to can be told apart from one
+ * the model never wrote.
  */
 import type { VirtualCpu } from '../x86/cpu';
 import { DEFAULT_FRAME, type FrameShape, type KernelVariant } from './variants';
+
+const CALLEE_SAVED = ['rbx', 'r12', 'r13', 'r14', 'r15'] as const;
+export type CalleeSaved = typeof CALLEE_SAVED[number];
+
+/** What a modelled routine put in a register: the value and what it is. */
+interface RegisterNote {
+  value: bigint;
+  what: string;
+}
+
+/** A callee-saved register a prologue pushed: whose value (the caller's), which, and what it held. */
+export interface SavedRegisterWord {
+  /** the function whose register it is (the caller of `by`) */
+  of: string;
+  /** the function whose prologue pushed it */
+  by: string;
+  reg: CalleeSaved;
+  /** what the value is, when a modelled routine set it (null: the model never wrote the register) */
+  what: string | null;
+}
 
 interface Frame {
   name: string;
@@ -14,9 +37,9 @@ interface Frame {
   rspAtCall: number;
   rbp: number;
   savedRbp: number;
+  /** the registers the prologue pushed, to pop in the epilogue */
+  saved: { reg: CalleeSaved; value: bigint; note: RegisterNote | undefined }[];
 }
-
-const CALLEE_SAVED = ['rbx', 'r12', 'r13', 'r14', 'r15'] as const;
 
 export class KernelStack {
   private readonly frames: Frame[] = [];
@@ -24,6 +47,10 @@ export class KernelStack {
   private rbp = 0;
   /** distinct callees per caller, for call sites the variant does not list */
   private readonly placedSites = new Map<string, number>();
+  /** what modelled routines put in callee-saved registers */
+  private readonly notes = new Map<CalleeSaved, RegisterNote>();
+  /** stack words (bits 47:0 of their address) that hold a pushed callee-saved register */
+  private readonly savedWords = new Map<number, SavedRegisterWord>();
 
   constructor(private readonly cpu: VirtualCpu, private readonly variant: KernelVariant, top: number) {
     this.rsp = top;
@@ -64,12 +91,29 @@ export class KernelStack {
     this.prologue(callee, rspAtCall);
   }
 
-  /** Returns from the current function (epilogue and ret). */
+  /** Returns from the current function (epilogue: pop the saved registers and rbp; ret). */
   ret(): void {
     const f = this.frames.pop();
     if (f === undefined) return;
+    const regs = this.cpu.regs;
+    for (const s of f.saved) {
+      regs[s.reg] = s.value;
+      if (s.note === undefined) this.notes.delete(s.reg);
+      else this.notes.set(s.reg, s.note);
+    }
     this.rsp = f.rspAtCall;
     this.rbp = f.savedRbp;
+  }
+
+  /** A modelled routine puts `value` (what it computed: `what`) in callee-saved register `reg`. */
+  setRegister(reg: CalleeSaved, value: bigint, what: string): void {
+    this.cpu.regs[reg] = value;
+    this.notes.set(reg, { value, what });
+  }
+
+  /** The stack words that hold a pushed callee-saved register, by address (bits 47:0). */
+  savedRegisterWords(): ReadonlyMap<number, SavedRegisterWord> {
+    return this.savedWords;
   }
 
   /** The return address a call from `caller` to `callee` pushes. */
@@ -92,20 +136,28 @@ export class KernelStack {
   private prologue(name: string, rspAtCall: number): void {
     const shape: FrameShape = this.variant.frames[name] ?? DEFAULT_FRAME;
     const savedRbp = this.rbp;
+    const caller = this.current ?? '';
     this.push(savedRbp);
     this.rbp = this.rsp;
     const regs = this.cpu.regs;
+    const saved: Frame['saved'] = [];
     // gcc allocates rbx, r12, r13, ... in that order and pushes them highest first, rbx last
     for (let i = shape.saved - 1; i >= 0; i--) {
-      const v = regs[CALLEE_SAVED[i % CALLEE_SAVED.length]];
-      this.pushBig(v);
+      const reg = CALLEE_SAVED[i % CALLEE_SAVED.length];
+      const value = regs[reg];
+      const note = this.notes.get(reg);
+      const valid = note !== undefined && note.value === value ? note : undefined;
+      this.pushBig(value);
+      this.savedWords.set(this.rsp, { of: caller, by: name, reg, what: valid === undefined ? null : valid.what });
+      if (i < CALLEE_SAVED.length) saved.unshift({ reg, value, note: valid });
     }
     this.rsp -= shape.locals;
-    this.frames.push({ name, rspAtCall, rbp: this.rbp, savedRbp });
+    this.frames.push({ name, rspAtCall, rbp: this.rbp, savedRbp, saved });
   }
 
   private push(va48: number): void {
     this.rsp -= 8;
+    this.savedWords.delete(this.rsp);
     // Kernel text and stack addresses are canonical upper-half: bits 63:48 set.
     const lo = va48 % 4294967296;
     const hi = Math.floor(va48 / 4294967296);

@@ -7,7 +7,8 @@
  * fitted to the report is labelled where it is checked.
  */
 import { describe, expect, it } from 'vitest';
-import { reproduce } from '../../lib/lab/boot';
+import { boot, reproduce } from '../../lib/lab/boot';
+import type { RegisterFile } from '../../lib/x86/cpu';
 import { kernelVariant } from '../../lib/linux/variants';
 import { XEN_CR0, XEN_CR4, X86_EFLAGS_RF, bounceFrameAddress, bounceFrameWords } from '../xen/oracle-entry';
 
@@ -111,6 +112,17 @@ describe('the crash dump of 8170e6bed465 under Xen, derived', () => {
     expect(word(frameOfXenWriteCr3 - 16n)).toBe(reg('r13'));
     expect(word(frameOfXenWriteCr3 - 32n)).toBe(BigInt(r.config.memoryBytes)); // a domU's RAM ends at its size
     expect(reg('r13')).toBe(0x200000n << 15n); // PMD_SIZE shifted three times for 2 GiB (64M, 2G, 64G)
+  });
+
+  it("the epilogue pops the saved registers back: after xen_write_cr3 returns, rbx is init_mem_mapping's end again", () => {
+    // the 'guard-user-pgd' what-if lets xen_write_cr3 return inside init_mem_mapping
+    const run = boot({ whatIf: 'guard-user-pgd', memory: '1G' });
+    run.runTo('xen_get_user_pgd');
+    const regs = (): RegisterFile => run.current!.platform.cpu.regs;
+    expect(regs().rbx).toBe(0x1a0c000n); // xen_write_cr3's argument, __pa(init_level4_pgt)
+    run.runTo('xen_flush_tlb');
+    expect(run.result().callChain.slice(-2)).toEqual(['init_mem_mapping', 'xen_flush_tlb']);
+    expect(regs().rbx).toBe(1n << 30n); // end = max_pfn << PAGE_SHIFT for 1 GiB
   });
 
   it('cr0 and cr4 are the flag sets Xen 4.2.0 sets', () => {

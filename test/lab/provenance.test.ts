@@ -125,9 +125,14 @@ describe('provenance of the default crash run', () => {
     ]);
     const line3 = p[`console.${at + 3}`].parts!;
     expect(line3.map((w) => [r.xenConsole[at + 3].slice(w.start, w.end), w.kind])).toEqual([
-      ['0000000000000000', 'invented'], ['ffffffff81a01e08', 'fitted'], ['ffffffff81042d27', 'fitted'], ['0000000080000000', 'invented'],
+      ['0000000000000000', 'invented'], ['ffffffff81a01e08', 'fitted'], ['ffffffff81042d27', 'fitted'], ['0000000080000000', 'derived'],
     ]);
     expect(line3[2].key).toBe('stack.xen_write_cr3');
+    // a pushed register says whose it is, who saved it and, when a modelled routine set it, what it holds
+    expect(line3[0].label).toBe("xen_write_cr3's r12, saved by __xen_write_cr3: a register the model never wrote");
+    expect(line3[3].label).toBe("init_mem_mapping's rbx, saved by xen_write_cr3: end = max_pfn << PAGE_SHIFT");
+    const line4 = p[`console.${at + 4}`].parts!;
+    expect(line4.map((w) => [w.kind, w.label])[1]).toEqual(['derived', "init_mem_mapping's r13, saved by xen_write_cr3: step_size"]);
   });
 });
 

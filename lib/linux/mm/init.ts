@@ -149,10 +149,9 @@ export function init_mem_mapping(k: Kernel, cpuHasPse: boolean, cpuHasGbpages: b
     let mapped_ram_size = 0;
     // The compiled loop keeps end, step_size and ISA_END_ADDRESS in callee-saved registers (rbx,
     // r13, r15: which ones is read off the reports' dumps and stacks); xen_write_cr3 saves them.
-    const regs = k.cpu.regs;
-    regs.rbx = BigInt(end);
-    regs.r13 = BigInt(step_size);
-    regs.r15 = BigInt(ISA_END_ADDRESS);
+    k.stack.setRegister('rbx', BigInt(end), 'end = max_pfn << PAGE_SHIFT');
+    k.stack.setRegister('r13', BigInt(step_size), 'step_size');
+    k.stack.setRegister('r15', BigInt(ISA_END_ADDRESS), 'ISA_END_ADDRESS');
     // We start from the top (end of memory) and go to the bottom; the memblock_find_in_range gets
     // us a block from the top that is already mapped, for the new page tables.
     while (last_start > ISA_END_ADDRESS) {
@@ -163,7 +162,7 @@ export function init_mem_mapping(k: Kernel, cpuHasPse: boolean, cpuHasGbpages: b
       // only increase step_size after a big range gets mapped
       if (new_mapped_ram_size > mapped_ram_size) {
         step_size *= 2 ** STEP_SIZE_SHIFT;
-        regs.r13 = BigInt(step_size);
+        k.stack.setRegister('r13', BigInt(step_size), 'step_size');
       }
       mapped_ram_size += new_mapped_ram_size;
     }

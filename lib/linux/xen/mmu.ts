@@ -84,7 +84,7 @@ export function xen_get_user_pgd(k: Kernel, pgd: number): number {
 export function xen_write_cr3(k: Kernel, x: XenGuest, cr3: number): void {
   k.call('xen_write_cr3', () => {
     const regs = k.cpu.regs;
-    regs.rbx = BigInt(cr3); // kept across its calls (callee-saved)
+    k.stack.setRegister('rbx', BigInt(cr3), 'the cr3 argument of xen_write_cr3'); // kept across its calls
     regs.rsi = BigInt(cr3); // the second argument of __xen_write_cr3(true, cr3)
     xen_mc_batch(x.hv);
     k.g.xen_cr3 = cr3;
