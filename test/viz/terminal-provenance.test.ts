@@ -27,16 +27,19 @@ describe('consoleView with a run\'s provenance', () => {
   it('gives every console line and stack frame a letter for its kind, with the reason as a tooltip', () => {
     const lines = view.html.match(/<div class="pvops-line[^"]*"[^>]*data-kind="(\w+)"/g)!;
     expect(lines).toHaveLength(r.xenConsole.length + r.guestStack.length);
-    expect(lineHtml('(XEN) rax:')).toMatch(/data-kind="invented" title="invented: every figure is invented: rax, rbx, rcx"/);
+    expect(lineHtml('(XEN) rax:')).toMatch(/data-kind="derived" title="derived: every figure is derived: rax, rbx, rcx"/);
     expect(lineHtml('(XEN) RIP:')).toContain('>F</span>');
-    expect(view.text).toContain('I   (XEN) rax: ffffea0000000000');
+    expect(view.text).toContain('D   (XEN) rax: ffffea0000000000');
+    expect(view.text).toContain('F   (XEN) r9:  0000000010000001');
     expect(view.text).toContain('F   [<ffffffff81042d27>] xen_write_cr3+0x77');
     expect(view.text).toContain('D   (XEN) Pagetable walk from ffffea000005b2d0:');
   });
 
   it('marks fitted, invented and report figures in place and leaves derived ones plain', () => {
-    expect(lineHtml('(XEN) rax:')).toContain('<span class="pvops-v" data-kind="invented" data-key="registers.rax" title="rax: invented" ' +
-      'style="color:#ff9bd2;text-decoration:underline wavy 1px;text-underline-offset:3px">ffffea0000000000</span>');
+    expect(lineHtml('(XEN) rax:')).not.toContain('class="pvops-v"');
+    expect(lineHtml('(XEN) r9:')).toMatch(/data-kind="fitted" data-key="registers.r9"[^>]*>0000000010000001<\/span>/);
+    expect(view.html).toMatch(new RegExp('<span class="pvops-v" data-kind="invented" title="[^"]*a register the model never wrote: invented" ' +
+      'style="color:#ff9bd2;text-decoration:underline wavy 1px;text-underline-offset:3px">0{16}</span>'));
     expect(lineHtml('(XEN) RIP:')).toMatch(/data-kind="fitted" data-key="registers.rip"[^>]*>ffffffff8103feba<\/span>/);
     expect(lineHtml('(XEN) Domain ')).toMatch(/data-kind="report" data-key="domid"[^>]*>7<\/span>/);
     expect(lineHtml('(XEN) Pagetable walk')).toContain('(XEN) Pagetable walk from ffffea000005b2d0:');
