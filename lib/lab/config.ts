@@ -32,7 +32,10 @@ export interface BootConfig {
   whatIf?: WhatIfName;
   /** the same as whatIf: 'pf-gate-early' (3.8's gate order with 8170e6bed465's CR3 load); kept for old notebooks */
   trapsEarly?: boolean;
-  /** Xen: the release ('4.2.0' default, or '4.2.2') and XSA patches (default none); refused on bare metal */
+  /**
+   * Xen: the release ('4.2.0' default, '4.2.2' or '4.1.5-pre'), XSA patches (default none), a
+   * debug build, Xen's command line; refused on bare metal
+   */
   xen?: XenConfig;
 }
 
@@ -50,6 +53,10 @@ export interface NormalizedConfig {
   trapsEarly: boolean;
   xenRelease: XenRelease;
   xenPatches: XenPatch[];
+  /** a debug build of Xen */
+  xenDebug: boolean;
+  /** Xen's command line */
+  xenCmdline: string;
 }
 
 const MIN_MEMORY = 64 * 2 ** 20;

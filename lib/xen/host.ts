@@ -19,6 +19,7 @@ import { M2P } from './m2p';
 import type { PageInfo } from './page-info';
 import { DOMID_IO, DOMID_XEN, ROOT_PAGETABLE_FIRST_XEN_SLOT, ROOT_PAGETABLE_XEN_SLOTS } from './public/xen';
 import { PGT_validated, PGT_writable_page } from './page-info';
+import { cmdline_parse, type XenBootOptions } from './cmdline';
 
 /** What the host knows of a domain built on it (the Domain class lives above the host). */
 export interface HostedDomain {
@@ -95,7 +96,15 @@ export interface XenHostOptions {
   cpuHasNx?: boolean;
   /** CPU has XSAVE (CR4.OSXSAVE set by Xen; default true) */
   cpuHasXsave?: boolean;
+  /**
+   * Xen's command line (default ''): `sync_console` taints the banner ('C') as console_init_preirq
+   * does; `noreboot` makes a crashing dom0 halt the machine instead of rebooting it
+   */
+  cmdline?: string;
 }
+
+/** TAINT_SYNC_CONSOLE (xen/include/xen/lib.h) */
+export const TAINT_SYNC_CONSOLE = 1 << 3;
 
 export class XenHost {
   readonly trace: TraceRecorder;
@@ -114,6 +123,10 @@ export class XenHost {
   /** the patches applied, in XEN_PATCHES order */
   readonly patches: readonly XenPatch[];
   readonly debug: boolean;
+  /** Xen's command line and the boolean options the model reads from it */
+  readonly bootOptions: XenBootOptions;
+  /** `tainted` (xen/common/kernel.c): TAINT_* bits added at boot */
+  readonly tainted: number;
   readonly allowSuperpage: boolean;
   readonly cpuHasNx: boolean;
   /** XSA-148's fix is applied */
@@ -159,6 +172,7 @@ export class XenHost {
     const allowSuperpage = expectBoolean('options.allowSuperpage', options.allowSuperpage, true) ?? false;
     const cpuHasNx = expectBoolean('options.cpuHasNx', options.cpuHasNx, true) ?? true;
     const xsave = expectBoolean('options.cpuHasXsave', options.cpuHasXsave, true) ?? true;
+    const bootOptions = cmdline_parse('options.cmdline', options.cmdline);
     this.trace = options.trace ?? new Recorder();
     this.pcpus = pcpus;
     this.release = facts.release;
@@ -168,6 +182,8 @@ export class XenHost {
     this.xsa148Applied = patches.includes('xsa-148');
     this.xsa182Applied = patches.includes('xsa-182');
     this.debug = debug;
+    this.bootOptions = bootOptions;
+    this.tainted = bootOptions.sync_console ? TAINT_SYNC_CONSOLE : 0; // console_init_preirq: add_taint
     this.allowSuperpage = allowSuperpage;
     this.cpuHasNx = cpuHasNx;
     // L2_DISALLOW_MASK: 4.2 clears _PAGE_PSE from it unconditionally; XSA-148 only with allowsuperpage.
@@ -229,6 +245,17 @@ export class XenHost {
   /** The mm.c line MEM_LOG prints for a call site in this release. */
   memLogLine(site: MemLogSite): number {
     return this.releaseFacts.memLog[site];
+  }
+
+  /**
+   * print_tainted: "Not tainted", or "Tainted: " and one letter (or a blank) for each of
+   * TAINT_UNSAFE_SMP 'S', TAINT_MACHINE_CHECK 'M', TAINT_BAD_PAGE 'B', TAINT_SYNC_CONSOLE 'C'.
+   * // xen/common/kernel.c (Xen 4.1.5-pre, 4.2.0)
+   */
+  get taintString(): string {
+    if (this.tainted === 0) return 'Not tainted';
+    const bit = (b: number, c: string): string => ((this.tainted & (1 << b)) !== 0 ? c : ' ');
+    return `Tainted: ${bit(0, 'S')}${bit(1, 'M')}${bit(2, 'B')}${bit(3, 'C')}`;
   }
 
   /** The banner version string: "4.2.0". */

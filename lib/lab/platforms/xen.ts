@@ -59,7 +59,8 @@ function hypercallPage(vcpu: PvVcpu, startInfo: GuestStartInfo, trace: TraceReco
 }
 
 export function xenPlatform(config: NormalizedConfig, trace: TraceRecorder): PlatformInstance {
-  const host = new XenHost({ trace, pcpus: Math.max(4, config.pcpu + 1), release: config.xenRelease, patches: config.xenPatches });
+  const host = new XenHost({ trace, pcpus: Math.max(4, config.pcpu + 1), release: config.xenRelease, patches: config.xenPatches,
+    debug: config.xenDebug, cmdline: config.xenCmdline });
   const img = KERNEL_IMAGE;
   const imagePages = (img._end - img._text) / PAGE_SIZE;
   // The image's static content, by guest pfn: the page tables head_64.S pre-built.

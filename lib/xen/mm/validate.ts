@@ -60,7 +60,8 @@ export function get_page_from_l1e(host: XenHost, lo: number, hi: number, l1eOwne
   const realOwner = c === 0 || c >= 0xfffe || ft.owner[mfn] === OWNER_NONE ? -1 : ft.owner[mfn];
   if (realOwner !== pgOwner) {
     // Another domain's (or Xen's, or nobody's) frame; only a privileged pg_owner could map it.
-    MEM_LOG(host, 'get_l1e_wrong_owner', `pg_owner ${pgOwner} l1e_owner ${l1eOwner}, but real_pg_owner ${realOwner}`);
+    // (4.1 has no line of its own here: straight to could_not_pin)
+    if (host.releaseFacts.l1eOwnerAndTypeLines) MEM_LOG(host, 'get_l1e_wrong_owner', `pg_owner ${pgOwner} l1e_owner ${l1eOwner}, but real_pg_owner ${realOwner}`);
     could_not_pin(host, mfn, lo, hi, l1eOwner, pgOwner);
     return -EBUSY;
   }
@@ -72,7 +73,7 @@ export function get_page_from_l1e(host: XenHost, lo: number, hi: number, l1eOwne
     if (tc !== 0 && (x & PGT_type_mask) === PGT_writable_page && tc < PGT_count_mask) {
       ft.setTypeCount(mfn, tc + 1);
     } else if (__get_page_type(host, mfn, PGT_writable_page, false) !== 0) {
-      MEM_LOG(host, 'get_l1e_not_writable', 'Could not get page type PGT_writable_page');
+      if (host.releaseFacts.l1eOwnerAndTypeLines) MEM_LOG(host, 'get_l1e_not_writable', 'Could not get page type PGT_writable_page');
       could_not_pin(host, mfn, lo, hi, l1eOwner, pgOwner);
       put_page(host, mfn);
       return -EBUSY;
