@@ -8,6 +8,7 @@ import { STRUCT_PAGE_SIZES } from '../linux/struct-page';
 import { VARIANT_IDS, type VariantId } from '../linux/variants';
 import { checkWhatIfApplies, whatIfByName, type WhatIfName } from '../linux/what-if';
 import { normalizeXenConfig, type XenConfig } from './xen-config';
+import { normalizeHostConfig, type Dom0Config, type HostConfig, type NormalizedHostConfig } from './host-config';
 import type { XenPatch, XenRelease } from '../xen/release';
 
 export interface BootConfig {
@@ -17,7 +18,7 @@ export interface BootConfig {
   platform?: Platform;
   /** guest RAM: bytes, or a size like '2G', '512M' (default '2G'; 64 MiB to 1 TiB) */
   memory?: string | number;
-  /** the Xen domain id (default 7) */
+  /** the Xen domain id (default 7); 0 builds dom0 as Xen's construct_dom0 does, on `host.e820` */
   domid?: number;
   /** the physical CPU the vCPU runs on (default 3) */
   pcpu?: number;
@@ -37,6 +38,10 @@ export interface BootConfig {
    * debug build, Xen's command line; refused on bare metal
    */
   xen?: XenConfig;
+  /** the machine: its e820 map (domid 0 only) */
+  host?: HostConfig;
+  /** domid 0: what construct_dom0 is given (pages, allocStart, initrdBytes, vcpus) */
+  dom0?: Dom0Config;
 }
 
 export interface NormalizedConfig {
@@ -57,6 +62,10 @@ export interface NormalizedConfig {
   xenDebug: boolean;
   /** Xen's command line */
   xenCmdline: string;
+  /** the host's e820 map (domid 0), or null */
+  hostE820: NormalizedHostConfig['hostE820'];
+  /** construct_dom0's inputs (domid 0), or null */
+  dom0: NormalizedHostConfig['dom0'];
 }
 
 const MIN_MEMORY = 64 * 2 ** 20;
@@ -87,7 +96,7 @@ export function normalizeConfig(config: BootConfig = {}): NormalizedConfig {
   if (typeof config !== 'object' || config === null) {
     throw new LabError('WRONG_TYPE', `config must be an object like { variant: '8170e6bed465', platform: 'xen' }; got ${describeValue(config)}`);
   }
-  const known = ['variant', 'platform', 'memory', 'domid', 'pcpu', 'structPageSize', 'gbpages', 'whatIf', 'trapsEarly', 'xen'];
+  const known = ['variant', 'platform', 'memory', 'domid', 'pcpu', 'structPageSize', 'gbpages', 'whatIf', 'trapsEarly', 'xen', 'host', 'dom0'];
   for (const key of Object.keys(config)) {
     if (!known.includes(key)) throw new LabError('BAD_CONFIG', `unknown config key ${JSON.stringify(key)}; allowed: ${known.join(', ')}`);
   }
@@ -105,17 +114,21 @@ export function normalizeConfig(config: BootConfig = {}): NormalizedConfig {
   }
   const whatIf = normalizeWhatIf(config, variant as VariantId, platform);
   const xen = normalizeXenConfig(config.xen, platform);
+  const domid = config.domid === undefined ? 7 : expectInteger('domid', config.domid, 0, 32751);
+  if (domid === 0 && platform !== 'xen') throw new LabError('BAD_CONFIG', 'domid 0 (dom0) needs platform \'xen\'');
+  const hostCfg = normalizeHostConfig(config.host, config.dom0, platform, domid);
   return {
     variant: variant as VariantId,
     platform,
     memoryBytes: parseMemorySize(config.memory ?? '2G'),
-    domid: config.domid === undefined ? 7 : expectInteger('domid', config.domid, 1, 32751),
+    domid,
     pcpu: config.pcpu === undefined ? 3 : expectInteger('pcpu', config.pcpu, 0, 255),
     structPageSize: structPageSize as 56 | 64,
     gbpages: expectBoolean('gbpages', config.gbpages, true) ?? false,
     whatIf,
     trapsEarly: whatIf === 'pf-gate-early',
     ...xen,
+    ...hostCfg,
   };
 }
 
