@@ -20,6 +20,8 @@ import type { PageInfo } from './page-info';
 import { DOMID_IO, DOMID_XEN, ROOT_PAGETABLE_FIRST_XEN_SLOT, ROOT_PAGETABLE_XEN_SLOTS } from './public/xen';
 import { PGT_validated, PGT_writable_page } from './page-info';
 import { cmdline_parse, type XenBootOptions } from './cmdline';
+import { E820_RAM, e820MaxRamPfn, normalizeE820, type E820Entry } from './e820';
+import { OWNER_NONE } from './page-info';
 
 /** What the host knows of a domain built on it (the Domain class lives above the host). */
 export interface HostedDomain {
@@ -101,6 +103,17 @@ export interface XenHostOptions {
    * does; `noreboot` makes a crashing dom0 halt the machine instead of rebooting it
    */
   cmdline?: string;
+  /**
+   * the machine's e820 map (lib/xen/e820.ts; checked): the host's memory then ends at the top of
+   * its RAM (rounded up to 2 MiB), frames outside RAM are I/O (DOMID_IO, as arch_init_memory
+   * leaves them), and frames for domains come from free RAM, highest first
+   */
+  e820?: readonly E820Entry[];
+  /** the local APIC's and the IO-APICs' machine addresses (default 0xfee00000 and [0xfec00000]) */
+  lapicAddress?: number;
+  ioapicAddresses?: readonly number[];
+  /** the FADT's reset register: in memory or I/O space (default), PCI configuration space, or none */
+  acpiResetRegister?: 'memory-or-io' | 'pci' | 'none';
 }
 
 /** TAINT_SYNC_CONSOLE (xen/include/xen/lib.h) */
@@ -128,6 +141,14 @@ export class XenHost {
   /** `tainted` (xen/common/kernel.c): TAINT_* bits added at boot */
   readonly tainted: number;
   readonly allowSuperpage: boolean;
+  /** the machine's e820 map, or null for the model's growing host */
+  readonly e820: readonly E820Entry[] | null;
+  /** mp_lapic_addr and the IO-APICs' addresses (construct_dom0 denies dom0 their frames) */
+  readonly lapicAddress: number;
+  readonly ioapicAddresses: readonly number[];
+  readonly acpiResetRegister: 'memory-or-io' | 'pci' | 'none';
+  /** what became of the machine: still running, or rebooted / halted after dom0 went down */
+  fate: 'running' | 'rebooted' | 'halted' = 'running';
   readonly cpuHasNx: boolean;
   /** XSA-148's fix is applied */
   readonly xsa148Applied: boolean;
@@ -151,6 +172,8 @@ export class XenHost {
   /** the highest frame not yet given to a guest, plus one */
   private freeTop: number;
   private xenHeapNext = 0x100;
+  /** e820 host: allocFreeFrame scans down from here */
+  private freeScan = 0;
 
   constructor(options: XenHostOptions = {}) {
     if (typeof options !== 'object' || options === null) {
@@ -192,7 +215,18 @@ export class XenHost {
     this.cr4 = X86_CR4_PSE | X86_CR4_PAE | X86_CR4_MCE | X86_CR4_PGE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT |
       (xsave ? X86_CR4_OSXSAVE : 0);
 
-    if (options.memoryBytes === undefined) {
+    this.e820 = options.e820 === undefined ? null : normalizeE820(options.e820 as unknown[]);
+    this.lapicAddress = options.lapicAddress ?? 0xfee00000;
+    this.ioapicAddresses = [...(options.ioapicAddresses ?? [0xfec00000])];
+    this.acpiResetRegister = options.acpiResetRegister ?? 'memory-or-io';
+    if (this.e820 !== null) {
+      if (options.memoryBytes !== undefined) throw new LabError('BAD_CONFIG', 'give XenHost either memoryBytes or e820, not both (the map decides the memory)');
+      this.fixedSize = true;
+      this.frames = Math.ceil(e820MaxRamPfn(this.e820) / EXTENT_FRAMES) * EXTENT_FRAMES;
+      if (this.frames <= XEN_RESERVED_FRAMES) {
+        throw new LabError('BAD_CONFIG', `host.e820's RAM must reach above ${XEN_RESERVED_FRAMES * 4096} bytes (Xen's own frames in the model)`);
+      }
+    } else if (options.memoryBytes === undefined) {
       this.fixedSize = false;
       this.frames = XEN_RESERVED_FRAMES;
     } else {
@@ -219,7 +253,43 @@ export class XenHost {
       ft.typeCount[mfn] = 1;
       ft.refCount[mfn] = 1;
     }
+    if (this.e820 !== null) {
+      // arch_init_memory: any frame the e820 does not call RAM is I/O memory, shared with dom_io
+      const ram = this.e820.filter((e) => e.type === E820_RAM);
+      const ft = this.frameTable;
+      let prev = IO_FRAMES;
+      const io = (from: number, to: number): void => {
+        for (let mfn = Math.max(from, IO_FRAMES); mfn < Math.min(to, this.frames); mfn++) {
+          ft.owner[mfn] = DOMID_IO; ft.typeInfo[mfn] = PGT_writable_page | PGT_validated; ft.typeCount[mfn] = 1; ft.refCount[mfn] = 1;
+        }
+      };
+      for (const r of ram) { io(prev, Math.ceil(r.start / 4096)); prev = Math.max(prev, Math.floor(r.end / 4096)); }
+      io(prev, this.frames);
+      this.freeScan = this.frames;
+    }
     this.setupIdleXenSlots();
+  }
+
+  /**
+   * One free frame of RAM for a domain (alloc_domheap_page), highest first; -1 when none is left.
+   * Only on a host built from an e820 map (the model's growing host hands out extents instead).
+   */
+  allocFreeFrame(): number {
+    const ft = this.frameTable;
+    while (this.freeScan > XEN_RESERVED_FRAMES) {
+      const mfn = --this.freeScan;
+      if (ft.owner[mfn] === OWNER_NONE) return mfn;
+    }
+    return -1;
+  }
+
+  /** Frees a frame a domain gave back (XENMEM_decrease_reservation) for later allocations. */
+  freeFrame(mfn: number): void {
+    const ft = this.frameTable;
+    ft.owner[mfn] = OWNER_NONE;
+    ft.typeInfo[mfn] = 0; ft.typeCount[mfn] = 0; ft.refCount[mfn] = 0;
+    this.m2p.invalidate(mfn);
+    if (mfn >= this.freeScan) this.freeScan = mfn + 1;
   }
 
   /** The console lines so far, each with its "(XEN) " prefix. */

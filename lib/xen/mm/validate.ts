@@ -52,6 +52,12 @@ export function get_page_from_l1e(host: XenHost, lo: number, hi: number, l1eOwne
   if (mfn >= ft.maxPage || ft.owner[mfn] === DOMID_IO) {
     // I/O memory: a domU has no iomem permission. DOMID_IO as pg_owner reverts to the caller.
     if (mfn === INVALID_MFN_ALL_ONES) return -EINVAL;
+    // iomem_access_permitted: dom0 holds every frame but those construct_dom0 denied it
+    const owner = pgOwner === DOMID_IO ? host.currentDomid : pgOwner;
+    if (owner === 0 && l1eOwner === 0) {
+      const d0 = host.getDomain(0) as { iomemDenied?: ReadonlySet<number> | null } | undefined;
+      if (d0 !== undefined && d0.iomemDenied !== undefined && d0.iomemDenied !== null && !d0.iomemDenied.has(mfn)) return 0;
+    }
     MEM_LOG(host, 'get_l1e_iomem', `Non-privileged (${pgOwner === DOMID_IO ? host.currentDomid : pgOwner}) attempt to map I/O space ${lx(mfn).padStart(8, '0')}`);
     return -EPERM;
   }
