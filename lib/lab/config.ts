@@ -64,6 +64,8 @@ export interface NormalizedConfig {
   xenCmdline: string;
   /** the host's e820 map (domid 0), or null */
   hostE820: NormalizedHostConfig['hostE820'];
+  /** the host CPU's VMX is on (CR4.VMXE) */
+  hostVmx: boolean;
   /** construct_dom0's inputs (domid 0), or null */
   dom0: NormalizedHostConfig['dom0'];
 }

@@ -4,13 +4,15 @@
  * (how many pages, where its first contiguous allocation starts in machine memory, the ramdisk's
  * size, the vCPUs). Checked up front; refused where they do not apply.
  */
-import { LabError, describeValue, expectInteger } from '../errors';
+import { LabError, describeValue, expectBoolean, expectInteger } from '../errors';
 import { E820_RAM, normalizeE820, type E820Entry, type E820EntryInput } from '../xen/e820';
 
 /** `boot({ host: { e820 } })` */
 export interface HostConfig {
   /** the machine's memory map: `{ start, end, type }` entries (end exclusive) or Xen's "Xen-e820 RAM map:" lines */
   e820?: E820EntryInput[] | string;
+  /** the CPU has VMX and Xen turns it on for HVM guests (CR4.VMXE in Xen's dumps; default false) */
+  vmx?: boolean;
 }
 
 /** `boot({ domid: 0, dom0: { ... } })` */
@@ -28,6 +30,8 @@ export interface Dom0Config {
 export interface NormalizedHostConfig {
   /** the host's e820 map, or null for the model's growing host (domUs only) */
   hostE820: E820Entry[] | null;
+  /** the host CPU's VMX is on */
+  hostVmx: boolean;
   /** dom0's inputs (domid 0 only), each null where the model derives it */
   dom0: { pages: number | null; allocStart: number | null; initrdBytes: number; vcpus: number | null } | null;
 }
@@ -44,23 +48,25 @@ export function plainPcE820(bytes: number): E820Entry[] {
 
 export function normalizeHostConfig(host: unknown, dom0: unknown, platform: string, domid: number): NormalizedHostConfig {
   let hostE820: E820Entry[] | null = null;
+  let hostVmx = false;
   if (host !== undefined) {
     if (platform !== 'xen') throw new LabError('BAD_CONFIG', `the config key "host" applies to platform 'xen' only; this run is on ${JSON.stringify(platform)}`);
     if (typeof host !== 'object' || host === null || Array.isArray(host)) {
       throw new LabError('WRONG_TYPE', `host must be an object like { e820: [...] }; got ${describeValue(host)}`);
     }
     for (const key of Object.keys(host)) {
-      if (key !== 'e820') throw new LabError('BAD_CONFIG', `unknown key ${JSON.stringify(key)} in host; allowed: e820`);
+      if (key !== 'e820' && key !== 'vmx') throw new LabError('BAD_CONFIG', `unknown key ${JSON.stringify(key)} in host; allowed: e820, vmx`);
     }
-    const h = host as { e820?: unknown };
+    const h = host as { e820?: unknown; vmx?: unknown };
     if (h.e820 !== undefined) hostE820 = normalizeE820(h.e820);
+    hostVmx = expectBoolean('host.vmx', h.vmx, true) ?? false;
   }
   if (dom0 !== undefined && domid !== 0) {
     throw new LabError('BAD_CONFIG', `the config key "dom0" applies to domid 0 only; this run's domid is ${domid}`);
   }
   if (domid !== 0) {
     if (hostE820 !== null) throw new LabError('BAD_CONFIG', 'host.e820 is read by domid 0 (construct_dom0); a domU is built by the toolstack on the model\'s own host');
-    return { hostE820, dom0: null };
+    return { hostE820, hostVmx, dom0: null };
   }
   let d: Record<string, unknown> = {};
   if (dom0 !== undefined) {
@@ -87,6 +93,7 @@ export function normalizeHostConfig(host: unknown, dom0: unknown, platform: stri
   }
   return {
     hostE820,
+    hostVmx,
     dom0: {
       pages: d.pages === undefined ? null : expectInteger('dom0.pages', d.pages, 4096, 2 ** 36),
       allocStart,

@@ -2,7 +2,7 @@
  * Xen's own command line, as cmdline_parse reads it: whitespace-separated options, `key=value` or a
  * bare `key`; a boolean option is inverted by a `no-` prefix and by a value parse_bool reads as
  * false ("no", "off", "false", "disable", "0"). The model reads the boolean options whose effect it
- * shows: sync_console (console_init_preirq: "Console output is synchronous.", TAINT_SYNC_CONSOLE, the
+ * shows: xsave (CR4.OSXSAVE), sync_console (console_init_preirq: "Console output is synchronous.", TAINT_SYNC_CONSOLE, the
  * warning block at console_endboot) and noreboot (dom0_shutdown: halt instead of rebooting).
  * // xen/common/kernel.c (cmdline_parse, parse_bool), xen/drivers/char/console.c, xen/common/shutdown.c (Xen 4.1.5-pre)
  */
@@ -19,9 +19,11 @@ export interface XenBootOptions {
   sync_console: boolean;
   /** opt_noreboot */
   noreboot: boolean;
+  /** use_xsave when the line sets it, else null (the release's default) */
+  xsave: boolean | null;
 }
 
-const BOOLEANS = ['sync_console', 'noreboot'] as const;
+const BOOLEANS = ['sync_console', 'noreboot', 'xsave'] as const;
 
 // xen/common/kernel.c (Xen 4.1.5-pre): 0 for the words that mean false, else 1
 export function parse_bool(s: string): number {
@@ -37,7 +39,7 @@ export function cmdline_parse(where: string, cmdline: unknown): XenBootOptions {
   if (cmdline.length >= MAX_XEN_CMDLINE || /[^\x20-\x7e]/.test(cmdline)) {
     throw new LabError('BAD_CONFIG', `${where} must be printable ASCII shorter than ${MAX_XEN_CMDLINE} characters; got ${describeValue(cmdline)}`);
   }
-  const out: XenBootOptions = { cmdline, sync_console: false, noreboot: false };
+  const out: XenBootOptions = { cmdline, sync_console: false, noreboot: false, xsave: null };
   for (const opt of cmdline.split(' ')) {
     if (opt === '') continue;
     const eq = opt.indexOf('=');

@@ -59,6 +59,7 @@ export const X86_CR4_PGE = 0x0080;
 export const X86_CR4_OSFXSR = 0x0200;
 export const X86_CR4_OSXMMEXCPT = 0x0400;
 export const X86_CR4_OSXSAVE = 0x40000;
+export const X86_CR4_VMXE = 0x2000;
 
 export interface XenVersion {
   major: number;
@@ -96,8 +97,10 @@ export interface XenHostOptions {
   allowSuperpage?: boolean;
   /** the CPU has NX (cpu_has_nx; default true): NX is then allowed in guest entries */
   cpuHasNx?: boolean;
-  /** CPU has XSAVE (CR4.OSXSAVE set by Xen; default true) */
+  /** CPU has XSAVE (CR4.OSXSAVE set by Xen when it uses it: see the release's xsaveByDefault; default true) */
   cpuHasXsave?: boolean;
+  /** CPU has VMX and Xen enabled it for HVM (start_vmx sets CR4.VMXE; default false) */
+  cpuHasVmx?: boolean;
   /**
    * Xen's command line (default ''): `sync_console` taints the banner ('C') as console_init_preirq
    * does; `noreboot` makes a crashing dom0 halt the machine instead of rebooting it
@@ -194,8 +197,10 @@ export class XenHost {
     const debug = expectBoolean('options.debug', options.debug, true) ?? false;
     const allowSuperpage = expectBoolean('options.allowSuperpage', options.allowSuperpage, true) ?? false;
     const cpuHasNx = expectBoolean('options.cpuHasNx', options.cpuHasNx, true) ?? true;
-    const xsave = expectBoolean('options.cpuHasXsave', options.cpuHasXsave, true) ?? true;
     const bootOptions = cmdline_parse('options.cmdline', options.cmdline);
+    // identify_cpu: XSAVE is used when the CPU has it and use_xsave (the command line, else the release's default)
+    const xsave = (expectBoolean('options.cpuHasXsave', options.cpuHasXsave, true) ?? true) && (bootOptions.xsave ?? facts.xsaveByDefault);
+    const vmx = expectBoolean('options.cpuHasVmx', options.cpuHasVmx, true) ?? false;
     this.trace = options.trace ?? new Recorder();
     this.pcpus = pcpus;
     this.release = facts.release;
@@ -213,7 +218,7 @@ export class XenHost {
     this.disallow = disallowMasks(this.cpuHasNx, this.debug, !this.xsa148Applied || this.allowSuperpage);
     this.cr0 = (X86_CR0_PG | X86_CR0_AM | X86_CR0_WP | X86_CR0_NE | X86_CR0_ET | X86_CR0_MP | X86_CR0_PE) >>> 0;
     this.cr4 = X86_CR4_PSE | X86_CR4_PAE | X86_CR4_MCE | X86_CR4_PGE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT |
-      (xsave ? X86_CR4_OSXSAVE : 0);
+      (xsave ? X86_CR4_OSXSAVE : 0) | (vmx ? X86_CR4_VMXE : 0);
 
     this.e820 = options.e820 === undefined ? null : normalizeE820(options.e820 as unknown[]);
     this.lapicAddress = options.lapicAddress ?? 0xfee00000;

@@ -106,6 +106,11 @@ export interface XenReleaseFacts {
    * 4.1 goes straight to could_not_pin.
    */
   l1eOwnerAndTypeLines: boolean;
+  /**
+   * use_xsave's default (xen/arch/x86/cpu/common.c): 4.1 uses XSAVE (and sets CR4.OSXSAVE) only
+   * with `xsave` on its command line; 4.2 by default.
+   */
+  xsaveByDefault: boolean;
 }
 
 // Lines at b39efd3dff (4.1.5-pre, xen/arch/x86/mm.c). 4.1's get_page_from_l1e has no line of its own
@@ -287,6 +292,7 @@ const FACTS: Record<XenRelease, XenReleaseFacts> = {
     unpinBadFrameFailsOp: true,
     mmuextFramesViaPagenr: true,
     l1eOwnerAndTypeLines: false,
+    xsaveByDefault: false,
   },
   '4.2.0': {
     release: '4.2.0',
@@ -296,6 +302,7 @@ const FACTS: Record<XenRelease, XenReleaseFacts> = {
     unpinBadFrameFailsOp: false,
     mmuextFramesViaPagenr: false,
     l1eOwnerAndTypeLines: true,
+    xsaveByDefault: true,
   },
   '4.2.2': {
     release: '4.2.2',
@@ -305,6 +312,7 @@ const FACTS: Record<XenRelease, XenReleaseFacts> = {
     unpinBadFrameFailsOp: true,
     mmuextFramesViaPagenr: false,
     l1eOwnerAndTypeLines: true,
+    xsaveByDefault: true,
   },
 };
 

@@ -10,7 +10,7 @@ const codeOf = (f: () => unknown): string | undefined => {
 describe('boot configuration', () => {
   it('defaults to the crashing kernel under Xen with the seed knobs', () => {
     expect(normalizeConfig()).toEqual({
-      variant: '8170e6bed465', platform: 'xen', memoryBytes: 2 ** 31, domid: 7, pcpu: 3, structPageSize: 56, gbpages: false, whatIf: null, trapsEarly: false, xenRelease: '4.2.0', xenPatches: [], xenDebug: false, xenCmdline: '', hostE820: null, dom0: null,
+      variant: '8170e6bed465', platform: 'xen', memoryBytes: 2 ** 31, domid: 7, pcpu: 3, structPageSize: 56, gbpages: false, whatIf: null, trapsEarly: false, xenRelease: '4.2.0', xenPatches: [], xenDebug: false, xenCmdline: '', hostE820: null, hostVmx: false, dom0: null,
     });
   });
 

@@ -33,7 +33,7 @@ describe('Xen 4.1.5-pre as a release', () => {
     expect(new XenHost({ release: '4.1.5-pre' }).taintString).toBe('Not tainted');
     expect(new XenHost({ cmdline: 'sync_console no-sync_console' }).taintString).toBe('Not tainted');
     expect(new XenHost({ cmdline: 'sync_console=off' }).taintString).toBe('Not tainted');
-    expect(cmdline_parse('x', 'noreboot=1 sync_console=yes')).toEqual({ cmdline: 'noreboot=1 sync_console=yes', sync_console: true, noreboot: true });
+    expect(cmdline_parse('x', 'noreboot=1 sync_console=yes')).toEqual({ cmdline: 'noreboot=1 sync_console=yes', sync_console: true, noreboot: true, xsave: null });
     expect(refusal(() => cmdline_parse('xen.cmdline', 42)).code).toBe('WRONG_TYPE');
     expect(refusal(() => normalizeConfig({ xen: { debug: 'yes' as never } })).code).toBe('WRONG_TYPE');
   });
@@ -42,6 +42,15 @@ describe('Xen 4.1.5-pre as a release', () => {
     const r = reproduce({ memory: '512M', xen: { release: '4.1.5-pre', debug: true, cmdline: 'sync_console' } });
     const banner = r.xenConsole.find((l) => l.includes('----['));
     expect(banner).toBe('(XEN) ----[ Xen-4.1.5-pre  x86_64  debug=y  Tainted:    C ]----');
+  });
+
+  it('4.1 leaves XSAVE off unless its command line says xsave (cpu/common.c use_xsave = 0; 4.2: 1); VMX puts CR4.VMXE in', () => {
+    const OSXSAVE = 0x40000;
+    expect(new XenHost({ release: '4.1.5-pre' }).cr4 & OSXSAVE).toBe(0);
+    expect(new XenHost({ release: '4.1.5-pre', cmdline: 'xsave' }).cr4 & OSXSAVE).toBe(OSXSAVE);
+    expect(new XenHost({ release: '4.2.0' }).cr4 & OSXSAVE).toBe(OSXSAVE);
+    expect(new XenHost({ release: '4.2.0', cmdline: 'no-xsave' }).cr4 & OSXSAVE).toBe(0);
+    expect(new XenHost({ release: '4.1.5-pre', cpuHasVmx: true }).cr4).toBe(0x26f0);
   });
 
   it('MEM_LOG lines follow 4.1 mm.c; 4.1 has no line of its own for a foreign or non-writable frame', () => {

@@ -70,7 +70,7 @@ function hypercallPage(vcpu: PvVcpu, startInfo: GuestStartInfo, trace: TraceReco
 export function xenPlatform(config: NormalizedConfig, trace: TraceRecorder): PlatformInstance {
   if (config.domid === 0) return dom0Platform(config, trace);
   const host = new XenHost({ trace, pcpus: Math.max(4, config.pcpu + 1), release: config.xenRelease, patches: config.xenPatches,
-    debug: config.xenDebug, cmdline: config.xenCmdline });
+    debug: config.xenDebug, cmdline: config.xenCmdline, cpuHasVmx: config.hostVmx });
   const img = KERNEL_IMAGE;
   const imagePages = (img._end - img._text) / PAGE_SIZE;
   const staticWords = staticImageWords();
@@ -122,7 +122,7 @@ function dom0Platform(config: NormalizedConfig, trace: TraceRecorder): PlatformI
   const e820 = config.hostE820 ?? plainPcE820(config.memoryBytes);
   const host = new XenHost({
     trace, pcpus: Math.max(4, config.pcpu + 1), release: config.xenRelease, patches: config.xenPatches,
-    debug: config.xenDebug, cmdline: config.xenCmdline, e820,
+    debug: config.xenDebug, cmdline: config.xenCmdline, e820, cpuHasVmx: config.hostVmx,
   });
   xen_boot_lines(host);
   const img = KERNEL_IMAGE;
