@@ -504,7 +504,8 @@ export function xen_boot_lines(host: XenHost): void {
   if (host.bootOptions.sync_console) con.printk('Console output is synchronous.\n');
   con.printk(`Command line: ${host.bootOptions.cmdline}\n`);
   if (host.e820 !== null) {
-    con.printk('Xen-e820 RAM map:\n');
+    const memmap_type = 'Xen-e820'; // the boot loader gave an e820 map (not the BIOS's mem_lower/upper)
+    con.printk(`${memmap_type} RAM map:\n`);
     for (const line of print_e820_memory_map(host.e820)) con.printk(`${line}\n`);
   }
 }
