@@ -111,6 +111,11 @@ export interface XenReleaseFacts {
    * with `xsave` on its command line; 4.2 by default.
    */
   xsaveByDefault: boolean;
+  /**
+   * 4.1's mod_l1_entry and mod_l2_entry return a boolean: any failed L1/L2 update of do_mmu_update
+   * and do_update_va_mapping comes back as -EINVAL; 4.2 passes their -EBUSY/-EPERM/-EFAULT/... up.
+   */
+  l1l2UpdateErrorsEinval: boolean;
 }
 
 // Lines at b39efd3dff (4.1.5-pre, xen/arch/x86/mm.c). 4.1's get_page_from_l1e has no line of its own
@@ -293,6 +298,7 @@ const FACTS: Record<XenRelease, XenReleaseFacts> = {
     mmuextFramesViaPagenr: true,
     l1eOwnerAndTypeLines: false,
     xsaveByDefault: false,
+    l1l2UpdateErrorsEinval: true,
   },
   '4.2.0': {
     release: '4.2.0',
@@ -303,6 +309,7 @@ const FACTS: Record<XenRelease, XenReleaseFacts> = {
     mmuextFramesViaPagenr: false,
     l1eOwnerAndTypeLines: true,
     xsaveByDefault: true,
+    l1l2UpdateErrorsEinval: false,
   },
   '4.2.2': {
     release: '4.2.2',
@@ -313,6 +320,7 @@ const FACTS: Record<XenRelease, XenReleaseFacts> = {
     mmuextFramesViaPagenr: false,
     l1eOwnerAndTypeLines: true,
     xsaveByDefault: true,
+    l1l2UpdateErrorsEinval: false,
   },
 };
 

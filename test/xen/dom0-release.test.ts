@@ -12,6 +12,8 @@ import { reproduce } from '../../lib/lab/boot';
 import { XenHost } from '../../lib/xen';
 import { cmdline_parse } from '../../lib/xen/cmdline';
 import { XEN_RELEASES, xenReleaseFacts } from '../../lib/xen/release';
+import { EBUSY, EINVAL } from '../../lib/xen';
+import { makeGuest, pinnedL1, pte, write } from './helpers';
 
 const refusal = (f: () => unknown): LabError => {
   try { f(); } catch (e) { if (e instanceof LabError) return e; throw e; }
@@ -51,6 +53,21 @@ describe('Xen 4.1.5-pre as a release', () => {
     expect(new XenHost({ release: '4.2.0' }).cr4 & OSXSAVE).toBe(OSXSAVE);
     expect(new XenHost({ release: '4.2.0', cmdline: 'no-xsave' }).cr4 & OSXSAVE).toBe(0);
     expect(new XenHost({ release: '4.1.5-pre', cpuHasVmx: true }).cr4).toBe(0x26f0);
+  });
+
+  it('a refused L1 write comes back -EINVAL on 4.1 (mod_l1_entry is a boolean there), -EBUSY on 4.2; 4.1 logs only could_not_pin', () => {
+    const P = 1; const RW = 2;
+    const rcOf = (release: '4.1.5-pre' | '4.2.0'): [number, string[]] => {
+      const g = makeGuest({ host: { release, debug: true } });
+      const l1 = pinnedL1(g);
+      const mark = g.host.console.lines.length;
+      return [write(g, l1, 10, pte(l1, P | RW)), g.host.console.lines.slice(mark)]; // the L1 itself, writable
+    };
+    const [rc41, lines41] = rcOf('4.1.5-pre');
+    const [rc42, lines42] = rcOf('4.2.0');
+    expect([rc41, rc42]).toEqual([-EINVAL, -EBUSY]);
+    expect(lines41.map((l) => /mm\.c:(\d+)/.exec(l)?.[1])).toEqual(['2435', '918']); // __get_page_type's "Bad type", then could_not_pin
+    expect(lines42.map((l) => /mm\.c:(\d+)/.exec(l)?.[1])).toEqual(['2505', '911', '963']);
   });
 
   it('MEM_LOG lines follow 4.1 mm.c; 4.1 has no line of its own for a foreign or non-writable frame', () => {
