@@ -123,7 +123,8 @@ export function main(argv: string[]): number {
         ...base,
         ...(opts.preset === undefined || given('variant') ? { variant: opts.variant } : {}),
         ...(opts.preset === undefined || given('platform') ? { platform: opts.platform } : {}),
-        ...(opts.preset === undefined || given('memory') ? { memory: opts.memory } : {}),
+        // with a machine map the map decides the memory: --memory only when given
+        ...(given('memory') || (opts.preset === undefined && opts.e820 === undefined) ? { memory: opts.memory } : {}),
         ...(opts.preset === undefined || given('domid') ? { domid: opts.domid } : {}),
         ...(opts.preset === undefined || given('pcpu') ? { pcpu: opts.pcpu } : {}),
         structPageSize: Number(opts.structPageSize) as 56 | 64,

@@ -16,7 +16,7 @@ export interface BootConfig {
   variant?: VariantId;
   /** 'xen' (default) or 'bare-metal' */
   platform?: Platform;
-  /** guest RAM: bytes, or a size like '2G', '512M' (default '2G'; 64 MiB to 1 TiB) */
+  /** guest RAM: bytes, or a size like '2G', '512M' (default '2G'; 64 MiB to 1 TiB); domid 0 without host.e820: a plain PC map of this much RAM */
   memory?: string | number;
   /** the Xen domain id (default 7); 0 builds dom0 as Xen's construct_dom0 does, on `host.e820` */
   domid?: number;
@@ -119,6 +119,9 @@ export function normalizeConfig(config: BootConfig = {}): NormalizedConfig {
   const domid = config.domid === undefined ? 7 : expectInteger('domid', config.domid, 0, 32751);
   if (domid === 0 && platform !== 'xen') throw new LabError('BAD_CONFIG', 'domid 0 (dom0) needs platform \'xen\'');
   const hostCfg = normalizeHostConfig(config.host, config.dom0, platform, domid);
+  if (hostCfg.hostE820 !== null && config.memory !== undefined) {
+    throw new LabError('BAD_CONFIG', 'memory and host.e820 cannot both be given: with a machine map, the map decides the memory (and dom0.pages what dom0 gets)');
+  }
   return {
     variant: variant as VariantId,
     platform,

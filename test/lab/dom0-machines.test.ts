@@ -100,5 +100,6 @@ describe('dom0 inputs that cannot be', () => {
     expect(refusal(() => normalizeConfig({ domid: 3, dom0: { pages: 4096 } })).message).toMatch(/domid 0 only/);
     expect(refusal(() => normalizeConfig({ domid: 3, host: { e820: SERVER.host?.e820 } })).code).toBe('BAD_CONFIG');
     expect(refusal(() => normalizeConfig({ domid: 0, dom0: { pagez: 1 } as never })).message).toMatch(/allowed: pages, allocStart, initrdBytes, vcpus/);
+    expect(refusal(() => normalizeConfig({ ...SERVER, memory: '4G' })).message).toMatch(/the map decides/);
   });
 });
