@@ -148,7 +148,7 @@ export function dom0Layout(kernel: Pick<Dom0KernelImage, 'virtBase' | 'pstart' |
   let count = v_end - v_start;
   if (initrdBytes !== 0) count -= roundPgUp(initrdBytes); // vinitrd_start is never 0 here
   return {
-    v_start, vkern_start, vkern_end, vinitrd_start: initrdBytes === 0 ? vinitrd_start : vinitrd_start, vinitrd_end,
+    v_start, vkern_start, vkern_end, vinitrd_start, vinitrd_end,
     vphysmap_start, vphysmap_end, vstartinfo_start, vstartinfo_end, vpt_start, vpt_end, nr_pt_pages, vstack_start,
     vstack_end, v_end, order: get_order_from_bytes(count),
   };
@@ -296,7 +296,7 @@ export function construct_dom0(host: XenHost, options: BuildDom0Options): Dom0Bu
   if (totPages < nrPages) con.printk(` (${nrPages - totPages} pages to be allocated)`);
   if (initrdBytes !== 0) con.printk(`\n Init. ramdisk: ${paddr(initrdMfn * PAGE)}->${paddr(initrdMfn * PAGE + initrdBytes)}`);
   con.printk(`\nVIRTUAL MEMORY ARRANGEMENT:\n Loaded kernel: ${hex16(L.vkern_start)}->${hex16(L.vkern_end)}\n` +
-    ` Init. ramdisk: ${initrdBytes !== 0 ? hex16(L.vinitrd_start) : '0000000000000000'}->${initrdBytes !== 0 ? hex16(L.vinitrd_end) : '0000000000000000'}\n` +
+    ` Init. ramdisk: ${hex16(L.vinitrd_start)}->${hex16(L.vinitrd_end)}\n` + // placed after the kernel even when empty
     ` Phys-Mach map: ${hex16(L.vphysmap_start)}->${hex16(L.vphysmap_end)}\n` +
     ` Start info:    ${hex16(L.vstartinfo_start)}->${hex16(L.vstartinfo_end)}\n` +
     ` Page tables:   ${hex16(L.vpt_start)}->${hex16(L.vpt_end)}\n` +
@@ -314,7 +314,8 @@ export function construct_dom0(host: XenHost, options: BuildDom0Options): Dom0Bu
       if (pfn < initrdPfn + initrdPages) mfn = initrdMfn + (pfn - initrdPfn);
       else mfn -= initrdPages;
     }
-    if (host.debug && pfn > REVERSE_START && (initrdBytes !== 0 || pfn < initrdPfn)) mfn = allocEpfn - (pfn - REVERSE_START);
+    // (vinitrd_start || pfn < initrd_pfn): vinitrd_start is never 0 for a kernel without XEN_ELFNOTE_MOD_START_PFN
+    if (host.debug && pfn > REVERSE_START) mfn = allocEpfn - (pfn - REVERSE_START);
     p2m[pfn] = mfn;
   }
   domain.p2mFrames = p2m;

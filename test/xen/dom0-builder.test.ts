@@ -71,6 +71,16 @@ describe('construct_dom0', () => {
     });
   }
 
+  it('without a ramdisk: the virtual ramdisk range is empty after the kernel, no physical one, the debug reversal still applies', () => {
+    const host = new XenHost({ release: '4.1.5-pre', debug: true, e820: pc(4 * 2 ** 30) });
+    const b = construct_dom0(host, { kernel, nrPages: 0x40000 });
+    const lines = host.console.lines;
+    expect(lines).toContain('(XEN)  Init. ramdisk: ffffffff820d7000->ffffffff820d7000');
+    expect(lines.filter((l) => l.includes('Init. ramdisk'))).toHaveLength(1);
+    const REVERSE_START = (b.layout.v_end - b.layout.v_start) / 4096;
+    expect((b.domain.p2mFrames as Float64Array)[REVERSE_START + 1]).toBe(b.allocEpfn - 1);
+  });
+
   it('refuses a second dom0, an allocation start that is not free, and too few pages for the image', () => {
     const host = new XenHost({ release: '4.1.5-pre', e820: pc(4 * 2 ** 30) });
     const err = (f: () => unknown): string => { try { f(); } catch (e) { if (e instanceof LabError) return e.message; throw e; } return 'none'; };
