@@ -8,6 +8,7 @@ import { STRUCT_PAGE_SIZES } from '../linux/struct-page';
 import { VARIANT_IDS, type VariantId } from '../linux/variants';
 import { checkWhatIfApplies, whatIfByName, type WhatIfName } from '../linux/what-if';
 import { normalizeXenConfig, type XenConfig } from './xen-config';
+import { normalizeHostConfig, type Dom0Config, type HostConfig, type NormalizedHostConfig } from './host-config';
 import type { XenPatch, XenRelease } from '../xen/release';
 
 export interface BootConfig {
@@ -15,9 +16,9 @@ export interface BootConfig {
   variant?: VariantId;
   /** 'xen' (default) or 'bare-metal' */
   platform?: Platform;
-  /** guest RAM: bytes, or a size like '2G', '512M' (default '2G'; 64 MiB to 1 TiB) */
+  /** guest RAM: bytes, or a size like '2G', '512M' (default '2G'; 64 MiB to 1 TiB); domid 0 without host.e820: a plain PC map of this much RAM */
   memory?: string | number;
-  /** the Xen domain id (default 7) */
+  /** the Xen domain id (default 7); 0 builds dom0 as Xen's construct_dom0 does, on `host.e820` */
   domid?: number;
   /** the physical CPU the vCPU runs on (default 3) */
   pcpu?: number;
@@ -32,8 +33,15 @@ export interface BootConfig {
   whatIf?: WhatIfName;
   /** the same as whatIf: 'pf-gate-early' (3.8's gate order with 8170e6bed465's CR3 load); kept for old notebooks */
   trapsEarly?: boolean;
-  /** Xen: the release ('4.2.0' default, or '4.2.2') and XSA patches (default none); refused on bare metal */
+  /**
+   * Xen: the release ('4.2.0' default, '4.2.2' or '4.1.5-pre'), XSA patches (default none), a
+   * debug build, Xen's command line; refused on bare metal
+   */
   xen?: XenConfig;
+  /** the machine: its e820 map (domid 0 only) */
+  host?: HostConfig;
+  /** domid 0: what construct_dom0 is given (pages, allocStart, initrdBytes, vcpus) */
+  dom0?: Dom0Config;
 }
 
 export interface NormalizedConfig {
@@ -50,6 +58,16 @@ export interface NormalizedConfig {
   trapsEarly: boolean;
   xenRelease: XenRelease;
   xenPatches: XenPatch[];
+  /** a debug build of Xen */
+  xenDebug: boolean;
+  /** Xen's command line */
+  xenCmdline: string;
+  /** the host's e820 map (domid 0), or null */
+  hostE820: NormalizedHostConfig['hostE820'];
+  /** the host CPU's VMX is on (CR4.VMXE) */
+  hostVmx: boolean;
+  /** construct_dom0's inputs (domid 0), or null */
+  dom0: NormalizedHostConfig['dom0'];
 }
 
 const MIN_MEMORY = 64 * 2 ** 20;
@@ -80,7 +98,7 @@ export function normalizeConfig(config: BootConfig = {}): NormalizedConfig {
   if (typeof config !== 'object' || config === null) {
     throw new LabError('WRONG_TYPE', `config must be an object like { variant: '8170e6bed465', platform: 'xen' }; got ${describeValue(config)}`);
   }
-  const known = ['variant', 'platform', 'memory', 'domid', 'pcpu', 'structPageSize', 'gbpages', 'whatIf', 'trapsEarly', 'xen'];
+  const known = ['variant', 'platform', 'memory', 'domid', 'pcpu', 'structPageSize', 'gbpages', 'whatIf', 'trapsEarly', 'xen', 'host', 'dom0'];
   for (const key of Object.keys(config)) {
     if (!known.includes(key)) throw new LabError('BAD_CONFIG', `unknown config key ${JSON.stringify(key)}; allowed: ${known.join(', ')}`);
   }
@@ -98,17 +116,24 @@ export function normalizeConfig(config: BootConfig = {}): NormalizedConfig {
   }
   const whatIf = normalizeWhatIf(config, variant as VariantId, platform);
   const xen = normalizeXenConfig(config.xen, platform);
+  const domid = config.domid === undefined ? 7 : expectInteger('domid', config.domid, 0, 32751);
+  if (domid === 0 && platform !== 'xen') throw new LabError('BAD_CONFIG', 'domid 0 (dom0) needs platform \'xen\'');
+  const hostCfg = normalizeHostConfig(config.host, config.dom0, platform, domid);
+  if (hostCfg.hostE820 !== null && config.memory !== undefined) {
+    throw new LabError('BAD_CONFIG', 'memory and host.e820 cannot both be given: with a machine map, the map decides the memory (and dom0.pages what dom0 gets)');
+  }
   return {
     variant: variant as VariantId,
     platform,
     memoryBytes: parseMemorySize(config.memory ?? '2G'),
-    domid: config.domid === undefined ? 7 : expectInteger('domid', config.domid, 1, 32751),
+    domid,
     pcpu: config.pcpu === undefined ? 3 : expectInteger('pcpu', config.pcpu, 0, 255),
     structPageSize: structPageSize as 56 | 64,
     gbpages: expectBoolean('gbpages', config.gbpages, true) ?? false,
     whatIf,
     trapsEarly: whatIf === 'pf-gate-early',
     ...xen,
+    ...hostCfg,
   };
 }
 

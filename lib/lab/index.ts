@@ -11,3 +11,4 @@ export { xsaScenario, XSA_IDS, type XsaId, type XsaResult, type XsaStep, type Fr
 export { auditPvMappings } from './xsa/audit';
 export * from './provenance';
 export * from './time-travel';
+export * from './dom0-report';

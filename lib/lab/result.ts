@@ -34,6 +34,11 @@ export interface RunResult {
   steps: number;
   /** why the guest stopped for good (crash or panic), or null */
   haltReason: string | null;
+  /**
+   * What became of the machine: 'running' (a domU's crash leaves Xen up), 'rebooted' or 'halted'
+   * (dom0 went down and took the host with it: dom0_shutdown), null on bare metal
+   */
+  host: 'running' | 'rebooted' | 'halted' | null;
   /** Xen's console, each line with its "(XEN) " prefix, as printed */
   xenConsole: string[];
   /** the guest kernel's own console (printk) */
@@ -86,6 +91,7 @@ export function buildResult(
   return {
     config, outcome, stoppedAt, steps,
     haltReason: halt === null ? null : halt.reason,
+    host: machine === null ? (config.platform === 'xen' ? 'running' : null) : machine.platform.xen === null ? null : machine.platform.xen.host.fate,
     xenConsole,
     guestConsole: machine === null ? [] : [...machine.kernel.console],
     guestStack,

@@ -55,3 +55,11 @@ export const KERNEL_IMAGE: KernelImageLayout = {
 
 /** Physical address of the bootloader's real-mode data (bare metal: struct boot_params copy source). */
 export const REAL_MODE_DATA = 0x14000;
+
+/**
+ * The end of the image as its ELF program headers give it (elf.pend: the kernel Xen's dom0 builder
+ * loads runs from _text to here). FITTED to the dom0 report's "elf_parse_binary: memory:
+ * 0x1000000 -> 0x20d7000": the report's build reserves far more BRK (the p2m's reservations among
+ * it) than the model's brk_size; the domU builder keeps using _end.
+ */
+export const KERNEL_ELF_PEND = 0x20d7000;

@@ -148,6 +148,9 @@ const PLACED_INIT = [
   'early_trap_pf_init', 'initmem_init', 'xen_pagetable_init', 'paging_init', 'sparse_init',
   'sparse_mem_map_populate', 'vmemmap_populate', 'vmemmap_alloc_block', 'xen_post_allocator_init',
   'xen_setup_shared_info', 'native_pagetable_init', 'xen_cleanhighmap',
+  // dom0's memory set-up (arch/x86/kernel/setup.c, e820.c, arch/x86/xen/setup.c, p2m.c)
+  'setup_memory_map', 'xen_memory_setup', 'xen_set_identity_and_release', 'xen_set_identity_and_release_chunk',
+  'xen_do_chunk', 'set_phys_range_identity', 'xen_populate_chunk', 'trim_bios_range', 'e820_end_of_ram_pfn',
 ];
 
 function buildSymbols(): SymbolTable {

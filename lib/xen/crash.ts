@@ -7,6 +7,7 @@
 import { GuestHalted, type RegisterFile } from '../x86/cpu';
 import type { Vcpu } from './domain';
 import { show_execution_state } from './registers-dump';
+import { dom0_shutdown } from './shutdown';
 
 /** SHUTDOWN_crash (public/sched.h) */
 export const SHUTDOWN_crash = 3;
@@ -47,6 +48,7 @@ export function __domain_crash(v: Vcpu, regs: RegisterFile): void {
 export function domain_shutdown(v: Vcpu, reason: number): void {
   const d = v.domain;
   if (d.shutdownCode === null) d.shutdownCode = reason;
+  if (d.domid === 0) dom0_shutdown(d.host, d.shutdownCode); // the machine follows dom0 (xen/common/domain.c)
   if (d.isShuttingDown) return;
   d.isShuttingDown = true;
   for (const vc of d.vcpus) vc.isUp = false;

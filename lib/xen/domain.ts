@@ -102,6 +102,10 @@ export class Domain {
   readonly p2mMoved = new Map<number, number>();
   /** guest code the guest model registered, by address (bits 47:0) */
   readonly guestCode = new Map<number, GuestHandler>();
+  /** dom0: pfn -> mfn frame by frame (construct_dom0 hands frames out out of order); -1 for none */
+  p2mFrames: Float64Array | null = null;
+  /** dom0: the frames construct_dom0 denied it (iomem_deny_access: local APIC, IO-APICs, unusable RAM) */
+  iomemDenied: ReadonlySet<number> | null = null;
 
   constructor(readonly host: XenHost, readonly domid: number) {}
 
@@ -112,6 +116,7 @@ export class Domain {
 
   /** d->max_pages / nr_pages: the number of guest pfns. */
   get nrPages(): number {
+    if (this.p2mFrames !== null) return this.p2mFrames.length;
     let n = 0;
     for (const e of this.p2mExtents) n += e.count;
     return n;
@@ -123,6 +128,7 @@ export class Domain {
    * its memory (start_info.mfn_list); this is the toolstack's copy, which the guest cannot change.
    */
   pfnToMfn(pfn: number): number {
+    if (this.p2mFrames !== null) return pfn >= 0 && pfn < this.p2mFrames.length ? this.p2mFrames[pfn] : -1;
     if (this.p2mMoved.size !== 0) {
       const moved = this.p2mMoved.get(pfn);
       if (moved !== undefined) return moved;

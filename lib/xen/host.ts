@@ -19,6 +19,9 @@ import { M2P } from './m2p';
 import type { PageInfo } from './page-info';
 import { DOMID_IO, DOMID_XEN, ROOT_PAGETABLE_FIRST_XEN_SLOT, ROOT_PAGETABLE_XEN_SLOTS } from './public/xen';
 import { PGT_validated, PGT_writable_page } from './page-info';
+import { cmdline_parse, type XenBootOptions } from './cmdline';
+import { E820_RAM, e820MaxRamPfn, normalizeE820, type E820Entry } from './e820';
+import { OWNER_NONE } from './page-info';
 
 /** What the host knows of a domain built on it (the Domain class lives above the host). */
 export interface HostedDomain {
@@ -56,6 +59,7 @@ export const X86_CR4_PGE = 0x0080;
 export const X86_CR4_OSFXSR = 0x0200;
 export const X86_CR4_OSXMMEXCPT = 0x0400;
 export const X86_CR4_OSXSAVE = 0x40000;
+export const X86_CR4_VMXE = 0x2000;
 
 export interface XenVersion {
   major: number;
@@ -93,9 +97,30 @@ export interface XenHostOptions {
   allowSuperpage?: boolean;
   /** the CPU has NX (cpu_has_nx; default true): NX is then allowed in guest entries */
   cpuHasNx?: boolean;
-  /** CPU has XSAVE (CR4.OSXSAVE set by Xen; default true) */
+  /** CPU has XSAVE (CR4.OSXSAVE set by Xen when it uses it: see the release's xsaveByDefault; default true) */
   cpuHasXsave?: boolean;
+  /** CPU has VMX and Xen enabled it for HVM (start_vmx sets CR4.VMXE; default false) */
+  cpuHasVmx?: boolean;
+  /**
+   * Xen's command line (default ''): `sync_console` taints the banner ('C') as console_init_preirq
+   * does; `noreboot` makes a crashing dom0 halt the machine instead of rebooting it
+   */
+  cmdline?: string;
+  /**
+   * the machine's e820 map (lib/xen/e820.ts; checked): the host's memory then ends at the top of
+   * its RAM (rounded up to 2 MiB), frames outside RAM are I/O (DOMID_IO, as arch_init_memory
+   * leaves them), and frames for domains come from free RAM, highest first
+   */
+  e820?: readonly E820Entry[];
+  /** the local APIC's and the IO-APICs' machine addresses (default 0xfee00000 and [0xfec00000]) */
+  lapicAddress?: number;
+  ioapicAddresses?: readonly number[];
+  /** the FADT's reset register: in memory or I/O space (default), PCI configuration space, or none */
+  acpiResetRegister?: 'memory-or-io' | 'pci' | 'none';
 }
+
+/** TAINT_SYNC_CONSOLE (xen/include/xen/lib.h) */
+export const TAINT_SYNC_CONSOLE = 1 << 3;
 
 export class XenHost {
   readonly trace: TraceRecorder;
@@ -114,7 +139,19 @@ export class XenHost {
   /** the patches applied, in XEN_PATCHES order */
   readonly patches: readonly XenPatch[];
   readonly debug: boolean;
+  /** Xen's command line and the boolean options the model reads from it */
+  readonly bootOptions: XenBootOptions;
+  /** `tainted` (xen/common/kernel.c): TAINT_* bits added at boot */
+  readonly tainted: number;
   readonly allowSuperpage: boolean;
+  /** the machine's e820 map, or null for the model's growing host */
+  readonly e820: readonly E820Entry[] | null;
+  /** mp_lapic_addr and the IO-APICs' addresses (construct_dom0 denies dom0 their frames) */
+  readonly lapicAddress: number;
+  readonly ioapicAddresses: readonly number[];
+  readonly acpiResetRegister: 'memory-or-io' | 'pci' | 'none';
+  /** what became of the machine: still running, or rebooted / halted after dom0 went down */
+  fate: 'running' | 'rebooted' | 'halted' = 'running';
   readonly cpuHasNx: boolean;
   /** XSA-148's fix is applied */
   readonly xsa148Applied: boolean;
@@ -138,6 +175,8 @@ export class XenHost {
   /** the highest frame not yet given to a guest, plus one */
   private freeTop: number;
   private xenHeapNext = 0x100;
+  /** e820 host: allocFreeFrame scans down from here */
+  private freeScan = 0;
 
   constructor(options: XenHostOptions = {}) {
     if (typeof options !== 'object' || options === null) {
@@ -158,7 +197,10 @@ export class XenHost {
     const debug = expectBoolean('options.debug', options.debug, true) ?? false;
     const allowSuperpage = expectBoolean('options.allowSuperpage', options.allowSuperpage, true) ?? false;
     const cpuHasNx = expectBoolean('options.cpuHasNx', options.cpuHasNx, true) ?? true;
-    const xsave = expectBoolean('options.cpuHasXsave', options.cpuHasXsave, true) ?? true;
+    const bootOptions = cmdline_parse('options.cmdline', options.cmdline);
+    // identify_cpu: XSAVE is used when the CPU has it and use_xsave (the command line, else the release's default)
+    const xsave = (expectBoolean('options.cpuHasXsave', options.cpuHasXsave, true) ?? true) && (bootOptions.xsave ?? facts.xsaveByDefault);
+    const vmx = expectBoolean('options.cpuHasVmx', options.cpuHasVmx, true) ?? false;
     this.trace = options.trace ?? new Recorder();
     this.pcpus = pcpus;
     this.release = facts.release;
@@ -168,15 +210,28 @@ export class XenHost {
     this.xsa148Applied = patches.includes('xsa-148');
     this.xsa182Applied = patches.includes('xsa-182');
     this.debug = debug;
+    this.bootOptions = bootOptions;
+    this.tainted = bootOptions.sync_console ? TAINT_SYNC_CONSOLE : 0; // console_init_preirq: add_taint
     this.allowSuperpage = allowSuperpage;
     this.cpuHasNx = cpuHasNx;
     // L2_DISALLOW_MASK: 4.2 clears _PAGE_PSE from it unconditionally; XSA-148 only with allowsuperpage.
     this.disallow = disallowMasks(this.cpuHasNx, this.debug, !this.xsa148Applied || this.allowSuperpage);
     this.cr0 = (X86_CR0_PG | X86_CR0_AM | X86_CR0_WP | X86_CR0_NE | X86_CR0_ET | X86_CR0_MP | X86_CR0_PE) >>> 0;
     this.cr4 = X86_CR4_PSE | X86_CR4_PAE | X86_CR4_MCE | X86_CR4_PGE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT |
-      (xsave ? X86_CR4_OSXSAVE : 0);
+      (xsave ? X86_CR4_OSXSAVE : 0) | (vmx ? X86_CR4_VMXE : 0);
 
-    if (options.memoryBytes === undefined) {
+    this.e820 = options.e820 === undefined ? null : normalizeE820(options.e820 as unknown[]);
+    this.lapicAddress = options.lapicAddress ?? 0xfee00000;
+    this.ioapicAddresses = [...(options.ioapicAddresses ?? [0xfec00000])];
+    this.acpiResetRegister = options.acpiResetRegister ?? 'memory-or-io';
+    if (this.e820 !== null) {
+      if (options.memoryBytes !== undefined) throw new LabError('BAD_CONFIG', 'give XenHost either memoryBytes or e820, not both (the map decides the memory)');
+      this.fixedSize = true;
+      this.frames = Math.ceil(e820MaxRamPfn(this.e820) / EXTENT_FRAMES) * EXTENT_FRAMES;
+      if (this.frames <= XEN_RESERVED_FRAMES) {
+        throw new LabError('BAD_CONFIG', `host.e820's RAM must reach above ${XEN_RESERVED_FRAMES * 4096} bytes (Xen's own frames in the model)`);
+      }
+    } else if (options.memoryBytes === undefined) {
       this.fixedSize = false;
       this.frames = XEN_RESERVED_FRAMES;
     } else {
@@ -203,7 +258,43 @@ export class XenHost {
       ft.typeCount[mfn] = 1;
       ft.refCount[mfn] = 1;
     }
+    if (this.e820 !== null) {
+      // arch_init_memory: any frame the e820 does not call RAM is I/O memory, shared with dom_io
+      const ram = this.e820.filter((e) => e.type === E820_RAM);
+      const ft = this.frameTable;
+      let prev = IO_FRAMES;
+      const io = (from: number, to: number): void => {
+        for (let mfn = Math.max(from, IO_FRAMES); mfn < Math.min(to, this.frames); mfn++) {
+          ft.owner[mfn] = DOMID_IO; ft.typeInfo[mfn] = PGT_writable_page | PGT_validated; ft.typeCount[mfn] = 1; ft.refCount[mfn] = 1;
+        }
+      };
+      for (const r of ram) { io(prev, Math.ceil(r.start / 4096)); prev = Math.max(prev, Math.floor(r.end / 4096)); }
+      io(prev, this.frames);
+      this.freeScan = this.frames;
+    }
     this.setupIdleXenSlots();
+  }
+
+  /**
+   * One free frame of RAM for a domain (alloc_domheap_page), highest first; -1 when none is left.
+   * Only on a host built from an e820 map (the model's growing host hands out extents instead).
+   */
+  allocFreeFrame(): number {
+    const ft = this.frameTable;
+    while (this.freeScan > XEN_RESERVED_FRAMES) {
+      const mfn = --this.freeScan;
+      if (ft.owner[mfn] === OWNER_NONE) return mfn;
+    }
+    return -1;
+  }
+
+  /** Frees a frame a domain gave back (XENMEM_decrease_reservation) for later allocations. */
+  freeFrame(mfn: number): void {
+    const ft = this.frameTable;
+    ft.owner[mfn] = OWNER_NONE;
+    ft.typeInfo[mfn] = 0; ft.typeCount[mfn] = 0; ft.refCount[mfn] = 0;
+    this.m2p.invalidate(mfn);
+    if (mfn >= this.freeScan) this.freeScan = mfn + 1;
   }
 
   /** The console lines so far, each with its "(XEN) " prefix. */
@@ -229,6 +320,17 @@ export class XenHost {
   /** The mm.c line MEM_LOG prints for a call site in this release. */
   memLogLine(site: MemLogSite): number {
     return this.releaseFacts.memLog[site];
+  }
+
+  /**
+   * print_tainted: "Not tainted", or "Tainted: " and one letter (or a blank) for each of
+   * TAINT_UNSAFE_SMP 'S', TAINT_MACHINE_CHECK 'M', TAINT_BAD_PAGE 'B', TAINT_SYNC_CONSOLE 'C'.
+   * // xen/common/kernel.c (Xen 4.1.5-pre, 4.2.0)
+   */
+  get taintString(): string {
+    if (this.tainted === 0) return 'Not tainted';
+    const bit = (b: number, c: string): string => ((this.tainted & (1 << b)) !== 0 ? c : ' ');
+    return `Tainted: ${bit(0, 'S')}${bit(1, 'M')}${bit(2, 'B')}${bit(3, 'C')}`;
   }
 
   /** The banner version string: "4.2.0". */

@@ -27,6 +27,8 @@ export class M2P {
   private chunkPfn: Float64Array;
   /** per chunk: how many of its frames (from the first) the extent covers */
   private chunkCount: Uint16Array;
+  /** per chunk: 1 when pfns ascend with the frames, -1 when they descend (a debug dom0 build) */
+  private chunkStep: Int8Array;
   /** entries set one by one, as their 64-bit value */
   private readonly single = new Map<number, bigint>();
 
@@ -34,6 +36,7 @@ export class M2P {
     const chunks = Math.ceil(frames / CHUNK);
     this.chunkPfn = new Float64Array(chunks).fill(-1);
     this.chunkCount = new Uint16Array(chunks);
+    this.chunkStep = new Int8Array(chunks).fill(1);
   }
 
   /** Grows to `frames` entries (new ones INVALID_M2P_ENTRY). */
@@ -44,18 +47,23 @@ export class M2P {
     p.set(this.chunkPfn);
     const c = new Uint16Array(chunks);
     c.set(this.chunkCount);
+    const st = new Int8Array(chunks).fill(1);
+    st.set(this.chunkStep);
     this.chunkPfn = p;
     this.chunkCount = c;
+    this.chunkStep = st;
   }
 
   /**
    * guest_physmap_add_page for a whole extent: frames mfn0 .. mfn0+count-1 back pfns pfn0 ..
-   * (mfn0 2 MiB aligned, count <= 512).
+   * (mfn0 2 MiB aligned, count <= 512); with step -1 the pfns descend (pfn0, pfn0 - 1, ...), as a
+   * debug build's construct_dom0 hands out the frames past its initial mapping.
    */
-  setExtent(pfn0: number, mfn0: number, count: number): void {
+  setExtent(pfn0: number, mfn0: number, count: number, step: 1 | -1 = 1): void {
     const k = mfn0 / CHUNK;
     this.chunkPfn[k] = pfn0;
     this.chunkCount[k] = count;
+    this.chunkStep[k] = step;
     for (let i = 0; i < count; i++) this.single.delete(mfn0 + i);
   }
 
@@ -115,6 +123,6 @@ export class M2P {
     const k = Math.floor(mfn / CHUNK);
     if (!(k >= 0 && k < this.chunkPfn.length)) return -1;
     const off = mfn - k * CHUNK;
-    return off < this.chunkCount[k] ? this.chunkPfn[k] + off : -1;
+    return off < this.chunkCount[k] ? this.chunkPfn[k] + this.chunkStep[k] * off : -1;
   }
 }

@@ -18,6 +18,11 @@ import { do_page_fault } from './traps';
 import { MACH2PHYS_VIRT_END, MACH2PHYS_VIRT_START } from './public/xen';
 import type { DoneCount, MmuUpdate, MmuextOp, MulticallEntry, TrapInfo } from './hypercalls/types';
 import { hypercallEntry } from './hypercalls/dispatch';
+import {
+  XENMEM_decrease_reservation, XENMEM_machine_memory_map, XENMEM_maximum_reservation, XENMEM_populate_physmap,
+  do_decrease_reservation, do_machine_memory_map, do_maximum_reservation, do_populate_physmap,
+} from './hypercalls/memory-op';
+import type { E820Entry } from './e820';
 import { set_evtchn_upcall_mask } from './registers-dump';
 
 export type { GuestTrapFrame, TrapCtxtEntry };
@@ -257,6 +262,28 @@ export class PvVcpu implements VirtualCpu, Vcpu {
   /** HYPERVISOR_vcpu_op(cmd, vcpuid, extra_args): do_vcpu_op (VCPUOP_is_up, up, down, register_vcpu_info ...). */
   HYPERVISOR_vcpu_op(cmd: number, vcpuid: number, arg?: unknown): number {
     return hypercallEntry(this, 'vcpu_op', [cmd, vcpuid, arg ?? null]);
+  }
+
+  /**
+   * HYPERVISOR_memory_op(cmd, arg) for the sub-ops a dom0's xen_memory_setup issues:
+   * XENMEM_machine_memory_map (returns the map, or -EINVAL), XENMEM_maximum_reservation,
+   * XENMEM_decrease_reservation (arg: mfns), XENMEM_populate_physmap (arg: pfns; `out` gets the mfns).
+   */
+  HYPERVISOR_memory_op(cmd: number, arg?: readonly number[], out?: number[]): number | E820Entry[] {
+    if (this.domain.isDead) {
+      throw new LabError('DOMAIN_DEAD', `domain ${this.domain.domid} has crashed: HYPERVISOR_memory_op cannot be issued`);
+    }
+    this.domain.host.currentDomid = this.domain.domid;
+    let rc: number | E820Entry[];
+    switch (cmd) {
+      case XENMEM_machine_memory_map: rc = do_machine_memory_map(this); break;
+      case XENMEM_maximum_reservation: rc = do_maximum_reservation(this); break;
+      case XENMEM_decrease_reservation: rc = do_decrease_reservation(this, arg ?? []); break;
+      case XENMEM_populate_physmap: rc = do_populate_physmap(this, arg ?? [], out ?? []); break;
+      default: throw new LabError('INVALID_STATE', `HYPERVISOR_memory_op: sub-op ${cmd} is not modelled`);
+    }
+    this.domain.host.trace.emit({ type: 'hypercall', name: 'memory_op', op: String(cmd), result: typeof rc === 'number' ? rc : rc.length, domid: this.domain.domid });
+    return rc;
   }
 
   /** HYPERVISOR_vm_assist(cmd, type): vm_assist (VMASST_TYPE_writable_pagetables enables page-table write emulation). */

@@ -33,7 +33,7 @@ function hex4(v: number): string {
 /** print_xen_info: "----[ Xen-4.2.0  x86_64  debug=n  Not tainted ]----" */
 export function print_xen_info(host: XenHost): void {
   const v = host.version;
-  host.console.printk(`----[ Xen-${v.major}.${v.minor}${v.extra}  x86_64  debug=${host.debug ? 'y' : 'n'}  ${NOT_TAINTED} ]----\n`);
+  host.console.printk(`----[ Xen-${v.major}.${v.minor}${v.extra}  x86_64  debug=${host.debug ? 'y' : 'n'}  ${host.taintString} ]----\n`);
 }
 
 /** The vCPU's event-channel upcall mask (vcpu_info(v, evtchn_upcall_mask)), read from its vcpu_info. */

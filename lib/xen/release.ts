@@ -9,12 +9,15 @@
  * the file, which for a call spread over several lines is the line of its closing parenthesis; and
  * for a MEM_LOG inside a macro body (define_get_linear_pagetable) the line of that macro's
  * invocation. The tables below hold those lines; the comments give the line the call starts on.
- * // xen/arch/x86/mm.c, xen/Makefile (XEN_EXTRAVERSION) (Xen 4.2.0 and 4.2.2)
+ * 4.1.5-pre is the stable-4.1 tree the dom0 report's Xen was built from: its banner names the
+ * changeset of 15 February 2013 (git b39efd3dff, between RELEASE-4.1.4 and RELEASE-4.1.5); xen/Makefile
+ * there says XEN_EXTRAVERSION .5-pre.
+ * // xen/arch/x86/mm.c, xen/Makefile (XEN_EXTRAVERSION) (Xen 4.1.5-pre at b39efd3dff, 4.2.0 and 4.2.2)
  */
 import { LabError, describeValue } from '../errors';
 
 /** The releases the model follows. */
-export const XEN_RELEASES = ['4.2.0', '4.2.2'] as const;
+export const XEN_RELEASES = ['4.1.5-pre', '4.2.0', '4.2.2'] as const;
 export type XenRelease = (typeof XEN_RELEASES)[number];
 
 /** The patches a host may apply (none is in any 4.2.x release). */
@@ -92,7 +95,85 @@ export interface XenReleaseFacts {
    * and leaves `okay` set (the op succeeds); 4.2.2 fails it.
    */
   unpinBadFrameFailsOp: boolean;
+  /**
+   * do_mmuext_op, MMUEXT_PIN_* and MMUEXT_UNPIN_TABLE take the frame with get_page_from_pagenr
+   * (4.1: a bad frame also logs "Could not get page ref for pfn"), not get_page_from_gfn (4.2).
+   */
+  mmuextFramesViaPagenr: boolean;
+  /**
+   * get_page_from_l1e: 4.2 logs its own line for a frame of another owner ("pg_owner %d l1e_owner
+   * %d, but real_pg_owner %d") and for a frame that cannot be typed writable, before could_not_pin;
+   * 4.1 goes straight to could_not_pin.
+   */
+  l1eOwnerAndTypeLines: boolean;
+  /**
+   * use_xsave's default (xen/arch/x86/cpu/common.c): 4.1 uses XSAVE (and sets CR4.OSXSAVE) only
+   * with `xsave` on its command line; 4.2 by default.
+   */
+  xsaveByDefault: boolean;
+  /**
+   * 4.1's mod_l1_entry and mod_l2_entry return a boolean: any failed L1/L2 update of do_mmu_update
+   * and do_update_va_mapping comes back as -EINVAL; 4.2 passes their -EBUSY/-EPERM/-EFAULT/... up.
+   */
+  l1l2UpdateErrorsEinval: boolean;
 }
+
+// Lines at b39efd3dff (4.1.5-pre, xen/arch/x86/mm.c). 4.1's get_page_from_l1e has no line of its own
+// for a foreign or non-writable frame (both go to could_not_pin), so those two sites print nothing
+// (their entries hold 0 and l1eOwnerAndTypeLines is false).
+const MEM_LOG_4_1_5_PRE: Record<MemLogSite, number> = {
+  could_not_get_page_ref: 659,
+  linear_write_perms_l2: 926, // MEM_LOG inside the macro; invoked at 926
+  linear_write_perms_l3: 968,
+  linear_write_perms_l4: 993,
+  get_l1e_bad_flags: 807,
+  get_l1e_iomem: 826, // 825
+  get_l1e_wrong_owner: 0,
+  get_l1e_not_writable: 0,
+  get_l1e_could_not_pin: 918, // 915
+  get_l2e_bad_flags: 939,
+  get_l2e_no_superpages: 954, // 953
+  get_l2e_unaligned_superpage: 960,
+  get_l3e_bad_flags: 980,
+  get_l4e_bad_flags: 1005,
+  alloc_l1_failure: 1233,
+  alloc_l2_failure: 1377,
+  alloc_l3_failure: 1487,
+  alloc_l4_failure: 1534,
+  mod_l1_bad_flags: 1795, // 1794
+  mod_l2_bad_flags: 1863, // 1862
+  mod_l3_bad_flags: 1929, // 1928
+  mod_l4_xen_slot: 1988,
+  mod_l4_bad_flags: 2000, // 1999
+  validation_error: 2188, // 2185
+  type_count_overflow: 2371,
+  bad_type: 2435, // 2432
+  new_baseptr: 2763,
+  pg_owner_itself: 2799,
+  pg_owner_xen: 2817,
+  pg_owner_unknown: 2825,
+  pg_owner_not_priv: 2830,
+  pin_error: 2996,
+  pin_already: 3012,
+  unpin_bad_domain: 3047,
+  unpin_not_pinned: 3057,
+  new_user_baseptr: 3088,
+  flush_cache: 3146,
+  flush_cache_global: 3171,
+  set_ldt_bad_args: 3191,
+  clear_page: 3216,
+  copy_from: 3241,
+  copy_to: 3251,
+  mark_super_unaligned: 3278,
+  mark_super_disallowed: 3285,
+  unmark_super_unaligned: 3304,
+  unmark_super_disallowed: 3311,
+  mmuext_invalid_cmd: 3324,
+  normal_update_no_page: 3470,
+  machphys_no_page: 3652,
+  mmu_update_invalid_cmd: 3671,
+  ptwr_could_not_get: 5005,
+};
 
 // Lines at RELEASE-4.2.0 (xen/arch/x86/mm.c). Where a call spans lines, its first line follows.
 const MEM_LOG_4_2_0: Record<MemLogSite, number> = {
@@ -206,12 +287,29 @@ const MEM_LOG_4_2_2: Record<MemLogSite, number> = {
 };
 
 const FACTS: Record<XenRelease, XenReleaseFacts> = {
+  '4.1.5-pre': {
+    release: '4.1.5-pre',
+    version: { major: 4, minor: 1, extra: '.5-pre' },
+    memLog: MEM_LOG_4_1_5_PRE,
+    // get_page_and_type_from_pagenr fails the pin (after "Could not get page ref"); the unpin's
+    // get_page_from_pagenr clears okay
+    pinBadFrameFailsOp: true,
+    unpinBadFrameFailsOp: true,
+    mmuextFramesViaPagenr: true,
+    l1eOwnerAndTypeLines: false,
+    xsaveByDefault: false,
+    l1l2UpdateErrorsEinval: true,
+  },
   '4.2.0': {
     release: '4.2.0',
     version: { major: 4, minor: 2, extra: '.0' },
     memLog: MEM_LOG_4_2_0,
     pinBadFrameFailsOp: false,
     unpinBadFrameFailsOp: false,
+    mmuextFramesViaPagenr: false,
+    l1eOwnerAndTypeLines: true,
+    xsaveByDefault: true,
+    l1l2UpdateErrorsEinval: false,
   },
   '4.2.2': {
     release: '4.2.2',
@@ -219,6 +317,10 @@ const FACTS: Record<XenRelease, XenReleaseFacts> = {
     memLog: MEM_LOG_4_2_2,
     pinBadFrameFailsOp: true,
     unpinBadFrameFailsOp: true,
+    mmuextFramesViaPagenr: false,
+    l1eOwnerAndTypeLines: true,
+    xsaveByDefault: true,
+    l1l2UpdateErrorsEinval: false,
   },
 };
 
@@ -246,7 +348,7 @@ export function xenPatchList(where: string, patches: unknown): XenPatch[] {
   for (const p of patches) {
     if (typeof p !== 'string' || !(XEN_PATCHES as readonly string[]).includes(p)) {
       throw new LabError('UNKNOWN_PATCH',
-        `${where}: ${describeValue(p)} is not a patch the model has; allowed: ${XEN_PATCHES.map((x) => `'${x}'`).join(', ')} (none is in any 4.2.x release)`);
+        `${where}: ${describeValue(p)} is not a patch the model has; allowed: ${XEN_PATCHES.map((x) => `'${x}'`).join(', ')} (none is in any 4.1.x or 4.2.x release)`);
     }
   }
   return XEN_PATCHES.filter((p) => patches.includes(p));

@@ -10,7 +10,7 @@ const codeOf = (f: () => unknown): string | undefined => {
 describe('boot configuration', () => {
   it('defaults to the crashing kernel under Xen with the seed knobs', () => {
     expect(normalizeConfig()).toEqual({
-      variant: '8170e6bed465', platform: 'xen', memoryBytes: 2 ** 31, domid: 7, pcpu: 3, structPageSize: 56, gbpages: false, whatIf: null, trapsEarly: false, xenRelease: '4.2.0', xenPatches: [],
+      variant: '8170e6bed465', platform: 'xen', memoryBytes: 2 ** 31, domid: 7, pcpu: 3, structPageSize: 56, gbpages: false, whatIf: null, trapsEarly: false, xenRelease: '4.2.0', xenPatches: [], xenDebug: false, xenCmdline: '', hostE820: null, hostVmx: false, dom0: null,
     });
   });
 
@@ -28,7 +28,8 @@ describe('boot configuration', () => {
     expect(codeOf(() => normalizeConfig({ variant: 'v3.10' as never }))).toBe('UNKNOWN_VARIANT');
     expect(codeOf(() => normalizeConfig({ platform: 'kvm' as never }))).toBe('UNKNOWN_PLATFORM');
     expect(codeOf(() => normalizeConfig({ memroy: '2G' } as never))).toBe('BAD_CONFIG');
-    expect(codeOf(() => normalizeConfig({ domid: 0 }))).toBe('VALUE_OUT_OF_RANGE');
+    expect(codeOf(() => normalizeConfig({ domid: -1 }))).toBe('VALUE_OUT_OF_RANGE'); // domid 0 is dom0 (issue 15)
+    expect(codeOf(() => normalizeConfig({ domid: 0, platform: 'bare-metal' }))).toBe('BAD_CONFIG');
     expect(codeOf(() => normalizeConfig({ domid: 1.5 }))).toBe('WRONG_TYPE');
     expect(codeOf(() => normalizeConfig({ structPageSize: 48 as never }))).toBe('BAD_CONFIG');
     expect(codeOf(() => normalizeConfig(null as never))).toBe('WRONG_TYPE');

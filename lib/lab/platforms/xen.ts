@@ -4,6 +4,11 @@
  */
 import { XenHost } from '../../xen/host';
 import { buildPvDomain } from '../../xen/domain-builder';
+import { construct_dom0, xen_boot_lines } from '../../xen/dom0-builder';
+import type { Domain } from '../../xen/domain';
+import { KERNEL_ELF_PEND } from '../../linux/image';
+import { kernelVariant } from '../../linux/variants';
+import { plainPcE820 } from '../host-config';
 import type { PvVcpu } from '../../xen/pv-vcpu';
 import type { MulticallEntry } from '../../xen/hypercalls/types';
 import { __HYPERVISOR_mmu_update, __HYPERVISOR_mmuext_op, __HYPERVISOR_update_va_mapping } from '../../xen/public/xen';
@@ -54,25 +59,22 @@ function hypercallPage(vcpu: PvVcpu, startInfo: GuestStartInfo, trace: TraceReco
       return rc;
     },
     HYPERVISOR_vm_assist: (cmd, type) => vcpu.HYPERVISOR_vm_assist(cmd, type),
+    HYPERVISOR_memory_op: (cmd, arg, out) => {
+      const rc = vcpu.HYPERVISOR_memory_op(cmd, arg, out);
+      return typeof rc === 'number' ? rc : rc.map((e) => ({ addr: e.start, size: e.end - e.start, type: e.type }));
+    },
     registerGuestCode: (address, fn) => vcpu.registerGuestCode(address, (_v, frame) => fn(frame)),
     start_info: startInfo,
   };
 }
 
 export function xenPlatform(config: NormalizedConfig, trace: TraceRecorder): PlatformInstance {
-  const host = new XenHost({
-    trace, pcpus: Math.max(4, config.pcpu + 1), release: config.xenRelease, patches: config.xenPatches, memoryBytes: hostBytesFor(config),
-  });
+  if (config.domid === 0) return dom0Platform(config, trace);
+  const host = new XenHost({ trace, pcpus: Math.max(4, config.pcpu + 1), release: config.xenRelease, patches: config.xenPatches,
+    debug: config.xenDebug, cmdline: config.xenCmdline, cpuHasVmx: config.hostVmx, memoryBytes: hostBytesFor(config) });
   const img = KERNEL_IMAGE;
   const imagePages = (img._end - img._text) / PAGE_SIZE;
-  // The image's static content, by guest pfn: the page tables head_64.S pre-built.
-  const staticWords = new Map<number, [number, number][]>();
-  writeStaticPageTables(img, (pa, lo, hi) => {
-    const pfn = Math.floor(pa / PAGE_SIZE);
-    let list = staticWords.get(pfn);
-    if (list === undefined) { list = []; staticWords.set(pfn, list); }
-    list.push([(pa % PAGE_SIZE) / 4, lo], [(pa % PAGE_SIZE) / 4 + 1, hi]);
-  }, false);
+  const staticWords = staticImageWords();
   const built = buildPvDomain(host, {
     domid: config.domid,
     memoryBytes: config.memoryBytes,
@@ -102,6 +104,60 @@ export function xenPlatform(config: NormalizedConfig, trace: TraceRecorder): Pla
     nr_pt_frames: Number(si.nr_pt_frames),
     start_info: va48(built.startInfoVa),
   };
+  return guestPlatform(host, built.domain, vcpu, startInfo, trace);
+}
+
+/** The image's static content, by guest pfn: the page tables head_64.S pre-built. */
+function staticImageWords(): Map<number, [number, number][]> {
+  const staticWords = new Map<number, [number, number][]>();
+  writeStaticPageTables(KERNEL_IMAGE, (pa, lo, hi) => {
+    const pfn = Math.floor(pa / PAGE_SIZE);
+    let list = staticWords.get(pfn);
+    if (list === undefined) { list = []; staticWords.set(pfn, list); }
+    list.push([(pa % PAGE_SIZE) / 4, lo], [(pa % PAGE_SIZE) / 4 + 1, hi]);
+  }, false);
+  return staticWords;
+}
+
+/**
+ * Domain 0: a host made from the machine's e820 map (or a plain PC map of `memory`), Xen's boot
+ * lines as far as the model goes (the synchronous-console note, the command line, the e820 map),
+ * then construct_dom0 with the report's kind of inputs.
+ */
+function dom0Platform(config: NormalizedConfig, trace: TraceRecorder): PlatformInstance {
+  const e820 = config.hostE820 ?? plainPcE820(config.memoryBytes);
+  const host = new XenHost({
+    trace, pcpus: Math.max(4, config.pcpu + 1), release: config.xenRelease, patches: config.xenPatches,
+    debug: config.xenDebug, cmdline: config.xenCmdline, e820, cpuHasVmx: config.hostVmx,
+  });
+  xen_boot_lines(host);
+  const img = KERNEL_IMAGE;
+  const staticWords = staticImageWords();
+  const d = config.dom0;
+  const built = construct_dom0(host, {
+    kernel: {
+      virtBase: __START_KERNEL_map,
+      pstart: img._text,
+      pend: KERNEL_ELF_PEND,
+      entry: kernelVariant(config.variant).symbols.address('startup_xen'),
+      fill: (pfn: number, words: Uint32Array) => { for (const [i, v] of staticWords.get(pfn) ?? []) words[i] = v; },
+    },
+    nrPages: d?.pages ?? null,
+    allocStart: d?.allocStart ?? null,
+    initrdBytes: d?.initrdBytes ?? 0,
+    vcpus: d?.vcpus ?? null,
+    pcpu: config.pcpu,
+  });
+  const si = built.startInfo;
+  const startInfo: GuestStartInfo = {
+    nr_pages: si.nr_pages, mfn_list: si.mfn_list, pt_base: si.pt_base, nr_pt_frames: si.nr_pt_frames,
+    start_info: va48(built.startInfoVa), flags: si.flags,
+  };
+  return guestPlatform(host, built.domain, built.vcpu, startInfo, trace);
+}
+
+/** The platform around a built domain: the guest's hypercall page, p2m and multicall buffer. */
+function guestPlatform(host: XenHost, domain: Domain, vcpu: PvVcpu, startInfo: GuestStartInfo, trace: TraceRecorder): PlatformInstance {
   let kernel: Kernel | null = null;
   const hv = hypercallPage(vcpu, startInfo, trace, () => kernel?.stack.current ?? 'unknown');
   const guest = { hv, p2m: new P2m(hv), mc: new MulticallBuffer() };
@@ -112,8 +168,8 @@ export function xenPlatform(config: NormalizedConfig, trace: TraceRecorder): Pla
     currentCr3: () => vcpu.cr3Mfn * PAGE_SIZE,
     xenConsole: () => host.console.lines.slice(),
     machineToGuest: (mfn) => vcpu.mfnToPfn(mfn),
-    guestToMachine: (pfn) => built.domain.pfnToMfn(pfn),
+    guestToMachine: (pfn) => domain.pfnToMfn(pfn),
     pageType: (mfn) => host.frameTable.typeName(mfn),
-    xen: { host, domain: built.domain, vcpu, guest },
+    xen: { host, domain, vcpu, guest },
   };
 }

@@ -11,6 +11,7 @@ import { PAGE_SIZE } from '../layout';
 import { early_alloc_pgt_buf, init_mem_mapping, init_memory_mapping_3_8, probe_page_size_mask } from '../mm/init';
 import { memblock_find_in_range, memblock_reserve } from '../mm/memblock-ops';
 import { early_trap_init, early_trap_pf_init } from '../traps';
+import { BIOS_BEGIN, BIOS_END, E820_RAM, E820_RESERVED, E820Map } from '../e820';
 
 /** What setup_arch needs from the platform. */
 export interface ArchHooks {
@@ -24,6 +25,11 @@ export interface ArchHooks {
   pagetable_init: () => void;
   /** x86_init.mapping.pagetable_reserve (3.8 only): memblock_reserve, or xen_mapping_pagetable_reserve */
   pagetable_reserve: (start: number, end: number) => void;
+  /**
+   * x86_init.resources.memory_setup when the model runs it (dom0: xen_memory_setup): fills the
+   * kernel's e820 table and returns the name its entries are printed with; `ram` is then unused
+   */
+  memory_setup?: (e820: E820Map) => string;
 }
 
 /** The banner start_kernel prints before setup_arch (linux_banner: release, then the build's tag). */
@@ -39,13 +45,31 @@ export function setup_arch(k: Kernel, arch: ArchHooks): void {
     memblock_reserve(k, k.image._text, k.image.__brk_base - k.image._text);
     early_trap_init(k); // #DB, #BP (and #PF where the variant sets it here), then load_idt
     arch.arch_setup(); // x86_init.oem.arch_setup()
-    g.max_pfn = Math.max(...arch.ram.map((r) => r.end)) / PAGE_SIZE; // e820_end_of_ram_pfn()
+    let ram = arch.ram;
+    const memory_setup = arch.memory_setup;
+    if (memory_setup !== undefined) {
+      const e820 = new E820Map((line) => k.printk(line));
+      k.call('setup_memory_map', () => {
+        const who = memory_setup(e820);
+        k.printk('e820: BIOS-provided physical RAM map:');
+        e820.e820_print_map(who);
+      });
+      k.call('trim_bios_range', () => {
+        e820.e820_update_range(0, PAGE_SIZE, E820_RAM, E820_RESERVED); // the BIOS-owned first 4 KiB
+        e820.e820_remove_range(BIOS_BEGIN, BIOS_END - BIOS_BEGIN, E820_RAM, true); // 640 KiB .. 1 MiB is not RAM
+        e820.sanitize();
+      });
+      g.max_pfn = k.call('e820_end_of_ram_pfn', () => e820.e820_end_of_ram_pfn());
+      ram = e820.ramRanges();
+    } else {
+      g.max_pfn = Math.max(...arch.ram.map((r) => r.end)) / PAGE_SIZE; // e820_end_of_ram_pfn()
+    }
     g.max_low_pfn = Math.min(g.max_pfn, 2 ** 32 / PAGE_SIZE);
     if (k.variant.memoryMapping === '3.9') early_alloc_pgt_buf(k);
     // reserve_brk(): the BRK area is in use from here
     k.call('reserve_brk', () => k.memblock.reserve(k.image.__brk_base, k.image.brk_size));
     // memblock_x86_fill(): memblock.memory from e820
-    k.call('memblock_x86_fill', () => { for (const r of arch.ram) k.memblock.add(r.base, r.end - r.base); });
+    k.call('memblock_x86_fill', () => { for (const r of ram) k.memblock.add(r.base, r.end - r.base); });
     // reserve_real_mode(): the trampoline below 1 MiB
     const size = 24576;
     const mem = memblock_find_in_range(k, 0, 1 << 20, size, PAGE_SIZE);

@@ -169,7 +169,9 @@ function pteLoopByAccess(k: Kernel, ctx: MappingContext, ptePage: number, addr: 
     //  like mapping pagetable pages as RO."
     if ((cpu.read32(pte) & _PAGE_PRESENT) !== 0) { addr = next; continue; }
     const frame = toFrame(addr / PAGE_SIZE);
-    setPte(pte, entryLo(frame, prot.lo), entryHi(frame, prot.hi));
+    // Xen's pte_pfn_to_mfn: a pfn with no machine frame (INVALID_P2M_ENTRY) makes an empty pte
+    if (frame < 0) setPte(pte, 0, 0);
+    else setPte(pte, entryLo(frame, prot.lo), entryHi(frame, prot.hi));
     k.trace.countPteWrite(1);
     last_map_addr = next;
     addr = next;
@@ -192,8 +194,8 @@ function pteLoopOnPage(k: Kernel, ctx: MappingContext, words: Uint32Array, addr:
     }
     if ((words[i * 2] & _PAGE_PRESENT) !== 0) { addr = next; continue; }
     const frame = toFrame(addr / PAGE_SIZE);
-    const lo = entryLo(frame, prot.lo);
-    const hi = entryHi(frame, prot.hi);
+    const lo = frame < 0 ? 0 : entryLo(frame, prot.lo); // INVALID_P2M_ENTRY: an empty pte (pte_pfn_to_mfn)
+    const hi = frame < 0 ? 0 : entryHi(frame, prot.hi);
     words[i * 2] = storeLow === undefined ? lo : storeLow(lo, hi);
     words[i * 2 + 1] = hi;
     written++;

@@ -14,7 +14,8 @@ import { xenCpuOps } from './idt';
 import { page_fault } from '../mm/fault';
 import { installLateXenOps } from './mmu-late';
 import { xen_setup_kernel_pagetable } from './setup-pagetable';
-import { VMASST_CMD_enable, VMASST_TYPE_4gb_segments, VMASST_TYPE_pae_extended_cr3, VMASST_TYPE_writable_pagetables } from './hypercall';
+import { xen_memory_setup } from './setup-memory';
+import { SIF_INITDOMAIN, VMASST_CMD_enable, VMASST_TYPE_4gb_segments, VMASST_TYPE_pae_extended_cr3, VMASST_TYPE_writable_pagetables } from './hypercall';
 
 // arch/x86/xen/mmu.c (v3.9): SetPagePinned on every page-table page of init_mm, the Xen hole skipped
 export function xen_mark_init_mm_pinned(k: Kernel, x: XenGuest): void {
@@ -95,12 +96,18 @@ export function xen_start_kernel(k: Kernel, x: XenGuest): void {
   x.hv.setUpcallMask(true); // local_irq_disable(); early_boot_irqs_disabled = true
   k.console.push('mapping kernel into physical memory'); // xen_raw_console_write
   xen_setup_kernel_pagetable(k, x);
-  // domU: the preferred consoles (their frames leave stale words on the stack)
-  for (const name of ['xenboot', 'tty', 'hvc']) {
-    k.call('add_preferred_console', () => k.call('__add_preferred_console.clone.1', () => k.call('strlcpy', () => void name)));
+  const initial = ((si.flags ?? 0) & SIF_INITDOMAIN) !== 0; // xen_initial_domain()
+  if (!initial) {
+    // domU: the preferred consoles (their frames leave stale words on the stack)
+    for (const name of ['xenboot', 'tty', 'hvc']) {
+      k.call('add_preferred_console', () => k.call('__add_preferred_console.clone.1', () => k.call('strlcpy', () => void name)));
+    }
   }
   k.console.push('about to get started...');
   const arch: ArchHooks = {
+    // dom0: x86_init.resources.memory_setup = xen_memory_setup, over the machine's map (for a
+    // domU the model keeps its RAM list; see xenE820Ram)
+    memory_setup: initial ? (e820) => xen_memory_setup(k, x, e820, true) : undefined,
     ram: xenE820Ram(si.nr_pages),
     cpuHasPse: false,
     cpuHasGbpages: false,

@@ -30,7 +30,13 @@ export interface GuestStartInfo {
   nr_pt_frames: number;
   /** virtual address of start_info itself */
   start_info: number;
+  /** SIF_* flags (SIF_INITDOMAIN for dom0); absent: 0 */
+  flags?: number;
 }
+
+/** SIF_PRIVILEGED, SIF_INITDOMAIN (xen/include/public/xen.h) */
+export const SIF_PRIVILEGED = 1;
+export const SIF_INITDOMAIN = 2;
 
 export interface XenHypercalls {
   HYPERVISOR_mmu_update(reqs: MmuUpdateReq[]): number;
@@ -40,6 +46,12 @@ export interface XenHypercalls {
   HYPERVISOR_multicall(entries: MulticallReq[]): { rc: number; results: number[] };
   /** machine_to_phys_mapping[mfn]: the read-only M2P */
   mfn_to_pfn(mfn: number): number;
+  /**
+   * HYPERVISOR_memory_op(cmd, arg): XENMEM_machine_memory_map (the map, or an error), _maximum_reservation,
+   * _decrease_reservation (arg: mfns), _populate_physmap (arg: pfns; `out` receives the mfns); the
+   * count done (or the map) comes back
+   */
+  HYPERVISOR_memory_op(cmd: number, arg?: readonly number[], out?: number[]): number | { addr: number; size: number; type: number }[];
   /** HYPERVISOR_vm_assist(cmd, type): ask Xen for an assist (writable page tables ...) */
   HYPERVISOR_vm_assist(cmd: number, type: number): number;
   /** HYPERVISOR_set_trap_table: the virtual IDT, one entry per vector (address 0 ends it) */
@@ -60,6 +72,11 @@ export const MMUEXT_TLB_FLUSH_LOCAL = 6;
 export const MMUEXT_NEW_USER_BASEPTR = 15;
 export const MMU_NORMAL_PT_UPDATE = 0;
 export const UVMF_INVLPG = 2;
+export const XENMEM_decrease_reservation = 1;
+export const XENMEM_maximum_reservation = 4;
+export const XENMEM_populate_physmap = 6;
+export const XENMEM_memory_map = 9;
+export const XENMEM_machine_memory_map = 10;
 export const VMASST_CMD_enable = 0;
 export const VMASST_TYPE_4gb_segments = 0;
 export const VMASST_TYPE_writable_pagetables = 2;

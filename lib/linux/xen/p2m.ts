@@ -11,6 +11,12 @@ import { panic } from '../mm/panic';
 /** INVALID_P2M_ENTRY (~0UL): no machine frame behind the pfn */
 export const INVALID_P2M_ENTRY = -1;
 
+/**
+ * A run of pfns whose entries the kernel set after the builder's list (__set_phys_to_machine):
+ * given back (invalid), 1-1 (IDENTITY_FRAME: the pfn is the machine frame) or given new frames.
+ */
+interface P2mRun { start: number; end: number; kind: 'invalid' | 'identity' | 'frames'; frames?: Float64Array }
+
 export class P2m {
   /**
    * The kernel's p2m tree, flattened to its leaves: leaf n is the page of mfn_list holding
@@ -19,6 +25,8 @@ export class P2m {
    */
   private leaves: Uint32Array[] = [];
   private nrPages = 0;
+  /** the runs set since, newest last (a handful: one per e820 gap and one per populated range) */
+  private readonly runs: P2mRun[] = [];
 
   constructor(private readonly hv: XenHypercalls) {}
 
@@ -46,10 +54,42 @@ export class P2m {
 
   /** pfn_to_mfn(pfn): INVALID_P2M_ENTRY beyond the list or for an entry the builder left invalid */
   pfn_to_mfn(pfn: number): number {
+    for (let i = this.runs.length - 1; i >= 0; i--) {
+      const r = this.runs[i];
+      if (pfn < r.start || pfn >= r.end) continue;
+      if (r.kind === 'invalid') return INVALID_P2M_ENTRY;
+      if (r.kind === 'identity') return pfn; // IDENTITY_FRAME(pfn), the bit masked off by pfn_to_mfn
+      const f = (r.frames as Float64Array)[pfn - r.start];
+      if (f >= 0) return f;
+    }
     if (pfn >= this.nrPages || pfn < 0) return INVALID_P2M_ENTRY;
     const leaf = this.leaves[pfn >>> 9];
     const i = (pfn & 511) * 2;
     return leaf[i + 1] === 0 ? leaf[i] : INVALID_P2M_ENTRY;
+  }
+
+  /** __set_phys_to_machine(pfn, INVALID_P2M_ENTRY) for [start, end) */
+  setInvalid(start: number, end: number): void {
+    if (start < end) this.runs.push({ start, end, kind: 'invalid' });
+  }
+
+  /** set_phys_range_identity's entries: IDENTITY_FRAME(pfn) for [start, end) */
+  setIdentity(start: number, end: number): void {
+    if (start < end) this.runs.push({ start, end, kind: 'identity' });
+  }
+
+  /** __set_phys_to_machine(start + i, mfns[i]) (a frame of -1 leaves the entry as it was) */
+  setFrames(start: number, mfns: readonly number[]): void {
+    if (mfns.length > 0) this.runs.push({ start, end: start + mfns.length, kind: 'frames', frames: Float64Array.from(mfns) });
+  }
+
+  /** Whether the entry is a 1-1 one (get_phys_to_machine has IDENTITY_FRAME_BIT) */
+  isIdentity(pfn: number): boolean {
+    for (let i = this.runs.length - 1; i >= 0; i--) {
+      const r = this.runs[i];
+      if (pfn >= r.start && pfn < r.end) return r.kind === 'identity';
+    }
+    return false;
   }
 
   /** mfn_to_pfn(mfn): machine_to_phys_mapping[mfn] */

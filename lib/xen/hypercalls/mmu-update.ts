@@ -74,9 +74,11 @@ function one_request(v: Vcpu, req: MmuRequest, d: number, pgOwner: number): numb
         switch (host.frameTable.typeInfo[mfn] & PGT_type_mask) {
           case PGT_l1_page_table:
             rc = mod_l1_entry(host, mfn, index, req.valLo, req.valHi, preserveAd, d, pgOwner);
+            if (rc !== 0 && host.releaseFacts.l1l2UpdateErrorsEinval) rc = -EINVAL; // 4.1: okay = mod_l1_entry(...)
             break;
           case PGT_l2_page_table:
             rc = mod_upper_entry(host, 2, mfn, index, req.valLo, req.valHi, preserveAd, d);
+            if (rc !== 0 && host.releaseFacts.l1l2UpdateErrorsEinval) rc = -EINVAL; // 4.1: okay = mod_l2_entry(...)
             break;
           case PGT_l3_page_table:
             rc = mod_upper_entry(host, 3, mfn, index, req.valLo, req.valHi, preserveAd, d);

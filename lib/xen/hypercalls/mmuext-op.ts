@@ -97,6 +97,12 @@ function one_op(v: Vcpu, op: MmuextRequest, pgOwner: number, foreigndom: number,
       const mfn = op.mfn;
       // get_page_from_gfn(pg_owner, mfn): 4.2.0 sets rc and goes on; 4.2.2 fails the op
       if (mfn >= ft.maxPage || !get_page(host, mfn, pgOwner)) {
+        if (host.releaseFacts.mmuextFramesViaPagenr) {
+          // 4.1: get_page_and_type_from_pagenr -> get_page_from_pagenr fails, rc -EINVAL
+          MEM_LOG(host, 'could_not_get_page_ref', `Could not get page ref for pfn ${lx(mfn)}`);
+          st.rc = -EINVAL;
+          MEM_LOG(host, 'pin_error', `Error while pinning mfn ${lx(mfn)}`);
+        }
         if (host.releaseFacts.pinBadFrameFailsOp) okay = false;
         else st.rc = -EINVAL;
         break;
@@ -122,6 +128,7 @@ function one_op(v: Vcpu, op: MmuextRequest, pgOwner: number, foreigndom: number,
       if (mfn >= ft.maxPage || !get_page(host, mfn, pgOwner)) {
         // 4.2.0 logs and leaves `okay` set: the op counts as done; 4.2.2 fails it
         if (host.releaseFacts.unpinBadFrameFailsOp) okay = false;
+        if (host.releaseFacts.mmuextFramesViaPagenr) MEM_LOG(host, 'could_not_get_page_ref', `Could not get page ref for pfn ${lx(mfn)}`);
         MEM_LOG(host, 'unpin_bad_domain', `Mfn ${lx(mfn)} bad domain`);
         break;
       }

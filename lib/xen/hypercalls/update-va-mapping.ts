@@ -26,6 +26,7 @@ export function do_update_va_mapping(
     const gl1mfn = loc.gl1mfn;
     if (page_lock(host, gl1mfn) && (host.frameTable.typeInfo[gl1mfn] & PGT_type_mask) === PGT_l1_page_table) {
       rc = mod_l1_entry(host, gl1mfn, loc.index, valLo, valHi, false, d, d);
+      if (rc !== 0 && host.releaseFacts.l1l2UpdateErrorsEinval) rc = -EINVAL; // 4.1: mod_l1_entry(...) ? 0 : -EINVAL
     }
     put_page(host, gl1mfn);
   }

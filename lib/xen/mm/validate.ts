@@ -52,6 +52,12 @@ export function get_page_from_l1e(host: XenHost, lo: number, hi: number, l1eOwne
   if (mfn >= ft.maxPage || ft.owner[mfn] === DOMID_IO) {
     // I/O memory: a domU has no iomem permission. DOMID_IO as pg_owner reverts to the caller.
     if (mfn === INVALID_MFN_ALL_ONES) return -EINVAL;
+    // iomem_access_permitted: dom0 holds every frame but those construct_dom0 denied it
+    const owner = pgOwner === DOMID_IO ? host.currentDomid : pgOwner;
+    if (owner === 0 && l1eOwner === 0) {
+      const d0 = host.getDomain(0) as { iomemDenied?: ReadonlySet<number> | null } | undefined;
+      if (d0 !== undefined && d0.iomemDenied !== undefined && d0.iomemDenied !== null && !d0.iomemDenied.has(mfn)) return 0;
+    }
     MEM_LOG(host, 'get_l1e_iomem', `Non-privileged (${pgOwner === DOMID_IO ? host.currentDomid : pgOwner}) attempt to map I/O space ${lx(mfn).padStart(8, '0')}`);
     return -EPERM;
   }
@@ -60,7 +66,8 @@ export function get_page_from_l1e(host: XenHost, lo: number, hi: number, l1eOwne
   const realOwner = c === 0 || c >= 0xfffe || ft.owner[mfn] === OWNER_NONE ? -1 : ft.owner[mfn];
   if (realOwner !== pgOwner) {
     // Another domain's (or Xen's, or nobody's) frame; only a privileged pg_owner could map it.
-    MEM_LOG(host, 'get_l1e_wrong_owner', `pg_owner ${pgOwner} l1e_owner ${l1eOwner}, but real_pg_owner ${realOwner}`);
+    // (4.1 has no line of its own here: straight to could_not_pin)
+    if (host.releaseFacts.l1eOwnerAndTypeLines) MEM_LOG(host, 'get_l1e_wrong_owner', `pg_owner ${pgOwner} l1e_owner ${l1eOwner}, but real_pg_owner ${realOwner}`);
     could_not_pin(host, mfn, lo, hi, l1eOwner, pgOwner);
     return -EBUSY;
   }
@@ -72,7 +79,7 @@ export function get_page_from_l1e(host: XenHost, lo: number, hi: number, l1eOwne
     if (tc !== 0 && (x & PGT_type_mask) === PGT_writable_page && tc < PGT_count_mask) {
       ft.setTypeCount(mfn, tc + 1);
     } else if (__get_page_type(host, mfn, PGT_writable_page, false) !== 0) {
-      MEM_LOG(host, 'get_l1e_not_writable', 'Could not get page type PGT_writable_page');
+      if (host.releaseFacts.l1eOwnerAndTypeLines) MEM_LOG(host, 'get_l1e_not_writable', 'Could not get page type PGT_writable_page');
       could_not_pin(host, mfn, lo, hi, l1eOwner, pgOwner);
       put_page(host, mfn);
       return -EBUSY;
