@@ -8,8 +8,9 @@ const CSS = `
 *{box-sizing:border-box}
 body{font:16px/1.55 system-ui,-apple-system,"Segoe UI",sans-serif;color:#222;margin:0;background:#fff}
 main{max-width:60em;margin:0 auto;padding:0 1em 2em}
-nav.pvops-nav{display:flex;flex-wrap:wrap;gap:.4em 1.2em;justify-content:space-between;font-size:.9em;
+nav.pvops-nav{display:grid;grid-template-columns:1fr auto 1fr;gap:.4em 1.2em;align-items:start;font-size:.9em;
   padding:.6em 1em;border-bottom:1px solid #ddd;background:#fafafa}
+nav.pvops-nav>:last-child{text-align:right}
 nav.pvops-nav.bottom{border-top:1px solid #ddd;border-bottom:0;margin-top:2em}
 nav.pvops-nav a{color:#0645ad;text-decoration:none}nav.pvops-nav a:hover{text-decoration:underline}
 nav.pvops-nav .short{display:none}
