@@ -90,7 +90,8 @@ function summaryCells(entries) {
   if (first) {
     for (const c of first.executed.cells) {
       if (c.cell_type === 'code') break;
-      if (c.cell_type === 'markdown') cells.push({ cell_type: 'markdown', metadata: {}, source: text(c.source).replace(/^#\s.*\n?/, '') });
+      // without its heading and its "Series:" line (page 0 bold as the current page; the index lists the pages itself)
+      if (c.cell_type === 'markdown') cells.push({ cell_type: 'markdown', metadata: {}, source: text(c.source).replace(/^#\s.*\n?/, '').replace(/^\*\*Series:\*\*.*\n?/m, '') });
     }
   }
   if (cells.every((c) => text(c.source).trim() === '')) return [{ cell_type: 'markdown', metadata: {}, source: FALLBACK_SUMMARY }];

@@ -99,7 +99,7 @@ export function runTimelineFigure(run: TimelineRun, options: RunTimelineOptions 
   mark('trap table', COLOURS[2], 'square', traps);
   mark('hypercalls', COLOURS[4], 'circle', [...bins.values()].map((b) => ({
     step: b.first,
-    size: 6 + Math.min(14, 2 * Math.log2(b.n)),
+    size: 5 + Math.min(6, Math.log2(b.n)), // at most 11 px: sixty marks side by side stay apart at 900 px
     text: `step${b.first === b.last ? ` ${b.first}` : `s ${b.first}-${b.last}`}: ${b.n} hypercall${b.n === 1 ? '' : 's'} (${[...b.names].map(([n, c]) => `${n} ×${c}`).join(', ')})`,
   })));
   mark('page fault', COLOURS[1], 'x', faults);
@@ -124,7 +124,7 @@ export function runTimelineFigure(run: TimelineRun, options: RunTimelineOptions 
       shapes: phaseShapes(phases),
       annotations: labels.annotations,
       height: 520 + labels.lanes * LANE_PX,
-      xaxis: axis('step (routines entered; pass a mark\'s step to run.at(step))', { rangemode: 'tozero' }),
+      xaxis: axis('step (routines entered)', { rangemode: 'tozero' }),
       yaxis: axis('call depth', { domain: [0, 0.62], autorange: 'reversed' }),
       yaxis2: axis('', { domain: [0.7, 1], tickvals: ROWS.map((_, i) => i), ticktext: [...ROWS], range: [-0.5, ROWS.length - 0.5] }),
     },
