@@ -36,7 +36,7 @@ img{max-width:100%;height:auto}
 .rendered_html>div,.output_html>div{max-width:100%}
 .output_html{overflow-x:auto}
 .summary{font-size:1.05em;background:#f6f8fb;border-left:4px solid #4a6fa5;padding:.5em 1em;margin:1em 0}
-ol.pages li{margin:.8em 0}ol.pages li p{margin:.2em 0;color:#555}
+ul.pages{list-style:none;padding-left:0}ul.pages li{margin:.8em 0}ul.pages li p{margin:.2em 0;color:#555}
 @media (max-width:600px){nav.pvops-nav .long{display:none}nav.pvops-nav .short{display:inline}body{font-size:15px}main{padding:0 .6em 1.5em}pre{font-size:12px}h1{font-size:1.4em}
   .pvops-plot-fallback img.pvops-plot-image{max-width:none!important;width:760px!important}
   table.pvops-walk-split td,table.pvops-walk-split th{padding:2px 3px!important;font-size:11px!important}
