@@ -156,10 +156,12 @@ export function bootTimelineFigure(results: readonly RunView[]): PlotlyFigure {
     // the marks, spread inside their routine's slot in the order they happened
     const byBucket = new Map<number, Mark[]>();
     for (const m of row.marks) byBucket.set(m.bucket, [...(byBucket.get(m.bucket) ?? []), m.mark]);
-    const markX = (bucket: number, j: number, count: number) => place(row, bucket) - 0.5 + (j + 1) / (count + 1);
+    // the crash, always its slot's last mark, sits near the slot's right edge, clear of the CR3 load before it even at 420 px
+    const markX = (bucket: number, j: number, count: number, kind: Mark['kind']) =>
+      place(row, bucket) + (kind === 'crash' ? 0.3 : -0.5 + (j + 1) / (count + 1));
     // a crashed row's states end at the crash: nothing runs after it
     let end = n - 0.5;
-    for (const [bucket, list] of byBucket) list.forEach((m, j) => { if (m.kind === 'crash') end = Math.min(end, markX(bucket, j, list.length)); });
+    for (const [bucket, list] of byBucket) list.forEach((m, j) => { if (m.kind === 'crash') end = Math.min(end, markX(bucket, j, list.length, m.kind)); });
     // write_cr3 installed: a band under the row
     row.hooks.forEach((h, i) => {
       const x0 = i === 0 ? -0.5 : place(row, h.bucket) - 0.5;
@@ -185,7 +187,7 @@ export function bootTimelineFigure(results: readonly RunView[]): PlotlyFigure {
     const kinds: Record<Mark['kind'], { name: string; marker: Record<string, unknown> }> = {
       cr3: { name: 'CR3 load', marker: { symbol: 'circle-open', size: 11, color: '#1f77b4', line: { width: 2 } } },
       traps: { name: 'trap table sent to Xen', marker: { symbol: 'triangle-up', size: 11, color: '#9467bd' } },
-      crash: { name: 'crash', marker: { symbol: 'x', size: 18, color: '#d62728', line: { width: 1, color: '#7f0000' } } },
+      crash: { name: 'crash', marker: { symbol: 'x', size: 15, color: '#d62728', line: { width: 1, color: '#7f0000' } } },
     };
     for (const kind of ['cr3', 'traps', 'crash'] as const) {
       const xs: number[] = [];
@@ -193,7 +195,7 @@ export function bootTimelineFigure(results: readonly RunView[]): PlotlyFigure {
       for (const [bucket, list] of byBucket) {
         list.forEach((m, j) => {
           if (m.kind !== kind) return;
-          xs.push(markX(bucket, j, list.length));
+          xs.push(markX(bucket, j, list.length, m.kind));
           texts.push(`${row.label}, in ${row.milestones[bucket]}: ${m.text}`);
         });
       }
