@@ -90,7 +90,8 @@ function summaryCells(entries) {
   if (first) {
     for (const c of first.executed.cells) {
       if (c.cell_type === 'code') break;
-      if (c.cell_type === 'markdown') cells.push({ cell_type: 'markdown', metadata: {}, source: text(c.source).replace(/^#\s.*\n?/, '') });
+      // without its heading and its "Series:" line (page 0 bold as the current page; the index lists the pages itself)
+      if (c.cell_type === 'markdown') cells.push({ cell_type: 'markdown', metadata: {}, source: text(c.source).replace(/^#\s.*\n?/, '').replace(/^\*\*Series:\*\*.*\n?/m, '') });
     }
   }
   if (cells.every((c) => text(c.source).trim() === '')) return [{ cell_type: 'markdown', metadata: {}, source: FALLBACK_SUMMARY }];
@@ -118,7 +119,7 @@ async function buildIndex(entries) {
       { cell_type: 'raw', metadata: { raw_mimetype: 'text/html' }, source: '<h2>The boot of each kernel under Xen</h2>' },
       { cell_type: 'markdown', metadata: {}, source: 'One row per kernel, in history order. The x axis is the boot\'s routines in the order they ran; each row shows which `write_cr3` the kernel has installed, each CR3 load, when the vmemmap is mapped, when Xen holds the guest\'s #PF entry, and the crash.' },
       { cell_type: 'code', execution_count: null, metadata: {}, source: '', outputs: [timelineOutput()] },
-      { cell_type: 'raw', metadata: { raw_mimetype: 'text/html' }, source: `<h2>The pages</h2><ol class="pages">\n${items}\n</ol>` },
+      { cell_type: 'raw', metadata: { raw_mimetype: 'text/html' }, source: `<h2>The pages</h2><ul class="pages">\n${items}\n</ul>` },
     ],
   };
   const file = join(work, 'index.ipynb');

@@ -1,5 +1,6 @@
 // The page shell around nbconvert's `basic` HTML (cells only): title, meta description, viewport,
-// a small stylesheet that keeps every page readable at 420 px, previous / index / next links, and
+// a small stylesheet that keeps every page readable at 420 px (there a chart's static image, shown
+// without JavaScript, keeps a readable width and scrolls sideways), previous / index / next links, and
 // plotly.js from assets/ on pages that draw charts (loaded before anything defines an AMD `define`).
 const escape = (s) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
 
@@ -7,8 +8,9 @@ const CSS = `
 *{box-sizing:border-box}
 body{font:16px/1.55 system-ui,-apple-system,"Segoe UI",sans-serif;color:#222;margin:0;background:#fff}
 main{max-width:60em;margin:0 auto;padding:0 1em 2em}
-nav.pvops-nav{display:flex;flex-wrap:wrap;gap:.4em 1.2em;justify-content:space-between;font-size:.9em;
+nav.pvops-nav{display:grid;grid-template-columns:1fr auto 1fr;gap:.4em 1.2em;align-items:start;font-size:.9em;
   padding:.6em 1em;border-bottom:1px solid #ddd;background:#fafafa}
+nav.pvops-nav>:last-child{text-align:right}
 nav.pvops-nav.bottom{border-top:1px solid #ddd;border-bottom:0;margin-top:2em}
 nav.pvops-nav a{color:#0645ad;text-decoration:none}nav.pvops-nav a:hover{text-decoration:underline}
 nav.pvops-nav .short{display:none}
@@ -29,12 +31,16 @@ table{border-collapse:collapse;display:block;max-width:100%;overflow-x:auto;font
 td,th{border:1px solid #ddd;padding:.2em .5em}
 img{max-width:100%;height:auto}
 .pvops-plot{max-width:100%;overflow:hidden}
+.pvops-plot-fallback{overflow-x:auto}
 .rendered_html{overflow-wrap:break-word}
 .rendered_html>div,.output_html>div{max-width:100%}
 .output_html{overflow-x:auto}
 .summary{font-size:1.05em;background:#f6f8fb;border-left:4px solid #4a6fa5;padding:.5em 1em;margin:1em 0}
-ol.pages li{margin:.8em 0}ol.pages li p{margin:.2em 0;color:#555}
-@media (max-width:600px){nav.pvops-nav .long{display:none}nav.pvops-nav .short{display:inline}body{font-size:15px}main{padding:0 .6em 1.5em}pre{font-size:12px}h1{font-size:1.4em}}
+ul.pages{list-style:none;padding-left:0}ul.pages li{margin:.8em 0}ul.pages li p{margin:.2em 0;color:#555}
+@media (max-width:600px){nav.pvops-nav .long{display:none}nav.pvops-nav .short{display:inline}body{font-size:15px}main{padding:0 .6em 1.5em}pre{font-size:12px}h1{font-size:1.4em}
+  .pvops-plot-fallback img.pvops-plot-image{max-width:none!important;width:760px!important}
+  table.pvops-walk-split td,table.pvops-walk-split th{padding:2px 3px!important;font-size:11px!important}
+  table.pvops-walk-split span{font-size:9px!important}}
 `;
 
 /** Previous / index / next links. */

@@ -59,9 +59,12 @@ describe('bootTimelineFigure', () => {
     expect(labels).toEqual([['<b>8170e6bed465</b>: crashed', 1.44, '#b00'], ['<b>5b5c1af104ab</b>: booted', 0.44, '#222']]);
   });
 
-  it('shows which write_cr3 is installed: xen_write_cr3 throughout the crashing kernel; the fix\'s early one until xen_post_allocator_init', () => {
+  it('shows which write_cr3 is installed: xen_write_cr3 in the crashing kernel until the crash; the fix\'s early one until xen_post_allocator_init', () => {
     const late = traces('write_cr3 = xen_write_cr3');
-    expect(late.map((d) => [d.x, d.y])).toEqual([[[-0.5, 8.5], [0.72, 0.72]], [[7.5, 8.5], [-0.28, -0.28]]]);
+    // init_mem_mapping (slot 3) holds the crashing row's CR3 load and its crash, which sits near the slot's right edge
+    const crashX = 3 + 0.3;
+    expect(traces('crash')[0].x).toEqual([crashX]);
+    expect(late.map((d) => [d.x, d.y])).toEqual([[[-0.5, crashX], [0.72, 0.72]], [[7.5, 8.5], [-0.28, -0.28]]]);
     expect(traces('write_cr3 = xen_write_cr3_init').map((d) => [d.x, d.y])).toEqual([[[-0.5, 7.5], [-0.28, -0.28]]]);
   });
 

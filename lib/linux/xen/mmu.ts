@@ -246,10 +246,10 @@ export function xenMmuOps(k: Kernel, x: XenGuest): PvMmuOps {
       ? pvOp('xen_set_pte_init', (ptep: number, lo: number, hi: number) => k.cpu.writeQword(ptep, mask_rw_pte(k, x, lo, hi), hi),
         true, (lo: number, hi: number) => mask_rw_pte(k, x, lo, hi))
       : pvOp('xen_set_pte_init', (ptep: number, lo: number, hi: number) => k.cpu.writeQword(ptep, lo, hi), true),
-    // arch/x86/xen/mmu.c (v3.9): xen_set_pte_at -> xen_set_pte: outside lazy MMU mode a plain
-    // store (native_set_pte), which Xen traps and emulates when the table is pinned
+    // arch/x86/xen/mmu.c (v3.9, also 3.8.13): xen_set_pte_at -> __xen_set_pte: outside lazy MMU
+    // mode one mmu_update hypercall, made directly rather than a store for Xen to trap and emulate
     set_pte_at: pvOp('xen_set_pte_at', (ptep: number, lo: number, hi: number) => {
-      k.cpu.writeQword(ptep, lo, hi);
+      x.hv.HYPERVISOR_mmu_update([{ ptr: BigInt(virt_to_machine(k, x, ptep)) | BigInt(MMU_NORMAL_PT_UPDATE), val: entryBig(lo, hi) }]);
       k.trace.countPteWrite(1);
     }),
     // arch/x86/xen/mmu.c (v3.9): xen_pgd_alloc attaches a user pgd to every new mm's pgd

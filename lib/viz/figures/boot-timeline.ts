@@ -3,8 +3,8 @@
  * ran (setup_arch's calls, and the few nested ones the story turns on), not the trace's clock, so
  * every kernel's row lines up routine by routine. Each row shows which write_cr3 pv op is
  * installed, each CR3 load, when the vmemmap gets mapped, when the #PF gate (vector 14) reaches
- * Xen's trap table, and the crash. Everything is read off the run's trace: the routine log,
- * 'cr3-load', 'trap-table', 'pt-page-alloc' and 'domain-crash' events.
+ * Xen's trap table, and the crash (a crashed row's bands end there). Everything is read off the
+ * run's trace: the routine log, 'cr3-load', 'trap-table', 'pt-page-alloc' and 'domain-crash' events.
  */
 import { LabError, describeValue } from '../../errors';
 import type { TraceEvent } from '../../trace';
@@ -153,10 +153,19 @@ export function bootTimelineFigure(results: readonly RunView[]): PlotlyFigure {
   const once = (name: string) => { const first = !legend.has(name); legend.add(name); return first; };
 
   rows.forEach((row, r) => {
+    // the marks, spread inside their routine's slot in the order they happened
+    const byBucket = new Map<number, Mark[]>();
+    for (const m of row.marks) byBucket.set(m.bucket, [...(byBucket.get(m.bucket) ?? []), m.mark]);
+    // the crash, always its slot's last mark, sits near the slot's right edge, clear of the CR3 load before it even at 420 px
+    const markX = (bucket: number, j: number, count: number, kind: Mark['kind']) =>
+      place(row, bucket) + (kind === 'crash' ? 0.3 : -0.5 + (j + 1) / (count + 1));
+    // a crashed row's states end at the crash: nothing runs after it
+    let end = n - 0.5;
+    for (const [bucket, list] of byBucket) list.forEach((m, j) => { if (m.kind === 'crash') end = Math.min(end, markX(bucket, j, list.length, m.kind)); });
     // write_cr3 installed: a band under the row
     row.hooks.forEach((h, i) => {
       const x0 = i === 0 ? -0.5 : place(row, h.bucket) - 0.5;
-      const x1 = i + 1 < row.hooks.length ? place(row, row.hooks[i + 1].bucket) - 0.5 : n - 0.5;
+      const x1 = i + 1 < row.hooks.length ? place(row, row.hooks[i + 1].bucket) - 0.5 : end;
       const name = `write_cr3 = ${h.hook}`;
       data.push({
         type: 'scatter', mode: 'lines', name, legendgroup: name, showlegend: once(name), x: [x0, x1], y: [y(r, -0.28), y(r, -0.28)],
@@ -169,19 +178,16 @@ export function bootTimelineFigure(results: readonly RunView[]): PlotlyFigure {
       if (s === null) return;
       const x0 = place(row, s.bucket) - 0.5;
       data.push({
-        type: 'scatter', mode: 'lines', name, legendgroup: name, showlegend: once(name), x: [x0, n - 0.5], y: [y(r, dy), y(r, dy)],
+        type: 'scatter', mode: 'lines', name, legendgroup: name, showlegend: once(name), x: [x0, end], y: [y(r, dy), y(r, dy)],
         line: { color: colour, width: 4 }, text: [`${row.label}: ${s.text}`, `${row.label}: ${s.text}`], hovertemplate: '%{text}<extra></extra>',
       });
     };
     state(row.vmemmap, 'vmemmap mapped', 0.3, '#17becf');
     state(row.pfGate, '#PF entry held by Xen', 0.18, '#9467bd');
-    // the marks, spread inside their routine's slot in the order they happened
-    const byBucket = new Map<number, Mark[]>();
-    for (const m of row.marks) byBucket.set(m.bucket, [...(byBucket.get(m.bucket) ?? []), m.mark]);
     const kinds: Record<Mark['kind'], { name: string; marker: Record<string, unknown> }> = {
       cr3: { name: 'CR3 load', marker: { symbol: 'circle-open', size: 11, color: '#1f77b4', line: { width: 2 } } },
       traps: { name: 'trap table sent to Xen', marker: { symbol: 'triangle-up', size: 11, color: '#9467bd' } },
-      crash: { name: 'crash', marker: { symbol: 'x', size: 18, color: '#d62728', line: { width: 1, color: '#7f0000' } } },
+      crash: { name: 'crash', marker: { symbol: 'x', size: 15, color: '#d62728', line: { width: 1, color: '#7f0000' } } },
     };
     for (const kind of ['cr3', 'traps', 'crash'] as const) {
       const xs: number[] = [];
@@ -189,7 +195,7 @@ export function bootTimelineFigure(results: readonly RunView[]): PlotlyFigure {
       for (const [bucket, list] of byBucket) {
         list.forEach((m, j) => {
           if (m.kind !== kind) return;
-          xs.push(place(row, bucket) - 0.5 + (j + 1) / (list.length + 1));
+          xs.push(markX(bucket, j, list.length, m.kind));
           texts.push(`${row.label}, in ${row.milestones[bucket]}: ${m.text}`);
         });
       }

@@ -1,12 +1,15 @@
 /**
  * The timeline of one run (in the manner of QIRA): the routines entered, step by step, along the x
- * axis at their call depth, and above them marks for CR3 loads, trap-table changes, bursts of
- * hypercalls, page faults and the crash. Each mark's hover text names its step, which a reader can
- * pass to `run.at(step)` to see the state there.
+ * axis at their call depth, and above them marks for CR3 loads, trap-table changes, hypercalls
+ * (counted per 1/60 of the run), page faults and the crash; the boot phases shade the background,
+ * each named, so that a long stretch of deep calls (init_mem_mapping filling page tables) reads as
+ * the phase it is. Each mark's hover text names its step, which a reader can pass to `run.at(step)`
+ * to see the state there.
  */
 import type { TraceEvent } from '../../trace';
 import { COLOURS, axis, baseLayout, type PlotlyFigure, type PlotlyTrace } from '../figure';
-import { expectRun, runLabel } from '../run-data';
+import { expectRun, phaseSpans, runLabel, type PhaseSpan } from '../run-data';
+import { LANE_PX, phaseAnnotations, phaseShapes } from './phase-shading';
 import type { RunView } from '../types';
 
 /** A run whose trace can give back its routine entries (a lab RunResult's TraceRecorder does). */
@@ -72,8 +75,9 @@ export function runTimelineFigure(run: TimelineRun, options: RunTimelineOptions 
   const traps: { step: number; text: string }[] = [];
   const faults: { step: number; text: string }[] = [];
   const crashes: { step: number; text: string }[] = [];
-  const gap = Math.max(1, Math.floor(enters.length / 400));
-  const bursts: { first: number; last: number; names: Map<string, number>; n: number }[] = [];
+  // hypercalls counted per bin of 1/60 of the run (at least one step), each bin a mark at its first call
+  const binWidth = Math.max(1, Math.ceil(enters.length / 60));
+  const bins = new Map<number, { first: number; last: number; names: Map<string, number>; n: number }>();
   for (const e of run.trace.events) {
     const step = stepOf(e.seq);
     switch (e.type) {
@@ -82,10 +86,10 @@ export function runTimelineFigure(run: TimelineRun, options: RunTimelineOptions 
       case 'page-fault': faults.push({ step, text: `step ${step}: #PF at ${e.address}, error code ${e.errorCode.toString(16).padStart(4, '0')}, ${e.handler}` }); break;
       case 'domain-crash': crashes.push({ step, text: `step ${step}: domain ${e.domid} crashed: ${e.reason}` }); break;
       case 'hypercall': {
-        const b = bursts[bursts.length - 1];
-        // a burst: hypercalls less than `gap` steps apart (gap: 1/400 of the run, at least 1)
-        if (b !== undefined && step - b.last <= gap) { b.last = step; b.n++; b.names.set(e.name, (b.names.get(e.name) ?? 0) + 1); }
-        else bursts.push({ first: step, last: step, n: 1, names: new Map([[e.name, 1]]) });
+        const key = Math.floor(step / binWidth);
+        const b = bins.get(key);
+        if (b !== undefined) { b.last = step; b.n++; b.names.set(e.name, (b.names.get(e.name) ?? 0) + 1); }
+        else bins.set(key, { first: step, last: step, n: 1, names: new Map([[e.name, 1]]) });
         break;
       }
       default: break;
@@ -93,19 +97,34 @@ export function runTimelineFigure(run: TimelineRun, options: RunTimelineOptions 
   }
   mark('CR3 load', COLOURS[0], 'diamond', cr3);
   mark('trap table', COLOURS[2], 'square', traps);
-  mark('hypercalls', COLOURS[4], 'circle', bursts.map((b) => ({
+  mark('hypercalls', COLOURS[4], 'circle', [...bins.values()].map((b) => ({
     step: b.first,
-    size: 6 + Math.min(14, 2 * Math.log2(b.n)),
+    size: 5 + Math.min(6, Math.log2(b.n)), // at most 11 px: sixty marks side by side stay apart at 900 px
     text: `step${b.first === b.last ? ` ${b.first}` : `s ${b.first}-${b.last}`}: ${b.n} hypercall${b.n === 1 ? '' : 's'} (${[...b.names].map(([n, c]) => `${n} ×${c}`).join(', ')})`,
   })));
   mark('page fault', COLOURS[1], 'x', faults);
   mark('crash', '#b00020', 'star', crashes);
+  // the boot phases, in steps: consecutive spans of one phase merged
+  const phases: PhaseSpan[] = [];
+  for (const p of phaseSpans(run.trace)) {
+    const span = { name: p.name, start: stepOf(p.start), end: Math.max(stepOf(p.start) + 1, stepOf(p.end)) };
+    const last = phases[phases.length - 1];
+    if (last !== undefined && last.name === span.name) last.end = span.end;
+    else phases.push(span);
+  }
+  // only the phases wide enough to hold their name are named (the early ones last a few steps each)
+  const total = phases.length === 0 ? 1 : phases[phases.length - 1].end - phases[0].start;
+  const labels = phaseAnnotations(phases.filter((p) => p.end - p.start >= 0.1 * total));
+  const base = baseLayout(`Timeline of one run: ${runLabel(run)}`);
   return {
     data,
     layout: {
-      ...baseLayout(`Timeline of one run: ${runLabel(run)}`),
-      height: 520,
-      xaxis: axis('step (routines entered; pass a mark\'s step to run.at(step))', { rangemode: 'tozero' }),
+      ...base,
+      margin: { ...(base.margin as Record<string, number>), t: 70 + labels.lanes * LANE_PX },
+      shapes: phaseShapes(phases),
+      annotations: labels.annotations,
+      height: 520 + labels.lanes * LANE_PX,
+      xaxis: axis('step (routines entered)', { rangemode: 'tozero' }),
       yaxis: axis('call depth', { domain: [0, 0.62], autorange: 'reversed' }),
       yaxis2: axis('', { domain: [0.7, 1], tickvals: ROWS.map((_, i) => i), ticktext: [...ROWS], range: [-0.5, ROWS.length - 0.5] }),
     },
