@@ -78,6 +78,11 @@ export class FrameTable {
     return this.frames;
   }
 
+  /** Bytes the per-frame arrays hold (the side maps of large counts aside: they are rare). */
+  get byteSize(): number {
+    return this.owner.byteLength + this.typeInfo.byteLength + this.typeCount.byteLength + this.refCount.byteLength;
+  }
+
   /** mfn_valid(mfn): the frame exists on this host. */
   mfnValid(mfn: number): boolean {
     return mfn >= 0 && mfn < this.frames;
