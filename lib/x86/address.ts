@@ -97,6 +97,8 @@ export function canonicalAddress(va48: number): bigint {
 
 /** Formats a 48-bit address as Xen and Linux print it: 16 lower-case hex digits, sign-extended. */
 export function formatVirtualAddress(va48: number): string {
+  // Without a BigInt for the common case (a trace formats one per page fault): bits 63:48 copy bit 47.
+  if (Number.isInteger(va48) && va48 >= 0 && va48 < 2 ** 48) return (va48 >= VA_HALF ? 'ffff' : '0000') + va48.toString(16).padStart(12, '0');
   return canonicalAddress(va48).toString(16).padStart(16, '0');
 }
 
