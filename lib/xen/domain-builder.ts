@@ -228,10 +228,13 @@ export function buildPvDomain(host: XenHost, options: BuildPvDomainOptions): PvD
     let page = p2mSeg.pfn + Math.floor((e.pfn * 8) / PAGE);
     let words = wordsOf(page);
     let w = ((e.pfn * 8) % PAGE) / 4;
-    for (let j = 0, mfn = e.mfn; j < e.count; j++, mfn++, w += 2) {
+    // An extent is 2 MiB aligned in machine memory, so its mfns share their high 32 bits.
+    const hi = Math.floor(e.mfn / 0x100000000);
+    let lo = e.mfn - hi * 0x100000000;
+    for (let j = 0; j < e.count; j++, lo++, w += 2) {
       if (w === PAGE / 4) { words = wordsOf(++page); w = 0; } // the next page of the list
-      words[w] = mfn % 0x100000000;
-      words[w + 1] = Math.floor(mfn / 0x100000000);
+      words[w] = lo;
+      words[w + 1] = hi;
     }
   }
 

@@ -91,8 +91,9 @@ export class FrameTable {
   /** Grows the table to `frames` entries (new frames free); used when the host's memory grows. */
   grow(frames: number): void {
     if (frames <= this.frames) return;
-    const owner = new Uint16Array(frames).fill(OWNER_NONE);
+    const owner = new Uint16Array(frames);
     owner.set(this.owner);
+    owner.fill(OWNER_NONE, this.frames); // only the new frames: the copy holds the rest
     const typeInfo = new Uint8Array(frames); typeInfo.set(this.typeInfo);
     const typeCount = new Uint8Array(frames); typeCount.set(this.typeCount);
     const refCount = new Uint8Array(frames); refCount.set(this.refCount);

@@ -92,8 +92,7 @@ describe('SDM 4.5 address indices (figure 4-8)', () => {
 });
 
 describe('formatVirtualAddress without BigInt', () => {
-  it('prints the same 16 digits as the canonical BigInt for both halves and the edges', async () => {
-    const { formatVirtualAddress, canonicalAddress } = await import('../../lib/x86/address');
+  it('prints the same 16 digits as the canonical BigInt for both halves and the edges', () => {
     for (const va of [0, 1, 0xfff, 2 ** 47 - 1, 2 ** 47, 2 ** 47 + 0x1234, 2 ** 48 - 8, 0x7fff_ffff_f000, 0x0000_ea00_0005_b2d0]) {
       expect(formatVirtualAddress(va)).toBe(canonicalAddress(va).toString(16).padStart(16, '0'));
     }
