@@ -12,6 +12,9 @@
  */
 import { freemem } from 'node:os';
 import { LabError } from '../errors';
+import { KERNEL_IMAGE } from '../linux/image';
+import { __START_KERNEL_map } from '../linux/layout';
+import { maxPvDomainPages } from '../xen/initial-mapping';
 
 /** Node, the library and a small boot's state: measured as about 130 MiB; rounded up. */
 export const FIXED_BYTES = 160 * 2 ** 20;
@@ -62,4 +65,26 @@ function parseMemorySizeLoose(s: string): number {
   if (m === null) return NaN;
   const unit = { K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 }[m[2].toUpperCase() as 'K' | 'M' | 'G' | 'T'];
   return Math.floor(Number(m[1]) * unit);
+}
+
+/**
+ * The largest guest the Xen 4.2 domain builder can lay out for the modelled kernel: its p2m list
+ * follows the kernel in the top 2 GiB of the address space (see lib/xen/initial-mapping.ts),
+ * which caps a 64-bit PV domain at about 1007 GiB.
+ */
+export function xenMaxMemoryBytes(): number {
+  const img = KERNEL_IMAGE;
+  return maxPvDomainPages(__START_KERNEL_map, img._text / 4096, (img._end - img._text) / 4096) * 4096;
+}
+
+/** Throws BAD_CONFIG for a Xen guest bigger than the builder's initial mapping allows. */
+export function checkXenLayoutFits(platform: 'xen' | 'bare-metal', memoryBytes: number): void {
+  if (platform !== 'xen') return;
+  const max = xenMaxMemoryBytes();
+  if (memoryBytes > max) {
+    throw new LabError('BAD_CONFIG',
+      `memory ${memoryBytes / 2 ** 30} GiB is too big for a Xen 4.2 PV guest of this kernel: the domain builder maps the p2m list ` +
+      `(8 bytes a page) after the kernel at __START_KERNEL_map, in the top 2 GiB of the address space, so at most ` +
+      `${Math.floor(max / 2 ** 30)} GiB fits (bare metal takes up to 1T)`);
+  }
 }

@@ -15,7 +15,7 @@ import type { VariantId } from '../linux/variants';
 import { TraceRecorder } from '../trace/recorder';
 import { boot } from './boot';
 import { normalizeConfig, parseMemorySize, type BootConfig } from './config';
-import { FIXED_BYTES, bootBytesNeeded, checkMemoryFits } from './memory-need';
+import { FIXED_BYTES, bootBytesNeeded, checkMemoryFits, checkXenLayoutFits } from './memory-need';
 import type { RunResult } from './result';
 
 export interface SweepOptions {
@@ -71,6 +71,7 @@ export function sweep(options: SweepOptions, onProgress?: (p: SweepProgress) => 
     }
   }
   const configs = combos.map((c) => normalizeConfig(c)); // validates every config up front
+  for (const c of configs) checkXenLayoutFits(c.platform, c.memoryBytes);
   // Memory: the biggest boot, plus the traces kept of the others (a trace is about a third of a
   // boot's per-page cost beyond the fixed part; with keepTraces false a result keeps a few KiB).
   let biggest = 0;

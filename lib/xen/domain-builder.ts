@@ -13,6 +13,7 @@
 import { LabError, describeValue, expectInteger } from '../errors';
 import { checkVa48, parseVirtualAddress, canonicalAddress } from '../x86';
 import { Domain } from './domain';
+import { initialMappingEnd, maxPvDomainPages } from './initial-mapping';
 import type { XenHost } from './host';
 import { get_page, put_page } from './mm/page-ref';
 import { get_page_type } from './mm/validate';
@@ -155,6 +156,11 @@ export function buildPvDomain(host: XenHost, options: BuildPvDomainOptions): PvD
   const totalPages = bytes / PAGE;
   const loadPfn = expectInteger('options.kernel.loadPfn', k.loadPfn, 0, totalPages - 1);
   const kernelPages = expectInteger('options.kernel.pages', k.pages, 1, totalPages - loadPfn);
+  if (initialMappingEnd(virtBase, loadPfn, kernelPages, totalPages) > 2 ** 48) {
+    const max = maxPvDomainPages(virtBase, loadPfn, kernelPages);
+    throw new LabError('BAD_CONFIG',
+      `options.memoryBytes: the p2m list of ${totalPages} pages (${(totalPages * 8) / 2 ** 20} MiB) does not fit the initial mapping after the kernel below the top of the address space (xc_dom_alloc_segment would wrap past 2^64); with this kernel at most ${max / 262144} GiB`);
+  }
   const cmdline = options.cmdline ?? '';
   if (typeof cmdline !== 'string') throw new LabError('WRONG_TYPE', `options.cmdline must be a string; got ${describeValue(cmdline)}`);
 

@@ -1,7 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { LabError } from '../../lib/errors';
 import { boot } from '../../lib/lab/boot';
-import { bootBytesNeeded, checkMemoryFits, memoryAvailable } from '../../lib/lab/memory-need';
+import { bootBytesNeeded, checkMemoryFits, memoryAvailable, xenMaxMemoryBytes } from '../../lib/lab/memory-need';
+import { TraceRecorder } from '../../lib/trace/recorder';
+import { XenHost } from '../../lib/xen/host';
+import { buildPvDomain } from '../../lib/xen/domain-builder';
+import { initialMappingEnd, maxPvDomainPages } from '../../lib/xen/initial-mapping';
 import { sweep, type SweepProgress } from '../../lib/lab/sweep';
 
 const LIMIT = 'PVOPS_LAB_MEMORY_LIMIT';
@@ -36,7 +40,7 @@ describe('memory a boot needs', () => {
 
   it('refuses a boot that does not fit before it starts, saying how much it needs and how much there is', () => {
     process.env[LIMIT] = '1G';
-    const e = labError(() => boot({ variant: '5b5c1af104ab', platform: 'xen', memory: '1T' }));
+    const e = labError(() => boot({ variant: '5b5c1af104ab', platform: 'xen', memory: '1000G' }));
     expect(e.code).toBe('NOT_ENOUGH_MEMORY');
     expect(e.message).toMatch(/needs about \d+(\.\d)? GiB/);
     expect(e.message).toContain('1.0 GiB available');
@@ -47,13 +51,36 @@ describe('memory a boot needs', () => {
   });
 });
 
+describe('the largest Xen PV guest', () => {
+  it('is what the builder can map: the p2m list after the kernel in the top 2 GiB (about 1007 GiB here)', () => {
+    const max = xenMaxMemoryBytes();
+    expect(max / 2 ** 30).toBeGreaterThan(1000);
+    expect(max / 2 ** 30).toBeLessThan(1008);
+    const e = labError(() => boot({ variant: '5b5c1af104ab', platform: 'xen', memory: '1T' }));
+    expect(e.code).toBe('BAD_CONFIG');
+    expect(e.message).toContain('at most 1007 GiB');
+    expect(labError(() => sweep({ variants: ['5b5c1af104ab'], platforms: ['xen'], memories: ['1G', '1T'] })).code).toBe('BAD_CONFIG');
+  });
+
+  it('is refused by the builder itself, before the host changes', () => {
+    const host = new XenHost({ trace: new TraceRecorder() });
+    const kernel = { virtBase: 0xffffffff80000000n, loadPfn: 0x1000, pages: 3314, fill: () => {}, entry: 0xffffffff81000000n };
+    const e = labError(() => buildPvDomain(host, { domid: 1, memoryBytes: 2 ** 40, kernel }));
+    expect(e.code).toBe('BAD_CONFIG');
+    expect(e.message).toContain('xc_dom_alloc_segment would wrap past 2^64');
+    expect(host.domains.size).toBe(0);
+    // the largest size that fits passes the check (not built here: it would take gigabytes)
+    expect(initialMappingEnd(0xffff80000000, 0x1000, 3314, maxPvDomainPages(0xffff80000000, 0x1000, 3314))).toBeLessThanOrEqual(2 ** 48);
+  });
+});
+
 describe('sweep', () => {
   it('refuses a sweep that would not fit before any boot runs', () => {
     process.env[LIMIT] = '2G';
     const seen: SweepProgress[] = [];
-    const e = labError(() => sweep({ variants: ['5b5c1af104ab'], platforms: ['xen'], memories: ['128M', '1T'] }, (p) => seen.push(p)));
+    const e = labError(() => sweep({ variants: ['5b5c1af104ab'], platforms: ['xen'], memories: ['128M', '1000G'] }, (p) => seen.push(p)));
     expect(e.code).toBe('NOT_ENOUGH_MEMORY');
-    expect(e.message).toContain('the biggest 1024 GiB');
+    expect(e.message).toContain('the biggest 1000 GiB');
     expect(e.message).toContain('2.0 GiB available');
     expect(seen).toEqual([]);
   });
