@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- boot`: boots the Xen PV fix variant (5b5c1af104ab) end to end (domain build,
- * then the guest's boot until it reports booted) at 1, 4, 16, 64, 256 GiB and 1 TiB, each in its
+ * then the guest's boot until it reports booted) at 1, 4, 16, 64, 256 and 1000 GiB, each in its
  * own child process, one after another (so each peak RSS is its own and no two big boots share the
  * machine). `PVOPS_BENCH_BOOT_SIZES=1G,4G,64G` picks other sizes.
  *
@@ -37,7 +37,10 @@ import { execFileSync } from 'node:child_process';
 import { boot } from '../dist/lab/boot';
 import type { Machine } from '../dist/lab/machine';
 
-const DEFAULT_SIZES = ['1G', '4G', '16G', '64G', '256G', '1T'];
+// 1000G, not 1T: Xen 4.2's builder maps the p2m list after the kernel in the top 2 GiB of the
+// address space, so a 64-bit PV guest of this kernel tops out near 1007 GiB (lib/xen/initial-mapping.ts);
+// the lab refuses 1T under Xen. ms1T and peakRss1T below are this largest size's.
+const DEFAULT_SIZES = ['1G', '4G', '16G', '64G', '256G', '1000G'];
 const RING_WORDS = 1 << 21; // 8 MiB
 
 interface Sample {
@@ -143,7 +146,7 @@ export function run(): void {
   const values = Object.values(nsPerPte);
   const at = (m: string): Sample | undefined => samples.find((s) => s.memory === m);
   const s64 = at('64G');
-  const s1T = at('1T');
+  const s1T = at('1T') ?? at('1000G');
   const result = {
     nsPerPte,
     scaling: values.length > 0 ? Number((Math.max(...values) / Math.min(...values)).toFixed(2)) : null,
@@ -153,6 +156,7 @@ export function run(): void {
     ms64G: s64 === undefined ? null : Number(s64.ms.toFixed(0)),
     wallMs64G: s64 === undefined ? null : Number(s64.wallMs.toFixed(0)),
     overRawFill64G: s64 === undefined ? null : Number((s64.ms / s64.rawMs).toFixed(0)),
+    largest: s1T === undefined ? null : s1T.memory,
     ms1T: s1T === undefined ? null : Number(s1T.ms.toFixed(0)),
     peakRss1T: s1T === undefined ? null : `${(s1T.maxRssBytes / 2 ** 30).toFixed(2)} GiB`,
   };
