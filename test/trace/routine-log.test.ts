@@ -20,3 +20,16 @@ describe('routine log in chunks', () => {
     expect(copy.events()).toEqual(ev);
   });
 });
+
+describe('routine log seqs', () => {
+  it('keeps seqs exactly when they jump by more than 2^32 (a new chunk starts there)', () => {
+    const log = new RoutineLog();
+    const seqs = [0, 5, 2 ** 32 + 7, 2 ** 32 + 8, 2 ** 45, 2 ** 52 + 1];
+    seqs.forEach((q, i) => log.add(q, i % 2 === 0, 'f', 1, 'p'));
+    for (let i = 0; i < 5000; i++) log.add(2 ** 52 + 2 + i, true, 'g', 2, 'p'); // fills and grows chunks after a partial one
+    const ev = log.events();
+    expect(ev.slice(0, seqs.length).map((e) => e.seq)).toEqual(seqs);
+    expect(ev.length).toBe(seqs.length + 5000);
+    expect(ev[ev.length - 1]).toEqual({ type: 'routine-enter', name: 'g', depth: 2, seq: 2 ** 52 + 2 + 4999, phase: 'p' });
+  });
+});
