@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- boot`: boots the Xen PV fix variant (5b5c1af104ab) end to end (domain build,
- * then the guest's boot until it reports booted) at 1, 4, 16, 64, 256 and 1000 GiB, each in its
+ * then the guest's boot until it reports booted) at 1, 4, 16, 64, 256 and 480 GiB, each in its
  * own child process, one after another (so each peak RSS is its own and no two big boots share the
  * machine). `PVOPS_BENCH_BOOT_SIZES=1G,4G,64G` picks other sizes.
  *
@@ -37,10 +37,13 @@ import { execFileSync } from 'node:child_process';
 import { boot } from '../dist/lab/boot';
 import type { Machine } from '../dist/lab/machine';
 
-// 1000G, not 1T: Xen 4.2's builder maps the p2m list after the kernel in the top 2 GiB of the
-// address space, so a 64-bit PV guest of this kernel tops out near 1007 GiB (lib/xen/initial-mapping.ts);
-// the lab refuses 1T under Xen. ms1T and peakRss1T below are this largest size's.
-const DEFAULT_SIZES = ['1G', '4G', '16G', '64G', '256G', '1000G'];
+// 480G, not 1T: Xen 4.2's builder maps the p2m list (8 bytes a page) after the kernel in the top
+// 2 GiB of the address space, so past about 1007 GiB the layout wraps and the lab refuses the size
+// (lib/xen/initial-mapping.ts); between about 500 GiB and that, the modelled guest crashes in
+// xen_start_kernel (at 1000G: an unhandled #PF at ffffffffbf400000), and Linux 3.9 itself caps a
+// PV guest at XEN_MAX_DOMAIN_MEMORY (500 GiB, arch/x86/xen/Kconfig). 480G is the largest size
+// measured to boot. ms1T and peakRss1T below are this largest size's, named by `largest`.
+const DEFAULT_SIZES = ['1G', '4G', '16G', '64G', '256G', '480G'];
 const RING_WORDS = 1 << 21; // 8 MiB
 
 interface Sample {
@@ -146,7 +149,7 @@ export function run(): void {
   const values = Object.values(nsPerPte);
   const at = (m: string): Sample | undefined => samples.find((s) => s.memory === m);
   const s64 = at('64G');
-  const s1T = at('1T') ?? at('1000G');
+  const s1T = at('1T') ?? samples[samples.length - 1];
   const result = {
     nsPerPte,
     scaling: values.length > 0 ? Number((Math.max(...values) / Math.min(...values)).toFixed(2)) : null,
