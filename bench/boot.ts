@@ -37,12 +37,19 @@ import { execFileSync } from 'node:child_process';
 import { boot } from '../dist/lab/boot';
 import type { Machine } from '../dist/lab/machine';
 
-// 480G, not 1T: Xen 4.2's builder maps the p2m list (8 bytes a page) after the kernel in the top
-// 2 GiB of the address space, so past about 1007 GiB the layout wraps and the lab refuses the size
-// (lib/xen/initial-mapping.ts); between about 500 GiB and that, the modelled guest crashes in
-// xen_start_kernel (at 1000G: an unhandled #PF at ffffffffbf400000), and Linux 3.9 itself caps a
-// PV guest at XEN_MAX_DOMAIN_MEMORY (500 GiB, arch/x86/xen/Kconfig). 480G is the largest size
-// measured to boot. ms1T and peakRss1T below are this largest size's, named by `largest`.
+// 480G, not 1T. Xen 4.2's builder maps the kernel at __START_KERNEL_map, then the p2m list (8 bytes
+// a page), start_info and the bootstrap page tables, all in one mapping from there:
+// - past about 1007 GiB that mapping wraps past 2^64, and the lab refuses the size up front
+//   (lib/xen/initial-mapping.ts);
+// - past about 494 GiB it crosses 0xffffffffc0000000, and setup_pgtables_x86_64
+//   (tools/libxc/xc_dom_x86.c:360-382, RELEASE-4.2.0) drops l2tab as soon as it hooks the L1 for
+//   the GiB's last 2 MiB, so the next page of that same 2 MiB takes a new L2 and hooks it at the
+//   same L3 slot: the first GiB's L2 is replaced and the guest faults in xen_start_kernel (at
+//   1000G at ffffffffbf400000, reading its p2m list). The model has libxc's loop as it is, so a
+//   domain that big crashes there, as it would have on 4.2;
+// - Linux 3.9 itself caps PV guests at XEN_MAX_DOMAIN_MEMORY (500 GiB, arch/x86/xen/Kconfig).
+// 480G is the largest size measured to boot. ms1T and peakRss1T below are this largest size's,
+// named by `largest`.
 const DEFAULT_SIZES = ['1G', '4G', '16G', '64G', '256G', '480G'];
 const RING_WORDS = 1 << 21; // 8 MiB
 
