@@ -70,7 +70,9 @@ function parseMemorySizeLoose(s: string): number {
 /**
  * The largest guest the Xen 4.2 domain builder can lay out for the modelled kernel: its p2m list
  * follows the kernel in the top 2 GiB of the address space (see lib/xen/initial-mapping.ts),
- * which caps a 64-bit PV domain at about 1007 GiB.
+ * which caps a 64-bit PV domain at about 1007 GiB. (Past about 494 GiB the domain is built but
+ * its guest crashes on boot: libxc 4.2's bootstrap tables break where the mapping crosses
+ * 0xffffffffc0000000; see lib/xen/initial-mapping.ts.)
  */
 export function xenMaxMemoryBytes(): number {
   const img = KERNEL_IMAGE;

@@ -5,7 +5,10 @@
  * and the boot stack, all in the mapping that starts at virt_base. With the kernel in the top
  * 2 GiB of the address space, the p2m list of a domain near 1 TiB reaches past 2^64:
  * xc_dom_alloc_segment computes vend = vstart + size in 64 bits and wraps, and the build goes
- * wrong. The model refuses such a domain up front instead.
+ * wrong. The model refuses such a domain up front instead. (Smaller ones can still fail: once the
+ * mapping crosses 0xffffffffc0000000, past about 494 GiB with Linux's image, libxc 4.2's
+ * setup_pgtables_x86_64 hooks its second L2 over the first, and the guest crashes on boot; the
+ * builder model runs that loop as libxc does.)
  * // tools/libxc/xc_dom_core.c (xc_dom_alloc_segment), xc_dom_x86.c (alloc_magic_pages, count_pgtables) (Xen 4.2.0)
  */
 
