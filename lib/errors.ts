@@ -25,6 +25,7 @@ export type LabErrorCode =
   | 'BAD_SNAPSHOT'         // a snapshot from another run, beyond the run, or not a snapshot
   | 'NO_EARLIER_STEP'      // a step back from (or past) step 0
   | 'NO_FAULT'             // a fault explanation asked of a run that has not faulted
+  | 'NOT_ENOUGH_MEMORY'    // a boot or sweep bigger than this machine's available memory
   | 'UNKNOWN_XSA';         // an XSA scenario the lab does not model            // a fault explanation asked of a run that has not faulted
 
 export class LabError extends Error {

@@ -6,6 +6,7 @@ export * from './guest-stack';
 export type { Machine, PlatformInstance } from './machine';
 export * from './address-space';
 export * from './sweep';
+export { bootBytesNeeded, memoryAvailable, xenMaxMemoryBytes } from './memory-need';
 export * from './early-tables';
 export { xsaScenario, XSA_IDS, type XsaId, type XsaResult, type XsaStep, type FrameVerdict } from './xsa/scenario';
 export { auditPvMappings } from './xsa/audit';

@@ -95,9 +95,21 @@ export function canonicalAddress(va48: number): bigint {
   return va48 >= VA_HALF ? low | UPPER_CANONICAL : low;
 }
 
+const HEX_DIGITS = '0123456789abcdef';
+const HEX_CODES: number[] = new Array<number>(16).fill(0x30);
+
 /** Formats a 48-bit address as Xen and Linux print it: 16 lower-case hex digits, sign-extended. */
 export function formatVirtualAddress(va48: number): string {
-  return canonicalAddress(va48).toString(16).padStart(16, '0');
+  // Without a BigInt for the common case (a trace formats one per page fault), digit by digit into
+  // one flat string (a concatenation would keep two strings and a cons cell: twice the memory).
+  if (!(Number.isInteger(va48) && va48 >= 0 && va48 < 2 ** 48)) return canonicalAddress(va48).toString(16).padStart(16, '0');
+  let lo = va48 % 2 ** 24;
+  let hi = (va48 - lo) / 2 ** 24;
+  for (let i = 15; i >= 10; i--) { HEX_CODES[i] = HEX_DIGITS.charCodeAt(lo & 15); lo >>>= 4; }
+  for (let i = 9; i >= 4; i--) { HEX_CODES[i] = HEX_DIGITS.charCodeAt(hi & 15); hi >>>= 4; }
+  const top = va48 >= VA_HALF ? 0x66 : 0x30; // bits 63:48 copy bit 47: 'ffff' or '0000'
+  HEX_CODES[0] = top; HEX_CODES[1] = top; HEX_CODES[2] = top; HEX_CODES[3] = top;
+  return String.fromCharCode.apply(null, HEX_CODES);
 }
 
 /** The index of `va48` in the table at a level (4 = PML4 ... 1 = PT). */

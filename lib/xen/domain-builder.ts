@@ -13,6 +13,7 @@
 import { LabError, describeValue, expectInteger } from '../errors';
 import { checkVa48, parseVirtualAddress, canonicalAddress } from '../x86';
 import { Domain } from './domain';
+import { initialMappingEnd, maxPvDomainPages } from './initial-mapping';
 import type { XenHost } from './host';
 import { get_page, put_page } from './mm/page-ref';
 import { get_page_type } from './mm/validate';
@@ -155,6 +156,11 @@ export function buildPvDomain(host: XenHost, options: BuildPvDomainOptions): PvD
   const totalPages = bytes / PAGE;
   const loadPfn = expectInteger('options.kernel.loadPfn', k.loadPfn, 0, totalPages - 1);
   const kernelPages = expectInteger('options.kernel.pages', k.pages, 1, totalPages - loadPfn);
+  if (initialMappingEnd(virtBase, loadPfn, kernelPages, totalPages) > 2 ** 48) {
+    const max = maxPvDomainPages(virtBase, loadPfn, kernelPages);
+    throw new LabError('BAD_CONFIG',
+      `options.memoryBytes: the p2m list of ${totalPages} pages (${(totalPages * 8) / 2 ** 20} MiB) does not fit the initial mapping after the kernel below the top of the address space (xc_dom_alloc_segment would wrap past 2^64); with this kernel at most ${max / 262144} GiB`);
+  }
   const cmdline = options.cmdline ?? '';
   if (typeof cmdline !== 'string') throw new LabError('WRONG_TYPE', `options.cmdline must be a string; got ${describeValue(cmdline)}`);
 
@@ -228,10 +234,13 @@ export function buildPvDomain(host: XenHost, options: BuildPvDomainOptions): PvD
     let page = p2mSeg.pfn + Math.floor((e.pfn * 8) / PAGE);
     let words = wordsOf(page);
     let w = ((e.pfn * 8) % PAGE) / 4;
-    for (let j = 0, mfn = e.mfn; j < e.count; j++, mfn++, w += 2) {
+    // An extent is 2 MiB aligned in machine memory, so its mfns share their high 32 bits.
+    const hi = Math.floor(e.mfn / 0x100000000);
+    let lo = e.mfn - hi * 0x100000000;
+    for (let j = 0; j < e.count; j++, lo++, w += 2) {
       if (w === PAGE / 4) { words = wordsOf(++page); w = 0; } // the next page of the list
-      words[w] = mfn % 0x100000000;
-      words[w + 1] = Math.floor(mfn / 0x100000000);
+      words[w] = lo;
+      words[w + 1] = hi;
     }
   }
 

@@ -78,6 +78,11 @@ export class FrameTable {
     return this.frames;
   }
 
+  /** Bytes the per-frame arrays hold (the side maps of large counts aside: they are rare). */
+  get byteSize(): number {
+    return this.owner.byteLength + this.typeInfo.byteLength + this.typeCount.byteLength + this.refCount.byteLength;
+  }
+
   /** mfn_valid(mfn): the frame exists on this host. */
   mfnValid(mfn: number): boolean {
     return mfn >= 0 && mfn < this.frames;
@@ -86,8 +91,9 @@ export class FrameTable {
   /** Grows the table to `frames` entries (new frames free); used when the host's memory grows. */
   grow(frames: number): void {
     if (frames <= this.frames) return;
-    const owner = new Uint16Array(frames).fill(OWNER_NONE);
+    const owner = new Uint16Array(frames);
     owner.set(this.owner);
+    owner.fill(OWNER_NONE, this.frames); // only the new frames: the copy holds the rest
     const typeInfo = new Uint8Array(frames); typeInfo.set(this.typeInfo);
     const typeCount = new Uint8Array(frames); typeCount.set(this.typeCount);
     const refCount = new Uint8Array(frames); refCount.set(this.refCount);

@@ -114,6 +114,11 @@ export class M2P {
     else this.single.set(mfn, v);
   }
 
+  /** Bytes the per-chunk arrays hold (the entries set one by one aside). */
+  get byteSize(): number {
+    return this.chunkPfn.byteLength + this.chunkCount.byteLength;
+  }
+
   /** The entries set one by one (for display; the rest follow the extents). */
   get singleEntries(): number {
     return this.single.size;

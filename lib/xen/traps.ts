@@ -55,8 +55,17 @@ export function do_page_fault(v: Vcpu, addr: number, ec: number, write: PendingW
   return 'retry';
 }
 
+// The last rip formatted: a boot's millions of emulated page-table writes come from a few
+// places, so their events share one string instead of a new one each.
+let lastRip = -1n;
+let lastRipText = '';
+
 function hex16(v: bigint): string {
-  return BigInt.asUintN(64, v).toString(16).padStart(16, '0');
+  if (v !== lastRip) {
+    lastRip = v;
+    lastRipText = BigInt.asUintN(64, v).toString(16).padStart(16, '0');
+  }
+  return lastRipText;
 }
 
 /** Runs the guest code registered at the bounce target. */

@@ -90,3 +90,18 @@ describe('SDM 4.5 address indices (figure 4-8)', () => {
     expect(labError(() => splitVirtualAddress('ffff0000000000000')).code).toBe('MALFORMED_ADDRESS');
   });
 });
+
+describe('formatVirtualAddress without BigInt', () => {
+  it('prints the same 16 digits as the canonical BigInt for both halves and the edges', () => {
+    for (const va of [0, 1, 0xfff, 2 ** 47 - 1, 2 ** 47, 2 ** 47 + 0x1234, 2 ** 48 - 8, 0x7fff_ffff_f000, 0x0000_ea00_0005_b2d0]) {
+      expect(formatVirtualAddress(va)).toBe(canonicalAddress(va).toString(16).padStart(16, '0'));
+    }
+    let x = 12345;
+    for (let i = 0; i < 2000; i++) {
+      x = (x * 1103515245 + 12345) % 2 ** 31;
+      const va = (x % 2 ** 24) * 2 ** 24 + ((x * 7919) % 2 ** 24); // spread over all 48 bits
+      expect(formatVirtualAddress(va)).toBe(canonicalAddress(va).toString(16).padStart(16, '0'));
+    }
+    expect(() => formatVirtualAddress(2 ** 48)).toThrow();
+  });
+});

@@ -194,8 +194,10 @@ function pteLoopOnPage(k: Kernel, ctx: MappingContext, words: Uint32Array, addr:
     }
     if ((words[i * 2] & _PAGE_PRESENT) !== 0) { addr = next; continue; }
     const frame = toFrame(addr / PAGE_SIZE);
-    const lo = frame < 0 ? 0 : entryLo(frame, prot.lo); // INVALID_P2M_ENTRY: an empty pte (pte_pfn_to_mfn)
-    const hi = frame < 0 ? 0 : entryHi(frame, prot.hi);
+    // INVALID_P2M_ENTRY: an empty pte (pte_pfn_to_mfn); else entryLo / entryHi, in int32 arithmetic
+    // while the frame is below 2^31 (always, up to 8 TiB)
+    const lo = frame < 0 ? 0 : frame < 0x80000000 ? (((frame & 0xfffff) << 12) | (prot.lo & 0xfff)) >>> 0 : entryLo(frame, prot.lo);
+    const hi = frame < 0 ? 0 : frame < 0x80000000 ? ((frame >>> 20) | prot.hi) >>> 0 : entryHi(frame, prot.hi);
     words[i * 2] = storeLow === undefined ? lo : storeLow(lo, hi);
     words[i * 2 + 1] = hi;
     written++;

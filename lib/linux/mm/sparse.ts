@@ -42,6 +42,9 @@ function populate(k: Kernel, entry: number, level: 1 | 2 | 3, link: 'set_pgd' | 
 export function vmemmap_populate(k: Kernel, start: number, end: number, cpuHasPse: boolean): void {
   k.call('vmemmap_populate', () => {
     const l4 = k.ktextVa(k.image.init_level4_pgt);
+    // __supported_pte_mask does not change while the vmemmap is populated: the protections once
+    const prot = PAGE_KERNEL(k.g.supports_global);
+    const large = PAGE_KERNEL_LARGE(k.g.supports_global);
     let addr = start;
     while (addr < end) {
       const pud = populate(k, l4 + pgd_index(addr) * 8, 3, 'set_pgd');   // vmemmap_pgd_populate
@@ -51,7 +54,6 @@ export function vmemmap_populate(k: Kernel, start: number, end: number, cpuHasPs
         const ptep = pte + pte_index(addr) * 8;                            // vmemmap_pte_populate
         if ((k.cpu.read32(ptep) & _PAGE_PRESENT) === 0) {
           const pfn = vmemmap_alloc_block(k, PAGE_SIZE, 0);
-          const prot = PAGE_KERNEL(k.g.supports_global);
           const frame = k.pv.pfn_to_entry_frame.fn(pfn);
           k.pv.set_pte_at.fn(ptep, entryLo(frame, prot.lo), entryHi(frame, prot.hi));
         }
@@ -60,9 +62,8 @@ export function vmemmap_populate(k: Kernel, start: number, end: number, cpuHasPs
         const pmdp = pmd + pmd_index(addr) * 8;
         if ((k.cpu.read32(pmdp) & _PAGE_PRESENT) === 0) {
           const pfn = vmemmap_alloc_block(k, PMD_SIZE, 0);
-          const prot = PAGE_KERNEL_LARGE(k.g.supports_global);
           const frame = k.pv.pfn_to_entry_frame.fn(pfn);
-          k.pv.set_pmd.fn(pmdp, entryLo(frame, prot.lo), entryHi(frame, prot.hi));
+          k.pv.set_pmd.fn(pmdp, entryLo(frame, large.lo), entryHi(frame, large.hi));
           k.printk(` [${hexVa(addr)}-${hexVa(addr + PMD_SIZE - 1)}] PMD -> [${hexVa(k.__va(pfn * PAGE_SIZE))}-${hexVa(k.__va(pfn * PAGE_SIZE) + PMD_SIZE - 1)}] on node 0`);
         }
         addr = Math.floor(addr / PMD_SIZE) * PMD_SIZE + PMD_SIZE;
