@@ -11,6 +11,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { boot } from '../dist/lab/boot';
+import type { VariantId } from '../dist/linux/variants';
 
 const SIZES = ['4G', '64G'];
 const VARIANTS = ['8170e6bed465', '5b5c1af104ab'] as const;
@@ -26,7 +27,7 @@ const time = (f: () => void): number => {
   return Number(process.hrtime.bigint() - t0) / 1e6;
 };
 
-function measureOnce(memory: string, variant: string): Sample {
+function measureOnce(memory: string, variant: VariantId): Sample {
   const plain = boot({ memory, variant }).checkpointEvery({ steps: 2 ** 40 });
   const plainBootMs = time(() => plain.run());
   plain.checkpointEvery({ steps: 2 ** 40 }); // lets its machine go
@@ -47,7 +48,7 @@ function measureOnce(memory: string, variant: string): Sample {
 }
 
 /** The fastest of `rounds` measurements of each figure. */
-function measureOne(memory: string, variant: string, rounds: number): Sample {
+function measureOne(memory: string, variant: VariantId, rounds: number): Sample {
   boot({ memory: '256M', variant }).run(); // warm the JIT on a small boot first
   const all = Array.from({ length: rounds }, () => measureOnce(memory, variant));
   const min = (f: (s: Sample) => number): number => Math.min(...all.map(f));
@@ -61,7 +62,7 @@ export function run(): void {
   const one = process.env.PVOPS_BENCH_TT_ONE;
   if (one !== undefined) {
     const [memory, variant] = one.split(':');
-    process.stdout.write(`${JSON.stringify(measureOne(memory, variant, memory === '64G' ? 1 : 3))}\n`);
+    process.stdout.write(`${JSON.stringify(measureOne(memory, variant as VariantId, memory === '64G' ? 1 : 3))}\n`);
     return;
   }
   const out: Record<string, Record<string, number>> = {};

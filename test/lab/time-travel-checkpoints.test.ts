@@ -119,6 +119,20 @@ describe('checkpoints: a replay from the nearest checkpoint reaches the state a 
     expect(here(run)).toBe(fromScratch(config, t));
   });
 
+  it('5b5c1af104ab: checkpoints inside paging_init (one vmemmap section a step) lead to the right states', () => {
+    const config: BootConfig = { variant: '5b5c1af104ab', memory: '512M' };
+    const run = boot(config).checkpointEvery({ steps: 400, max: 64 }).run();
+    const end = run.stepCount;
+    const paging = run.runBackTo('paging_init').stepCount;
+    const leave = run.runTo('xen_post_allocator_init').stepCount;
+    const inside = run.checkpoints.steps.filter((s) => s > paging && s < leave);
+    expect(inside.length).toBeGreaterThan(2);
+    for (const t of [inside[1] + 1, inside[inside.length - 1] + 2, leave]) {
+      run.run().stepBack(end - t);
+      expect(here(run), `step ${t}`).toBe(fromScratch(config, t));
+    }
+  }, 120_000);
+
   it('runBackTo lands on the routine\'s entry with the state a fresh run has there', () => {
     const config: BootConfig = { variant: '5b5c1af104ab', memory: '256M' };
     const run = boot(config).checkpointEvery({ steps: 100, max: 64 }).run();

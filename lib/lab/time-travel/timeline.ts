@@ -6,7 +6,9 @@
  * Where a run can carry on from: the boot path's top routines are resumable (lib/linux/kernel.ts
  * `callResumable`: xen_start_kernel or startup_64 and x86_64_start_kernel, x86_64_start_reservations,
  * start_kernel, setup_arch, init_mem_mapping, init_range_memory_mapping, init_memory_mapping,
- * kernel_physical_mapping_init, phys_pud_init): their step and locals live in the heap. Between two
+ * kernel_physical_mapping_init, phys_pud_init (one GiB a step), xen_pagetable_init or
+ * native_pagetable_init, paging_init, sparse_init (one 128 MiB section a step)): their step and
+ * locals live in the heap. Between two
  * steps, when every routine on the kernel's stack is one of them, the whole state of the run is in
  * its object graph, and a checkpoint is a saved copy of that graph (graph-state.ts). A restored run
  * re-enters the resumable routines at their saved steps. The first checkpoint is step 0, the

@@ -38,7 +38,7 @@ export function startup_64(k: Kernel, m: BareMetalMachine): void {
         cpuHasPse: m.cpuHasPse,
         cpuHasGbpages: m.cpuHasGbpages,
         arch_setup: () => undefined, // x86_init_noop
-        pagetable_init: () => k.call('native_pagetable_init', () => paging_init(k, m.cpuHasPse)),
+        pagetable_init: () => { k.callResumable('native_pagetable_init', {}, () => { paging_init(k, m.cpuHasPse); return -1; }); },
         // native_pagetable_reserve (arch/x86/mm/init.c, v3.8.13)
         pagetable_reserve: (start, end) => k.memblock.reserve(start, end - start),
       }, () => undefined);

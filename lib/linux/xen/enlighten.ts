@@ -49,12 +49,16 @@ export function xen_post_allocator_init(k: Kernel, x: XenGuest): void {
   });
 }
 
-// arch/x86/xen/mmu.c (v3.9): x86_init.paging.pagetable_init under Xen
+// arch/x86/xen/mmu.c (v3.9): x86_init.paging.pagetable_init under Xen; resumable (paging_init, then the rest)
 export function xen_pagetable_init(k: Kernel, x: XenGuest): void {
-  k.call('xen_pagetable_init', () => {
-    paging_init(k, false); // Xen masks PSE out of the guest's CPUID: 4 KiB vmemmap
+  k.callResumable('xen_pagetable_init', {}, (_l, pc) => {
+    if (pc === 0) {
+      paging_init(k, false); // Xen masks PSE out of the guest's CPUID: 4 KiB vmemmap
+      return 1;
+    }
     k.call('xen_setup_shared_info', () => undefined);
     xen_post_allocator_init(k, x);
+    return -1;
   });
 }
 
