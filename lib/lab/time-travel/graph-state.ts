@@ -49,6 +49,31 @@ function sameWords(x: Uint8Array, y: Uint8Array): boolean {
   return true;
 }
 
+/**
+ * The own data properties of an object (accessors left out). Objects of one prototype with the
+ * same own keys share a shape: its accessor keys are looked up once per shape, not per object.
+ */
+const shapes = new WeakMap<object, Map<string, PropertyKey[]>>();
+const NO_PROTO = {};
+
+function dataKeys(o: object): PropertyKey[] {
+  const names = Object.getOwnPropertyNames(o);
+  const symbols = Object.getOwnPropertySymbols(o);
+  const proto = (Object.getPrototypeOf(o) as object | null) ?? NO_PROTO;
+  let byKeys = shapes.get(proto);
+  if (byKeys === undefined) { byKeys = new Map(); shapes.set(proto, byKeys); }
+  const id = symbols.length === 0 ? names.join('\u0000') : null;
+  const known = id === null ? undefined : byKeys.get(id);
+  if (known !== undefined) return known;
+  const keys: PropertyKey[] = [];
+  for (const key of [...names, ...symbols]) {
+    const d = Object.getOwnPropertyDescriptor(o, key) as PropertyDescriptor;
+    if ('value' in d) keys.push(key); // an accessor computes from other state
+  }
+  if (id !== null) byKeys.set(id, keys);
+  return keys;
+}
+
 /** Saves the state of everything reachable from `roots`, sharing unchanged chunks with `prev`. */
 export function captureGraph(roots: readonly object[], skip: ReadonlySet<object> = new Set(), prev: GraphState | null = null): GraphState {
   const seen = new Set<object>();
@@ -98,15 +123,12 @@ export function captureGraph(roots: readonly object[], skip: ReadonlySet<object>
       continue;
     }
     const rec = o as Record<PropertyKey, unknown>;
-    const keys: PropertyKey[] = [];
-    const values: unknown[] = [];
-    const descs = Object.getOwnPropertyDescriptors(o) as Record<PropertyKey, PropertyDescriptor>;
-    for (const key of Reflect.ownKeys(descs)) {
-      const d = descs[key as string];
-      if (!('value' in d)) continue; // an accessor: computed from other state
-      keys.push(key);
-      values.push(d.value);
-      visit(d.value);
+    const keys = dataKeys(o);
+    const values: unknown[] = new Array<unknown>(keys.length);
+    for (let i = 0; i < keys.length; i++) {
+      const v = rec[keys[i] as string];
+      values[i] = v;
+      visit(v);
     }
     saved.push({ kind: 3, obj: rec, keys, values });
   }
@@ -140,16 +162,21 @@ export function restoreGraph(state: GraphState): void {
       }
       default: {
         const o = s.obj;
-        const keep = new Set(s.keys);
-        for (const key of Reflect.ownKeys(o)) {
-          if (keep.has(key)) continue;
-          const d = Object.getOwnPropertyDescriptor(o, key);
-          if (d !== undefined && 'value' in d) delete o[key as string];
+        const now = dataKeys(o);
+        if (now !== s.keys && !sameKeys(now, s.keys)) {
+          const keep = new Set(s.keys);
+          for (const key of now) if (!keep.has(key)) delete o[key as string];
         }
         for (let i = 0; i < s.keys.length; i++) o[s.keys[i] as string] = s.values[i];
       }
     }
   }
+}
+
+function sameKeys(a: PropertyKey[], b: PropertyKey[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
