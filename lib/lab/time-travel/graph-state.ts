@@ -95,7 +95,10 @@ export function captureGraph(roots: readonly object[], skip: ReadonlySet<object>
   };
   const todo: unknown[] = [...roots];
   const visit = (v: unknown): void => {
-    if (typeof v === 'object' && v !== null && !seen.has(v)) todo.push(v);
+    if (typeof v !== 'object' || v === null) return;
+    // a typed array only points at its buffer (views of a slab of frames are many; their buffers few)
+    if (ArrayBuffer.isView(v)) saveBuffer(v.buffer as ArrayBuffer);
+    else if (!seen.has(v)) todo.push(v);
   };
   while (todo.length > 0) {
     const o = todo.pop() as object;
@@ -139,7 +142,10 @@ export function captureGraph(roots: readonly object[], skip: ReadonlySet<object>
 export function restoreGraph(state: GraphState): void {
   for (const [buf, chunks] of state.buffers) {
     const to = new Uint8Array(buf as ArrayBuffer);
-    for (let i = 0; i < chunks.length; i++) to.set(new Uint8Array(chunks[i]), i * CHUNK);
+    // most chunks are as they were (older page tables, the image): compare before writing
+    for (let i = 0; i < chunks.length; i++) {
+      if (!same(buf as ArrayBuffer, i * CHUNK, chunks[i], chunks[i].byteLength)) to.set(new Uint8Array(chunks[i]), i * CHUNK);
+    }
   }
   for (const s of state.saved) {
     switch (s.kind) {

@@ -16,8 +16,8 @@
  *
  * When: at such a point beyond the furthest step any move has reached (so going back and forth
  * pays no capture), once `ms` milliseconds of boot have run since the last checkpoint (default:
- * 25 ms, or twice what the last capture cost if more: at most a third of the boot goes to
- * checkpoints), or every `steps` routine entries when set (tests). At most `max` are kept (default
+ * 25 ms, or one and a half times what the last capture cost if more: at most two fifths of the
+ * boot after step 0 goes to checkpoints), or every `steps` routine entries when set (tests). At most `max` are kept (default
  * 16): past that, every second one is dropped (never the first) and the spacing doubles.
  *
  * Memory: a checkpoint shares every 256 KiB chunk of buffer that is unchanged since the checkpoint
@@ -169,7 +169,7 @@ export class Timeline {
     const nextCp = this.checkpoints[this.next];
     if (this.stepsApart !== null) {
       if (step - base.step < this.stepsApart || (nextCp !== undefined && nextCp.step - step < this.stepsApart)) return;
-    } else if (now() - this.mark < Math.max(this.msApart, 2 * this.lastCaptureMs)) {
+    } else if (now() - this.mark < Math.max(this.msApart, 1.5 * this.lastCaptureMs)) {
       return;
     }
     const probe = live.trace.probe;
