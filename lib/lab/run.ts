@@ -164,7 +164,9 @@ export class Run {
    * count, routine, call chain, memory, Xen state, consoles, trace); at step 0 it is not started.
    * NO_EARLIER_STEP, run unchanged, from step 0 or past it. Cost: one restore of the nearest
    * checkpoint at or before the target and a replay from it to the target (time-travel/timeline.ts;
-   * bench/timetravel.ts measured, for 8170e6bed465 under Xen, a step back from the crash at TT_STEPBACK).
+   * bench/timetravel.ts measured a step back from the end at 0.04 to 0.13 times the boot for
+   * 8170e6bed465 and 5b5c1af104ab under Xen with 4 and 64 GiB, where it was 0.9 to 1.0 times
+   * before checkpoints; the machine's load moves these figures by half either way).
    */
   stepBack(n = 1): this {
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
@@ -222,7 +224,8 @@ export class Run {
    * first checkpoint, so the domain builder does not run again) up to now with a watch on that
    * machine address, which leaves the run where it was (a 64 GiB boot writes some 16 million
    * entries, and none of them is recorded unless it is the watched one; bench/timetravel.ts
-   * measured TT_ENTRYHISTORY). The run does not move.
+   * measured 0.23 to 0.56 times the boot with 4 and 64 GiB, 1.3 to 1.6 before checkpoints). The
+   * run does not move.
    */
   entryHistory(va: bigint | string, level: number): EntryWrite[] {
     const a = checkEntryArgs(va, level);

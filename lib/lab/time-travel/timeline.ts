@@ -21,12 +21,15 @@
  * 16): past that, every second one is dropped (never the first) and the spacing doubles.
  *
  * Memory: a checkpoint shares every 256 KiB chunk of buffer that is unchanged since the checkpoint
- * before it, so the first holds the platform's memory once (for a 64 GiB Xen boot about 0.2 GB) and
- * later ones mostly the page-table pages written in between; plus a shallow copy of the run's
- * objects each (tens of thousands). A 64 GiB boot's set stays under about 1 GB.
+ * before it, so the first holds the platform's memory once (for a 64 GiB Xen boot about 0.25 GB)
+ * and later ones mostly the page-table pages and frame-table counts written in between; plus a
+ * shallow copy of the run's objects each (tens of thousands). bench/timetravel.ts measured a
+ * 64 GiB Xen boot's set at 0.40 to 0.52 GB, a 4 GiB one's at about 0.05 GB.
  *
- * Cost of a move: restoring a checkpoint (a copy of the graph's buffers back into place, about a
- * tenth of a 64 GiB boot) plus the replay from it. bench/timetravel.ts measures it.
+ * Cost of a move: restoring a checkpoint (every saved chunk compared with the live one and copied
+ * back where it differs, plus the objects' properties) plus the replay from it to the target; the
+ * capture of new checkpoints on the way, only beyond the furthest step reached. bench/timetravel.ts
+ * measures it against the boot.
  */
 import { GuestHalted } from '../../x86/cpu';
 import { Paused } from '../../linux/kernel';

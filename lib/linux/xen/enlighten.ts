@@ -56,7 +56,10 @@ export function xen_pagetable_init(k: Kernel, x: XenGuest): void {
       paging_init(k, false); // Xen masks PSE out of the guest's CPUID: 4 KiB vmemmap
       return 1;
     }
-    k.call('xen_setup_shared_info', () => undefined);
+    if (pc === 1) {
+      k.call('xen_setup_shared_info', () => undefined);
+      return 2;
+    }
     xen_post_allocator_init(k, x);
     return -1;
   });
