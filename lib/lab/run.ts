@@ -59,7 +59,8 @@ export class Run {
   /**
    * How often the run keeps a checkpoint to come back to (see time-travel/timeline.ts): every
    * `steps` routine entries, or once `ms` milliseconds of boot have run since the last (the
-   * default, 25 ms), at most `max` kept (default 16). Forgets the checkpoints kept so far.
+   * default, 25 ms), at most `max` kept (default 16); `off: true` keeps none (every move boots
+   * from nothing: for a run that only goes forward once). Forgets the checkpoints kept so far.
    */
   checkpointEvery(policy: CheckpointPolicy): this {
     const check = (name: string, v: unknown, min: number): void => {
@@ -71,6 +72,7 @@ export class Run {
     check('steps', policy.steps, 1);
     check('ms', policy.ms, 0);
     check('max', policy.max, 2);
+    if (policy.off !== undefined && typeof policy.off !== 'boolean') throw new LabError('WRONG_TYPE', `off must be true or false; got ${describeValue(policy.off)}`);
     this.reset();
     this.timeline = new Timeline(this.config, this.platforms, policy);
     return this;

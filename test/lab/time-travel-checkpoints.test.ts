@@ -167,10 +167,22 @@ describe('checkpoints: a replay from the nearest checkpoint reaches the state a 
     expect(run.result().trace.routines.length).toBeGreaterThan(n);
   });
 
+  it('off: no checkpoint at all, and every move boots from nothing to the same states', () => {
+    const config: BootConfig = { variant: '8170e6bed465', memory: '256M' };
+    const run = boot(config).checkpointEvery({ off: true }).run();
+    expect(run.checkpoints.steps).toEqual([]);
+    const end = run.stepCount;
+    run.stepBack(10);
+    expect(here(run)).toBe(fromScratch(config, end - 10));
+    expect(run.entryHistory('ffffea0000000000', 4)).toEqual([]);
+    expect(here(run)).toBe(fromScratch(config, end - 10));
+  });
+
   it('checkpointEvery refuses a bad policy and leaves the run as it was', () => {
     const run = boot({ memory: '256M' }).step(5);
-    for (const bad of [{ steps: 0 }, { steps: 1.5 }, { max: 1 }, { ms: -1 }, null]) {
+    for (const bad of [{ steps: 0 }, { steps: 1.5 }, { max: 1 }, { ms: -1 }, { off: 'yes' }, null]) {
       expect(() => run.checkpointEvery(bad as never)).toThrow(/must be/);
+      expect(run.routine).not.toBeNull();
       expect(run.stepCount).toBe(5);
     }
   });

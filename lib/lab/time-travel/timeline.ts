@@ -47,6 +47,11 @@ export interface CheckpointPolicy {
   ms?: number;
   /** the most checkpoints kept (default 16, at least 2) */
   max?: number;
+  /**
+   * keep none, not even step 0: every move builds the platform and boots from nothing, as runs did
+   * before checkpoints (a run that only goes forward once: reproduce, sweeps)
+   */
+  off?: boolean;
 }
 
 interface Checkpoint {
@@ -64,6 +69,7 @@ export class Timeline {
   private stepsApart: number | null;
   private msApart: number;
   private readonly max: number;
+  private readonly off: boolean;
   private lastCaptureMs = 0;
   /** during a move: when the last checkpoint was passed or taken, and the one before the current point */
   private mark = 0;
@@ -76,6 +82,7 @@ export class Timeline {
     this.stepsApart = policy.steps ?? null;
     this.msApart = policy.ms ?? 25;
     this.max = Math.max(2, policy.max ?? 16);
+    this.off = policy.off === true;
   }
 
   /** The steps of the checkpoints kept, in order (step 0 is the platform just built). */
@@ -107,7 +114,12 @@ export class Timeline {
   move(stop: StopRule, after: number, probe: TraceProbe | null = null, onStart?: (m: Machine) => void): ReplayState {
     const start = probe === null ? after : 0;
     let cp: Checkpoint;
-    if (this.live === null) {
+    if (this.off) {
+      const trace = new ProbedTraceRecorder();
+      this.live = { machine: createMachine(this.config, trace, this.platforms), trace };
+      cp = { step: 0, state: { saved: [], buffers: new Map(), bytes: 0 } };
+      this.checkpoints = [];
+    } else if (this.live === null) {
       const trace = new ProbedTraceRecorder();
       const machine = createMachine(this.config, trace, this.platforms);
       this.live = { machine, trace };
@@ -124,12 +136,12 @@ export class Timeline {
     const k = machine.kernel;
     k.resumeDepth = k.resumable.length > 0 ? 0 : -1;
     this.base = cp;
-    this.next = this.checkpoints.indexOf(cp) + 1;
+    this.next = this.off ? 0 : this.checkpoints.indexOf(cp) + 1;
     this.mark = now();
     if (onStart !== undefined) onStart(machine);
     trace.probe = probe;
     k.onRoutineEnter = (name, step) => { if (stop(name, step)) throw new Paused(name, step); };
-    k.onResumePoint = () => this.atResumePoint();
+    k.onResumePoint = this.off ? null : () => this.atResumePoint();
     let outcome: Outcome;
     let stoppedAt: string | null = null;
     let halt: GuestHalted | null = null;
