@@ -10,7 +10,8 @@ import { cloneGraph } from './graph-state';
 
 export function detachMachine(m: Machine): Machine {
   const p = m.platform;
-  const c = cloneGraph({ kernel: m.kernel, cpu: p.cpu, memory: p.memory, xen: p.xen });
+  const k = m.kernel;
+  const c = cloneGraph({ kernel: k, cpu: p.cpu, memory: p.memory, xen: p.xen }, new Set<object>([k.variant, k.image, k.page]));
   const cr3 = p.currentCr3();
   const xenConsole = p.xenConsole();
   const x = c.xen;

@@ -187,10 +187,12 @@ function sameKeys(a: PropertyKey[], b: PropertyKey[]): boolean {
 
 /**
  * A deep copy of the graph under `root` in new objects (same prototypes; typed arrays with their
- * own buffers; functions shared). For data without closures over other state, such as a trace.
+ * own buffers; functions, frozen objects and those in `keep` shared). For data without closures
+ * over other state, such as a trace.
  */
-export function cloneGraph<T>(root: T): T {
+export function cloneGraph<T>(root: T, keep: ReadonlySet<object> = new Set()): T {
   const copies = new Map<unknown, unknown>();
+  for (const k of keep) copies.set(k, k); // immutable data: shared, not copied
   const buffers = new Map<ArrayBufferLike, ArrayBuffer>();
   const copy = (v: unknown): unknown => {
     if (typeof v !== 'object' || v === null) return v;
