@@ -51,7 +51,10 @@ function sameWords(x: Uint8Array, y: Uint8Array): boolean {
 
 /**
  * The own data properties of an object (accessors left out). Objects of one prototype with the
- * same own keys share a shape: its accessor keys are looked up once per shape, not per object.
+ * same own keys and no accessors share a shape, looked up once, not per object. (An object with
+ * accessors whose keys match a remembered shape would have them read and written as data; the
+ * model's only accessors, the registers' rsp and rbp, read and write the kernel stack's numbers,
+ * so that round trip gives the same state.)
  */
 const shapes = new WeakMap<object, Map<string, PropertyKey[]>>();
 const NO_PROTO = {};
@@ -62,15 +65,23 @@ function dataKeys(o: object): PropertyKey[] {
   const proto = (Object.getPrototypeOf(o) as object | null) ?? NO_PROTO;
   let byKeys = shapes.get(proto);
   if (byKeys === undefined) { byKeys = new Map(); shapes.set(proto, byKeys); }
-  const id = symbols.length === 0 ? names.join('\u0000') : null;
+  // small fixed shapes only (class instances, literals): a dictionary's keys are looked at each time
+  const id = symbols.length === 0 && names.length <= 32 ? names.join('\u0000') : null;
   const known = id === null ? undefined : byKeys.get(id);
   if (known !== undefined) return known;
   const keys: PropertyKey[] = [];
+  let accessors = false;
   for (const key of [...names, ...symbols]) {
     const d = Object.getOwnPropertyDescriptor(o, key) as PropertyDescriptor;
-    if ('value' in d) keys.push(key); // an accessor computes from other state
+    if ('value' in d) keys.push(key); else accessors = true; // an accessor computes from other state
   }
-  if (id !== null) byKeys.set(id, keys);
+  // only shapes without accessors are remembered: an object with accessors (the CPU's registers,
+  // whose rsp and rbp read the kernel stack) is looked at each time, and a copy of it made with
+  // the same keys as data is not mistaken for it
+  if (id !== null && !accessors) {
+    if (byKeys.size >= 4096) byKeys.clear(); // bounded
+    byKeys.set(id, keys);
+  }
   return keys;
 }
 

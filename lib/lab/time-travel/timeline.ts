@@ -16,7 +16,7 @@
  *
  * When: at such a point beyond the furthest step any move has reached (so going back and forth
  * pays no capture), once `ms` milliseconds of boot have run since the last checkpoint (default:
- * 25 ms, or one and a half times what the last capture cost if more: at most two fifths of the
+ * 25 ms, or one and a half times what the cheaper of the last two captures cost if more: at most two fifths of the
  * boot after step 0 goes to checkpoints), or every `steps` routine entries when set (tests). At most `max` are kept (default
  * 16): past that, every second one is dropped (never the first) and the spacing doubles.
  *
@@ -71,6 +71,7 @@ export class Timeline {
   private readonly max: number;
   private readonly off: boolean;
   private lastCaptureMs = 0;
+  private prevCaptureMs = 0;
   /** during a move: when the last checkpoint was passed or taken, and the one before the current point */
   private mark = 0;
   private base: Checkpoint | null = null;
@@ -191,7 +192,10 @@ export class Timeline {
     live.trace.probe = null; // the watch is not part of the run's state
     const t0 = now();
     const cp: Checkpoint = { step, state: this.capture(base.state) };
-    this.lastCaptureMs = now() - t0;
+    const took = now() - t0;
+    // the cheaper of the last two captures: one slowed by a busy machine does not spread the rest
+    this.lastCaptureMs = this.prevCaptureMs === 0 ? took : Math.min(took, this.prevCaptureMs);
+    this.prevCaptureMs = took;
     live.trace.probe = probe;
     this.checkpoints.splice(this.next, 0, cp);
     this.next++;
