@@ -168,7 +168,8 @@ export class Run {
    * checkpoint at or before the target and a replay from it to the target (time-travel/timeline.ts;
    * bench/timetravel.ts measured a step back from the end at 0.04 to 0.13 times the boot for
    * 8170e6bed465 and 5b5c1af104ab under Xen with 4 and 64 GiB, where it was 0.9 to 1.0 times
-   * before checkpoints; the machine's load moves these figures by half either way).
+   * before checkpoints; on a busier machine once 0.48, as captures then cost more and
+   * checkpoints lie further apart).
    */
   stepBack(n = 1): this {
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {

@@ -16,9 +16,10 @@
  *
  * When: at such a point beyond the furthest step any move has reached (so going back and forth
  * pays no capture), once `ms` milliseconds of boot have run since the last checkpoint (default:
- * 25 ms, or one and a half times what the cheaper of the last two captures cost if more: at most two fifths of the
- * boot after step 0 goes to checkpoints), or every `steps` routine entries when set (tests). At most `max` are kept (default
- * 16): past that, every second one is dropped (never the first) and the spacing doubles.
+ * 25 ms, or one and a half times what the cheaper of the last two captures cost if more, so that
+ * checkpoints take about two fifths of the boot after step 0 at most), or every `steps` routine
+ * entries when set (tests). At most `max` are kept (default 16): past that, every second one is
+ * dropped (never the first) and the spacing doubles.
  *
  * Memory: a checkpoint shares every 256 KiB chunk of buffer that is unchanged since the checkpoint
  * before it, so the first holds the platform's memory once (for a 64 GiB Xen boot about 0.25 GB)
