@@ -34,5 +34,5 @@ export function boot(config: BootConfig = {}): Run {
 
 /** Boots to the end and returns the result (the CLI's `repro`). */
 export function reproduce(config: BootConfig = {}): RunResult {
-  return boot(config).run().result();
+  return boot(config).checkpointEvery({ off: true }).run().result(); // one run forward: no checkpoints to keep
 }

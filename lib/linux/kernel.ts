@@ -65,6 +65,19 @@ export class Paused extends Error {
   }
 }
 
+/**
+ * A resumable routine's frame: the step it is at and its locals, kept in the heap (not on the
+ * JavaScript stack), so a run can stop between two steps, have its state saved, and later carry on
+ * from that state (see `callResumable`).
+ */
+export interface ResumableFrame {
+  readonly routine: string;
+  /** the step running (or about to run) */
+  pc: number;
+  /** the routine's locals between steps */
+  readonly locals: Record<string, number>;
+}
+
 export class Kernel {
   readonly memblock = new Memblock();
   /** the guest's own console (printk) */
@@ -87,6 +100,19 @@ export class Kernel {
   /** called at every routine entry, before its body (the lab's breakpoints) */
   onRoutineEnter: ((name: string, step: number) => void) | null = null;
   private readonly phaseStack: string[] = [];
+  /** the resumable routines running, outermost first */
+  readonly resumable: ResumableFrame[] = [];
+  /**
+   * Set by the lab when this kernel's state was restored from a checkpoint: the next resumable
+   * calls take their frames from `resumable` (outermost first) instead of entering anew, until the
+   * innermost has resumed. The count of frames resumed so far.
+   */
+  resumeDepth = -1;
+  /**
+   * Called between two steps of a resumable routine, when every routine on the kernel's stack is a
+   * resumable one (the whole call chain lives in the heap): the lab's checkpoints.
+   */
+  onResumePoint: (() => void) | null = null;
 
   constructor(
     readonly variant: KernelVariant,
@@ -116,6 +142,43 @@ export class Kernel {
     this.enter(name);
     body();
     this.leave(name);
+  }
+
+  /**
+   * Runs routine `name` as numbered steps: `step(locals, pc)` runs step `pc` and returns the next
+   * one (-1: done). Between steps the routine's whole state is `locals` and `pc`, so a run restored
+   * from a checkpoint taken there carries on (the routine is not entered again). A step that calls
+   * a resumable routine must do nothing with side effects before that call (on resumption the step
+   * runs again up to that call). `how` 'jump' enters without a return address, as `jumpTo`.
+   */
+  callResumable(name: string, locals: Record<string, number>, step: (l: Record<string, number>, pc: number) => number, how: 'call' | 'jump' = 'call'): Record<string, number> {
+    let frame: ResumableFrame;
+    let pc: number;
+    if (this.resumeDepth >= 0) {
+      frame = this.resumable[this.resumeDepth++];
+      if (frame === undefined || frame.routine !== name) {
+        throw new Error(`resuming ${name}: the checkpoint's frame is ${frame === undefined ? 'missing' : frame.routine}`);
+      }
+      if (this.resumeDepth === this.resumable.length) this.resumeDepth = -1;
+      pc = frame.pc;
+      // the innermost frame carries on from its step; an outer one re-runs its step into the inner call
+    } else {
+      if (how === 'jump') this.stack.jump(name); else this.stack.call(name);
+      this.enter(name);
+      frame = { routine: name, pc: 0, locals };
+      this.resumable.push(frame);
+      pc = 0;
+    }
+    while (pc >= 0) {
+      frame.pc = pc;
+      if (this.onResumePoint !== null && this.resumeDepth < 0 && this.stack.depth === this.resumable.length
+        && this.resumable[this.resumable.length - 1] === frame) this.onResumePoint();
+      pc = step(frame.locals, pc);
+    }
+    this.resumable.pop();
+    this.leave(name);
+    if (how === 'call') this.stack.ret();
+    return frame.locals;
   }
 
   /** __va(pa): the direct-map address of a physical address. */

@@ -6,10 +6,10 @@
 import { LabError, describeValue, expectInteger } from '../../errors';
 import { parseVirtualAddress, tableIndex } from '../../x86/address';
 import { PTE_P, PTE_PS, entryAddress } from '../../x86/pte';
-import type { NormalizedConfig } from '../config';
-import type { Machine, PlatformFactory } from '../machine';
+import type { Machine } from '../machine';
 import { EntryWatch, type EntryWrite } from './entry-watch';
-import { replay, stopAtStep, toTheEnd, type Outcome } from './replay';
+import { stopAtStep, toTheEnd, type Outcome, type StopRule } from './replay';
+import type { TraceProbe } from './probed-trace';
 
 export type { EntryWrite } from './entry-watch';
 
@@ -53,17 +53,21 @@ export interface RunPoint {
   step: number;
 }
 
+/** Replays the run from its step 0 with a probe on its trace, to the point `stop` names (timeline.ts). */
+export type WatchedMove = (stop: StopRule, probe: TraceProbe, onStart: (m: Machine) => void) => void;
+
 /**
  * Every write to the entry for `va48` at `level` in the tables of the current CR3, from the start
- * of the run to `now`. Cost: one replay of the run up to now (about the time the run took to get
- * here, plus about a tenth for the watch; bench/timetravel.ts measured 1.3 to 1.6 times the boot,
- * the run's own machine staying in memory meanwhile), and memory for the writes found only.
+ * of the run to `now`. Cost: one replay of the run from step 0 (the platform as built, kept as the
+ * first checkpoint) up to now with the watch on, which leaves the run where it was: about the time
+ * the run's kernel took to get here, a little more for the watch (bench/timetravel.ts), and memory
+ * for the writes found only.
  */
-export function entryHistory(config: NormalizedConfig, platforms: PlatformFactory, now: RunPoint, va48: number, level: number): EntryWrite[] {
+export function entryHistory(move: WatchedMove, now: RunPoint, va48: number, level: number): EntryWrite[] {
   const entryPa = entryAddressAt(now.machine, va48, level);
   const watch = new EntryWatch(entryPa);
   const stop = now.outcome === 'paused' ? stopAtStep(now.step) : toTheEnd;
-  replay(config, platforms, stop, watch, (m) => watch.attach(m.platform.memory, m.kernel, m.platform.xen !== null
+  move(stop, watch, (m) => watch.attach(m.platform.memory, m.kernel, m.platform.xen !== null
     ? { routine: 'xc_dom_build_image', via: 'the domain builder' }
     : { routine: '(boot loader)', via: 'the boot loader (the image\'s static page tables)' }));
   return watch.writes;

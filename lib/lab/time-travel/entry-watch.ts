@@ -1,18 +1,17 @@
 /**
- * A watch on one 8-byte entry of machine memory during a replay: a trace recorder that, at every
- * point where the model reports progress (routine entry and exit, each event, each counted
- * page-table write or MMUEXT operation), compares the entry with the value it last saw and notes
- * a change with the step, the routine and how the write was made.
+ * A watch on one 8-byte entry of machine memory during a replay: a probe of the run's trace
+ * recorder (probed-trace.ts) that, at every point where the model reports progress (routine entry
+ * and exit, each event, each counted page-table write or MMUEXT operation), compares the entry with
+ * the value it last saw and notes a change with the step, the routine and how the write was made.
  *
- * Only the watched replay uses this recorder, so ordinary runs pay nothing. In the watched replay
- * a check is one Map lookup until the frame exists, then two array reads and compares.
+ * Only the watched replay sets the probe, so other moves pay one null check per report. In the
+ * watched replay a check is one Map lookup until the frame exists, then two array reads and compares.
  *
  * What it sees: every change of the entry, attributed to the innermost modelled routine running
  * when it was made. What it cannot see: a store that writes the value already there, and two
  * changes with no report point between them (they show as one).
  */
-import type { TraceEventBody, PtLevel } from '../../trace/events';
-import { TraceRecorder } from '../../trace/recorder';
+import type { TraceEventBody } from '../../trace/events';
 import type { Kernel } from '../../linux/kernel';
 import type { PhysicalMemory } from '../../x86/physical-memory';
 
@@ -40,7 +39,7 @@ const PTE_A_D = 0x60;
 
 type Where = 'enter' | 'leave' | 'here';
 
-export class EntryWatch extends TraceRecorder {
+export class EntryWatch {
   readonly writes: EntryWrite[] = [];
   private memory: PhysicalMemory | null = null;
   private kernel: Kernel | null = null;
@@ -52,7 +51,6 @@ export class EntryWatch extends TraceRecorder {
 
   /** Watches the entry at machine address `entryPa` (8-byte aligned). */
   constructor(private readonly entryPa: number) {
-    super();
     this.frame = Math.floor(entryPa / 4096);
     this.index = (entryPa % 4096) / 4;
   }
@@ -70,32 +68,8 @@ export class EntryWatch extends TraceRecorder {
     if (lo !== 0 || hi !== 0) this.note(lo, hi, 0, builder.routine, [], builder.via);
   }
 
-  override routine(enter: boolean, name: string, depth: number): void {
-    this.check(enter ? 'enter' : 'leave', null);
-    super.routine(enter, name, depth);
-  }
-
-  override emit(body: TraceEventBody): void {
-    this.check('here', body);
-    super.emit(body);
-  }
-
-  override countPteWrite(level: PtLevel): void {
-    this.check('here', null);
-    super.countPteWrite(level);
-  }
-
-  override countPteWrites(level: PtLevel, n: number): void {
-    this.check('here', null);
-    super.countPteWrites(level, n);
-  }
-
-  override countMmuextOp(cmd: string): void {
-    this.check('here', null);
-    super.countMmuextOp(cmd);
-  }
-
-  private check(where: Where, event: TraceEventBody | null): void {
+  /** Called by the probed trace recorder at each report point, before it records. */
+  check(where: Where, event: TraceEventBody | null): void {
     if (this.memory === null) return;
     let w = this.words;
     if (w === undefined) {

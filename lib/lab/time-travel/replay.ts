@@ -1,7 +1,9 @@
 /**
  * Replay: the model is deterministic, so the state of a run at any step is what a fresh boot with
- * the same configuration reaches when stopped there. Every move of a run (step, runTo, restore,
- * stepBack, at) is one replay from the start of the boot; nothing here keeps state between calls.
+ * the same configuration reaches when stopped there. A run's moves replay its one machine from its
+ * nearest checkpoint (timeline.ts); `replay` here boots a machine of its own from nothing, for what
+ * must not touch the run's (explainFault's look at an earlier fault, a view after firstMmSwitch,
+ * and the tests' ground truth). Nothing here keeps state between calls.
  */
 import { TraceRecorder } from '../../trace/recorder';
 import { GuestHalted } from '../../x86/cpu';

@@ -2,10 +2,10 @@
  * Steps and routines: step n of a run is the n-th routine entry. These read a run's compact
  * routine log (lib/trace/routine-log.ts) by step.
  */
-import type { TraceRecorder } from '../../trace/recorder';
+import type { RoutineLog } from '../../trace/routine-log';
 
 /** The routine entered at each step: index n holds step n's routine (index 0 is unused). */
-export function routinesByStep(trace: TraceRecorder): string[] {
+export function routinesByStep(trace: { readonly routines: RoutineLog }): string[] {
   const names: string[] = [''];
   for (const e of trace.routines.events()) if (e.type === 'routine-enter') names.push(e.name);
   return names;
@@ -18,7 +18,7 @@ export function lastEntryOf(names: readonly string[], symbol: string, last: numb
 }
 
 /** The step each trace event happened in: the number of routine entries before its seq. */
-export function stepOfSeq(trace: TraceRecorder): (seq: number) => number {
+export function stepOfSeq(trace: { readonly routines: RoutineLog }): (seq: number) => number {
   const enterSeqs: number[] = [];
   for (const e of trace.routines.events()) if (e.type === 'routine-enter') enterSeqs.push(e.seq);
   return (seq) => {

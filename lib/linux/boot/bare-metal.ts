@@ -29,6 +29,26 @@ export function bareMetalE820Ram(memoryBytes: number): { base: number; end: numb
 
 // arch/x86/kernel/head_64.S (v3.8 / 8170e6bed465): the first page tables, then x86_64_start_kernel
 export function startup_64(k: Kernel, m: BareMetalMachine): void {
+  // a run restored from a checkpoint (lib/linux/kernel.ts callResumable) has all of this done
+  if (k.resumeDepth < 0) startup_64_asm(k, m);
+  k.callResumable('startup_64', {}, () => {
+    x86_64_start_kernel(k, m, () => {
+      x86_64_start_reservations(k, {
+        ram: bareMetalE820Ram(k.memoryBytes),
+        cpuHasPse: m.cpuHasPse,
+        cpuHasGbpages: m.cpuHasGbpages,
+        arch_setup: () => undefined, // x86_init_noop
+        pagetable_init: () => { k.callResumable('native_pagetable_init', {}, () => { paging_init(k, m.cpuHasPse); return -1; }); },
+        // native_pagetable_reserve (arch/x86/mm/init.c, v3.8.13)
+        pagetable_reserve: (start, end) => k.memblock.reserve(start, end - start),
+      }, () => undefined);
+    });
+    return -1;
+  }, 'jump');
+}
+
+/** head_64.S before the jump to C: the pv ops in force, the #PF vector, the first tables and CR3. */
+function startup_64_asm(k: Kernel, m: BareMetalMachine): void {
   const img = k.image;
   k.pv = nativeMmuOps(k, m);
   k.cpuOps = nativeCpuOps(k);
@@ -51,19 +71,6 @@ export function startup_64(k: Kernel, m: BareMetalMachine): void {
     m.loadCr3(img.init_level4_pgt);
     k.g.max_pfn_mapped = (512 * 1024 * 1024) / PAGE_SIZE; // KERNEL_IMAGE_SIZE >> PAGE_SHIFT (v3.8)
   }
-  k.jumpTo('startup_64', () => {
-    x86_64_start_kernel(k, m, () => {
-      x86_64_start_reservations(k, {
-        ram: bareMetalE820Ram(k.memoryBytes),
-        cpuHasPse: m.cpuHasPse,
-        cpuHasGbpages: m.cpuHasGbpages,
-        arch_setup: () => undefined, // x86_init_noop
-        pagetable_init: () => k.call('native_pagetable_init', () => paging_init(k, m.cpuHasPse)),
-        // native_pagetable_reserve (arch/x86/mm/init.c, v3.8.13)
-        pagetable_reserve: (start, end) => k.memblock.reserve(start, end - start),
-      }, () => undefined);
-    });
-  });
 }
 
 /** The entry points a #PF gate can name, by symbol (what the IDT's offset field points at). */

@@ -100,9 +100,14 @@ export function early_idt_handler(k: Kernel, cr2: number, errorCode: number): bo
   });
 }
 
-// arch/x86/kernel/head64.c (v3.8 and 8170e6bed465): the C entry of a bare-metal boot
+// arch/x86/kernel/head64.c (v3.8 and 8170e6bed465): the C entry of a bare-metal boot; resumable
+// (lib/linux/kernel.ts callResumable): its own work, then `next` (x86_64_start_reservations)
 export function x86_64_start_kernel(k: Kernel, ctl: NativeCpuControl, next: () => void): void {
-  k.call('x86_64_start_kernel', () => {
+  k.callResumable('x86_64_start_kernel', {}, (_l, pc) => {
+    if (pc === 1) {
+      next();
+      return -1;
+    }
     if (k.variant.earlyPfHandler) {
       // Kill off the identity-map trampoline
       reset_early_page_tables(k);
@@ -129,6 +134,6 @@ export function x86_64_start_kernel(k: Kernel, ctl: NativeCpuControl, next: () =
       const [lo, hi] = k.readEntry(k.ktextVa(k.image.early_level4_pgt) + 511 * 8);
       k.cpu.writeQword(l4 + 511 * 8, lo, hi);
     }
-    next();
+    return 1;
   });
 }

@@ -37,73 +37,100 @@ export function linuxBanner(k: Kernel): string {
   return `Linux version ${k.variant.release} (${k.variant.id}) #1 SMP`;
 }
 
-// arch/x86/kernel/setup.c (v3.8 / v3.9)
+// arch/x86/kernel/setup.c (v3.8 / v3.9); resumable between its calls (lib/linux/kernel.ts callResumable)
 export function setup_arch(k: Kernel, arch: ArchHooks): void {
-  k.call('setup_arch', () => {
+  k.callResumable('setup_arch', {}, (_l, pc) => {
     const g = k.g;
-    // memblock_reserve(__pa_symbol(_text), (unsigned long)__bss_stop - (unsigned long)_text)
-    memblock_reserve(k, k.image._text, k.image.__brk_base - k.image._text);
-    early_trap_init(k); // #DB, #BP (and #PF where the variant sets it here), then load_idt
-    arch.arch_setup(); // x86_init.oem.arch_setup()
-    let ram = arch.ram;
-    const memory_setup = arch.memory_setup;
-    if (memory_setup !== undefined) {
-      const e820 = new E820Map((line) => k.printk(line));
-      k.call('setup_memory_map', () => {
-        const who = memory_setup(e820);
-        k.printk('e820: BIOS-provided physical RAM map:');
-        e820.e820_print_map(who);
-      });
-      k.call('trim_bios_range', () => {
-        e820.e820_update_range(0, PAGE_SIZE, E820_RAM, E820_RESERVED); // the BIOS-owned first 4 KiB
-        e820.e820_remove_range(BIOS_BEGIN, BIOS_END - BIOS_BEGIN, E820_RAM, true); // 640 KiB .. 1 MiB is not RAM
-        e820.sanitize();
-      });
-      g.max_pfn = k.call('e820_end_of_ram_pfn', () => e820.e820_end_of_ram_pfn());
-      ram = e820.ramRanges();
-    } else {
-      g.max_pfn = Math.max(...arch.ram.map((r) => r.end)) / PAGE_SIZE; // e820_end_of_ram_pfn()
+    switch (pc) {
+      case 0:
+        // memblock_reserve(__pa_symbol(_text), (unsigned long)__bss_stop - (unsigned long)_text)
+        memblock_reserve(k, k.image._text, k.image.__brk_base - k.image._text);
+        return 1;
+      case 1:
+        early_trap_init(k); // #DB, #BP (and #PF where the variant sets it here), then load_idt
+        return 2;
+      case 2:
+        arch.arch_setup(); // x86_init.oem.arch_setup()
+        return 3;
+      case 3: {
+        let ram = arch.ram;
+        const memory_setup = arch.memory_setup;
+        if (memory_setup !== undefined) {
+          const e820 = new E820Map((line) => k.printk(line));
+          k.call('setup_memory_map', () => {
+            const who = memory_setup(e820);
+            k.printk('e820: BIOS-provided physical RAM map:');
+            e820.e820_print_map(who);
+          });
+          k.call('trim_bios_range', () => {
+            e820.e820_update_range(0, PAGE_SIZE, E820_RAM, E820_RESERVED); // the BIOS-owned first 4 KiB
+            e820.e820_remove_range(BIOS_BEGIN, BIOS_END - BIOS_BEGIN, E820_RAM, true); // 640 KiB .. 1 MiB is not RAM
+            e820.sanitize();
+          });
+          g.max_pfn = k.call('e820_end_of_ram_pfn', () => e820.e820_end_of_ram_pfn());
+          ram = e820.ramRanges();
+        } else {
+          g.max_pfn = Math.max(...arch.ram.map((r) => r.end)) / PAGE_SIZE; // e820_end_of_ram_pfn()
+        }
+        g.max_low_pfn = Math.min(g.max_pfn, 2 ** 32 / PAGE_SIZE);
+        if (k.variant.memoryMapping === '3.9') early_alloc_pgt_buf(k);
+        // reserve_brk(): the BRK area is in use from here
+        k.call('reserve_brk', () => k.memblock.reserve(k.image.__brk_base, k.image.brk_size));
+        // memblock_x86_fill(): memblock.memory from e820
+        k.call('memblock_x86_fill', () => { for (const r of ram) k.memblock.add(r.base, r.end - r.base); });
+        // reserve_real_mode(): the trampoline below 1 MiB
+        const size = 24576;
+        const mem = memblock_find_in_range(k, 0, 1 << 20, size, PAGE_SIZE);
+        memblock_reserve(k, mem, size);
+        k.printk(`Base memory trampoline at [${k.__va(mem).toString(16).padStart(16, 'f')}] ${mem.toString(16)} size ${size}`);
+        return 4;
+      }
+      case 4:
+        if (k.variant.memoryMapping === '3.9') {
+          init_mem_mapping(k, arch.cpuHasPse, arch.cpuHasGbpages);
+        } else {
+          // v3.8: max_low_pfn_mapped = init_memory_mapping(0, max_low_pfn << PAGE_SHIFT) and above 4G
+          probe_page_size_mask(k, arch.cpuHasPse, arch.cpuHasGbpages);
+          g.max_pfn_mapped = init_memory_mapping_3_8(k, 0, g.max_low_pfn * PAGE_SIZE, arch.pagetable_reserve);
+          if (g.max_pfn > g.max_low_pfn) g.max_pfn_mapped = init_memory_mapping_3_8(k, 2 ** 32, g.max_pfn * PAGE_SIZE, arch.pagetable_reserve);
+        }
+        return 5;
+      case 5:
+        // early_trap_pf_init came with the early #PF handler (8170e6bed465): kernels before it have none
+        if (k.variant.earlyPfHandler) early_trap_pf_init(k);
+        k.memblock.current_limit = g.max_pfn_mapped * PAGE_SIZE; // get_max_mapped()
+        k.call('initmem_init', () => undefined);
+        return 6;
+      case 6:
+        arch.pagetable_init();
+        return 7;
+      default:
+        g.setup_arch_done = true;
+        return -1;
     }
-    g.max_low_pfn = Math.min(g.max_pfn, 2 ** 32 / PAGE_SIZE);
-    if (k.variant.memoryMapping === '3.9') early_alloc_pgt_buf(k);
-    // reserve_brk(): the BRK area is in use from here
-    k.call('reserve_brk', () => k.memblock.reserve(k.image.__brk_base, k.image.brk_size));
-    // memblock_x86_fill(): memblock.memory from e820
-    k.call('memblock_x86_fill', () => { for (const r of ram) k.memblock.add(r.base, r.end - r.base); });
-    // reserve_real_mode(): the trampoline below 1 MiB
-    const size = 24576;
-    const mem = memblock_find_in_range(k, 0, 1 << 20, size, PAGE_SIZE);
-    memblock_reserve(k, mem, size);
-    k.printk(`Base memory trampoline at [${k.__va(mem).toString(16).padStart(16, 'f')}] ${mem.toString(16)} size ${size}`);
-    if (k.variant.memoryMapping === '3.9') {
-      init_mem_mapping(k, arch.cpuHasPse, arch.cpuHasGbpages);
-    } else {
-      // v3.8: max_low_pfn_mapped = init_memory_mapping(0, max_low_pfn << PAGE_SHIFT) and above 4G
-      probe_page_size_mask(k, arch.cpuHasPse, arch.cpuHasGbpages);
-      g.max_pfn_mapped = init_memory_mapping_3_8(k, 0, g.max_low_pfn * PAGE_SIZE, arch.pagetable_reserve);
-      if (g.max_pfn > g.max_low_pfn) g.max_pfn_mapped = init_memory_mapping_3_8(k, 2 ** 32, g.max_pfn * PAGE_SIZE, arch.pagetable_reserve);
-    }
-    // early_trap_pf_init came with the early #PF handler (8170e6bed465): kernels before it have none
-    if (k.variant.earlyPfHandler) early_trap_pf_init(k);
-    k.memblock.current_limit = g.max_pfn_mapped * PAGE_SIZE; // get_max_mapped()
-    k.call('initmem_init', () => undefined);
-    arch.pagetable_init();
-    g.setup_arch_done = true;
   });
 }
 
 // init/main.c (v3.9): as far as setup_arch
 export function start_kernel(k: Kernel, arch: ArchHooks): void {
-  k.call('start_kernel', () => {
-    k.printk(linuxBanner(k)); // pr_notice("%s", linux_banner)
+  k.callResumable('start_kernel', {}, (_l, pc) => {
+    if (pc === 0) {
+      k.printk(linuxBanner(k)); // pr_notice("%s", linux_banner)
+      return 1;
+    }
     setup_arch(k, arch);
+    return -1;
   });
 }
 
 // arch/x86/kernel/head64.c (v3.9)
 export function x86_64_start_reservations(k: Kernel, arch: ArchHooks, reserveEbda: () => void): void {
-  k.call('x86_64_start_reservations', () => {
-    k.call('reserve_ebda_region', reserveEbda);
+  k.callResumable('x86_64_start_reservations', {}, (_l, pc) => {
+    if (pc === 0) {
+      k.call('reserve_ebda_region', reserveEbda);
+      return 1;
+    }
     start_kernel(k, arch);
+    return -1;
   });
 }

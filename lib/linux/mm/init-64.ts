@@ -27,75 +27,96 @@ function writeTableEntry(k: Kernel, op: 'set_pgd' | 'set_pud' | 'set_pmd', ptr: 
   k.pv[op].fn(ptr, entryLo(frame, flags), entryHi(frame, 0));
 }
 
-// arch/x86/mm/init_64.c (v3.9)
+// arch/x86/mm/init_64.c (v3.9); resumable between L4 slots (lib/linux/kernel.ts callResumable)
 export function kernel_physical_mapping_init(k: Kernel, ctx: MappingContext, start: number, end: number, page_size_mask: number): number {
-  return k.call('kernel_physical_mapping_init', () => {
-    let last_map_addr = end;
+  const locals = { last_map_addr: end, addr: 0, next: 0, child: 0, fresh: 0, pudPfn: 0 };
+  return k.callResumable('kernel_physical_mapping_init', locals, (l, pc) => {
     const pgdBase = k.ktextVa(k.image.init_level4_pgt); // pgd_offset_k: init_mm.pgd = swapper_pg_dir
-    let addr = k.__va(start);
     const endVa = k.__va(end);
-    while (addr < endVa) {
-      const pgd = pgdBase + pgd_index(addr) * 8;
-      let next = Math.floor(addr / PGDIR_SIZE) * PGDIR_SIZE + PGDIR_SIZE;
-      if (next > endVa) next = endVa;
-      const [lo, hi] = k.readEntry(pgd);
-      if ((lo & _PAGE_PRESENT) !== 0) {
-        last_map_addr = phys_pud_init(k, ctx, childTable(k, lo, hi), k.__pa(addr), k.__pa(next), page_size_mask);
-      } else {
-        const pudPfn = ctx.alloc(k, 3);
-        last_map_addr = phys_pud_init(k, ctx, k.__va(pudPfn * PAGE_SIZE), k.__pa(addr), k.__pa(next), page_size_mask);
-        // pgd_populate(&init_mm, pgd, pud): paravirt_alloc_pud, then set_pgd
-        k.pv.alloc_pud.fn(pudPfn);
-        writeTableEntry(k, 'set_pgd', pgd, pudPfn, _PAGE_TABLE);
+    switch (pc) {
+      case 0:
+        l.addr = k.__va(start);
+        return 1;
+      case 1: {
+        if (!(l.addr < endVa)) return 3;
+        const pgd = pgdBase + pgd_index(l.addr) * 8;
+        l.next = Math.floor(l.addr / PGDIR_SIZE) * PGDIR_SIZE + PGDIR_SIZE;
+        if (l.next > endVa) l.next = endVa;
+        const [lo, hi] = k.readEntry(pgd);
+        if ((lo & _PAGE_PRESENT) !== 0) {
+          l.child = childTable(k, lo, hi);
+          l.fresh = 0;
+        } else {
+          l.pudPfn = ctx.alloc(k, 3);
+          l.child = k.__va(l.pudPfn * PAGE_SIZE);
+          l.fresh = 1;
+        }
+        return 2;
       }
-      addr = next;
+      case 2:
+        l.last_map_addr = phys_pud_init(k, ctx, l.child, k.__pa(l.addr), k.__pa(l.next), page_size_mask);
+        if (l.fresh === 1) {
+          // pgd_populate(&init_mm, pgd, pud): paravirt_alloc_pud, then set_pgd
+          k.pv.alloc_pud.fn(l.pudPfn);
+          writeTableEntry(k, 'set_pgd', pgdBase + pgd_index(l.addr) * 8, l.pudPfn, _PAGE_TABLE);
+        }
+        l.addr = l.next;
+        return 1;
+      default:
+        k.pv.flush_tlb_kernel.fn(); // __flush_tlb_all()
+        return -1;
     }
-    k.pv.flush_tlb_kernel.fn(); // __flush_tlb_all()
-    return last_map_addr;
-  });
+  }).last_map_addr;
 }
 
-// arch/x86/mm/init_64.c (v3.9)
+// arch/x86/mm/init_64.c (v3.9); resumable between L3 entries (one GiB each)
 export function phys_pud_init(k: Kernel, ctx: MappingContext, pudPage: number, addr: number, end: number, page_size_mask: number): number {
-  return k.call('phys_pud_init', () => {
-    let last_map_addr = end;
-    for (let i = pud_index(addr); i < 512; i++) {
-      const pud = pudPage + i * 8;
-      const next = Math.floor(addr / PUD_SIZE) * PUD_SIZE + PUD_SIZE;
-      if (addr >= end) {
-        const base = Math.floor(addr / PUD_SIZE) * PUD_SIZE;
-        if (!ctx.isRam(base, next)) k.pv.set_pud.fn(pud, 0, 0);
-        addr = next;
-        continue;
-      }
-      const [lo, hi] = k.readEntry(pud);
-      if ((lo & _PAGE_PRESENT) !== 0) {
-        if ((lo & _PAGE_PSE) === 0) {
-          last_map_addr = phys_pmd_init(k, ctx, childTable(k, lo, hi), addr, end, page_size_mask);
-          k.pv.flush_tlb_kernel.fn();
-          addr = next;
-          continue;
+  const locals = { last_map_addr: end, i: pud_index(addr), addr, pmdPfn: 0, child: 0 };
+  return k.callResumable('phys_pud_init', locals, (l, pc) => {
+    const next = Math.floor(l.addr / PUD_SIZE) * PUD_SIZE + PUD_SIZE;
+    const pud = pudPage + l.i * 8;
+    const advance = (): number => { l.addr = next; l.i++; return 0; };
+    switch (pc) {
+      case 0: {
+        if (l.i >= 512) return 3;
+        if (l.addr >= end) {
+          const base = Math.floor(l.addr / PUD_SIZE) * PUD_SIZE;
+          if (!ctx.isRam(base, next)) k.pv.set_pud.fn(pud, 0, 0);
+          return advance();
         }
-        if ((page_size_mask & (1 << PG_LEVEL_1G)) !== 0) { last_map_addr = next; addr = next; continue; }
+        const [lo, hi] = k.readEntry(pud);
+        if ((lo & _PAGE_PRESENT) !== 0) {
+          if ((lo & _PAGE_PSE) === 0) {
+            l.child = childTable(k, lo, hi);
+            return 1;
+          }
+          if ((page_size_mask & (1 << PG_LEVEL_1G)) !== 0) { l.last_map_addr = next; return advance(); }
+        }
+        if ((page_size_mask & (1 << PG_LEVEL_1G)) !== 0) {
+          const prot = PAGE_KERNEL_LARGE(k.g.supports_global);
+          const frame = k.pv.pfn_to_entry_frame.fn(Math.floor(l.addr / PUD_SIZE) * (PUD_SIZE / PAGE_SIZE));
+          k.pv.set_pte.fn(pud, entryLo(frame, prot.lo), entryHi(frame, prot.hi));
+          l.last_map_addr = next;
+          return advance();
+        }
+        l.pmdPfn = ctx.alloc(k, 2);
+        return 2;
       }
-      if ((page_size_mask & (1 << PG_LEVEL_1G)) !== 0) {
-        const prot = PAGE_KERNEL_LARGE(k.g.supports_global);
-        const frame = k.pv.pfn_to_entry_frame.fn(Math.floor(addr / PUD_SIZE) * (PUD_SIZE / PAGE_SIZE));
-        k.pv.set_pte.fn(pud, entryLo(frame, prot.lo), entryHi(frame, prot.hi));
-        last_map_addr = next;
-        addr = next;
-        continue;
-      }
-      const pmdPfn = ctx.alloc(k, 2);
-      last_map_addr = phys_pmd_init(k, ctx, k.__va(pmdPfn * PAGE_SIZE), addr, end, page_size_mask);
-      // pud_populate(&init_mm, pud, pmd): paravirt_alloc_pmd, then set_pud
-      k.pv.alloc_pmd.fn(pmdPfn);
-      writeTableEntry(k, 'set_pud', pud, pmdPfn, _PAGE_TABLE);
-      addr = next;
+      case 1:
+        l.last_map_addr = phys_pmd_init(k, ctx, l.child, l.addr, end, page_size_mask);
+        k.pv.flush_tlb_kernel.fn();
+        return advance();
+      case 2:
+        l.last_map_addr = phys_pmd_init(k, ctx, k.__va(l.pmdPfn * PAGE_SIZE), l.addr, end, page_size_mask);
+        // pud_populate(&init_mm, pud, pmd): paravirt_alloc_pmd, then set_pud
+        k.pv.alloc_pmd.fn(l.pmdPfn);
+        writeTableEntry(k, 'set_pud', pud, l.pmdPfn, _PAGE_TABLE);
+        return advance();
+      default:
+        k.pv.flush_tlb_kernel.fn();
+        return -1;
     }
-    k.pv.flush_tlb_kernel.fn();
-    return last_map_addr;
-  });
+  }).last_map_addr;
 }
 
 // arch/x86/mm/init_64.c (v3.9)

@@ -106,76 +106,106 @@ function mappingContext(k: Kernel, alloc: MappingContext['alloc']): MappingConte
 
 // arch/x86/mm/init.c (v3.9): map [start, end) into the direct map; returns the end pfn mapped
 export function init_memory_mapping(k: Kernel, start: number, end: number): number {
-  return k.call('init_memory_mapping', () => {
-    k.printk(`init_memory_mapping: [mem ${fmt010(start)}-${fmt010(end - 1)}]`);
-    const ranges = k.call('split_mem_range', () => split_mem_range(start, end, k.g.page_size_mask));
-    for (const r of ranges) k.printk(` [mem ${fmt010(r.start)}-${fmt010(r.end - 1)}] page ${pageSizeName(r.page_size_mask)}`);
-    let ret = 0;
-    const ctx = mappingContext(k, lowPageAllocator);
-    for (const r of ranges) ret = kernel_physical_mapping_init(k, ctx, r.start, r.end, r.page_size_mask);
+  // resumable between ranges (lib/linux/kernel.ts callResumable): the ranges are recomputed, not kept
+  const l = k.callResumable('init_memory_mapping', { i: 0, ret: 0 }, (l, pc) => {
+    if (pc === 0) {
+      k.printk(`init_memory_mapping: [mem ${fmt010(start)}-${fmt010(end - 1)}]`);
+      const ranges = k.call('split_mem_range', () => split_mem_range(start, end, k.g.page_size_mask));
+      for (const r of ranges) k.printk(` [mem ${fmt010(r.start)}-${fmt010(r.end - 1)}] page ${pageSizeName(r.page_size_mask)}`);
+      return 1;
+    }
+    if (pc === 1) {
+      const ranges = split_mem_range(start, end, k.g.page_size_mask);
+      if (l.i >= ranges.length) return 2;
+      const r = ranges[l.i];
+      l.ret = kernel_physical_mapping_init(k, mappingContext(k, lowPageAllocator), r.start, r.end, r.page_size_mask);
+      l.i++;
+      return 1;
+    }
     // add_pfn_range_mapped(start >> PAGE_SHIFT, ret >> PAGE_SHIFT)
-    k.g.max_pfn_mapped = Math.max(k.g.max_pfn_mapped, ret / PAGE_SIZE);
-    return ret / PAGE_SIZE;
+    k.g.max_pfn_mapped = Math.max(k.g.max_pfn_mapped, l.ret / PAGE_SIZE);
+    return -1;
   });
+  return l.ret / PAGE_SIZE;
 }
 
 // arch/x86/mm/init.c (v3.9): map the RAM inside [range_start, range_end); returns bytes mapped
 export function init_range_memory_mapping(k: Kernel, range_start: number, range_end: number): number {
-  return k.call('init_range_memory_mapping', () => {
-    let mapped = 0;
-    for (const r of k.memblock.memoryIn(range_start, range_end)) {
-      init_memory_mapping(k, r.base, r.end);
-      mapped += r.end - r.base;
-    }
-    return mapped;
-  });
+  return k.callResumable('init_range_memory_mapping', { i: 0, mapped: 0 }, (l) => {
+    const ranges = k.memblock.memoryIn(range_start, range_end);
+    if (l.i >= ranges.length) return -1;
+    const r = ranges[l.i];
+    init_memory_mapping(k, r.base, r.end);
+    l.mapped += r.end - r.base;
+    l.i++;
+    return 0;
+  }).mapped;
 }
 
 // arch/x86/mm/init.c (v3.9-rc1): the whole direct map, top-down, then (from 8170e6bed465 on) load_cr3(swapper_pg_dir)
 export function init_mem_mapping(k: Kernel, cpuHasPse: boolean, cpuHasGbpages: boolean): void {
-  k.call('init_mem_mapping', () => {
+  const locals = { end: 0, real_end: 0, step_size: 0, last_start: 0, mapped_ram_size: 0, start: 0 };
+  k.callResumable('init_mem_mapping', locals, (l, pc) => {
     const g = k.g;
-    probe_page_size_mask(k, cpuHasPse, cpuHasGbpages);
-    const end = g.max_pfn * PAGE_SIZE;
-    // the ISA range is always mapped regardless of memory holes
-    init_memory_mapping(k, 0, ISA_END_ADDRESS);
-    // xen has big range in reserved near end of ram, skip it at first
-    const addr = k.call('memblock_find_in_range', () => k.memblock.findInRange(ISA_END_ADDRESS, end, PMD_SIZE, PAGE_SIZE));
-    const real_end = addr + PMD_SIZE;
-    let step_size = PMD_SIZE;
-    g.max_pfn_mapped = 0; // will get exact value next
-    g.min_pfn_mapped = real_end / PAGE_SIZE;
-    let last_start = real_end;
-    let mapped_ram_size = 0;
-    // The compiled loop keeps end, step_size and ISA_END_ADDRESS in callee-saved registers (rbx,
-    // r13, r15: which ones is read off the reports' dumps and stacks); xen_write_cr3 saves them.
-    k.stack.setRegister('rbx', BigInt(end), 'end = max_pfn << PAGE_SHIFT');
-    k.stack.setRegister('r13', BigInt(step_size), 'step_size');
-    k.stack.setRegister('r15', BigInt(ISA_END_ADDRESS), 'ISA_END_ADDRESS');
-    // We start from the top (end of memory) and go to the bottom; the memblock_find_in_range gets
-    // us a block from the top that is already mapped, for the new page tables.
-    while (last_start > ISA_END_ADDRESS) {
-      const start = last_start > step_size ? Math.max(roundDown(last_start - 1, step_size), ISA_END_ADDRESS) : ISA_END_ADDRESS;
-      const new_mapped_ram_size = init_range_memory_mapping(k, start, last_start);
-      last_start = start;
-      g.min_pfn_mapped = last_start / PAGE_SIZE;
-      // only increase step_size after a big range gets mapped
-      if (new_mapped_ram_size > mapped_ram_size) {
-        step_size *= 2 ** STEP_SIZE_SHIFT;
-        k.stack.setRegister('r13', BigInt(step_size), 'step_size');
+    switch (pc) {
+      case 0:
+        probe_page_size_mask(k, cpuHasPse, cpuHasGbpages);
+        l.end = g.max_pfn * PAGE_SIZE;
+        return 1;
+      case 1:
+        // the ISA range is always mapped regardless of memory holes
+        init_memory_mapping(k, 0, ISA_END_ADDRESS);
+        return 2;
+      case 2: {
+        // xen has big range in reserved near end of ram, skip it at first
+        const addr = k.call('memblock_find_in_range', () => k.memblock.findInRange(ISA_END_ADDRESS, l.end, PMD_SIZE, PAGE_SIZE));
+        l.real_end = addr + PMD_SIZE;
+        l.step_size = PMD_SIZE;
+        g.max_pfn_mapped = 0; // will get exact value next
+        g.min_pfn_mapped = l.real_end / PAGE_SIZE;
+        l.last_start = l.real_end;
+        l.mapped_ram_size = 0;
+        // The compiled loop keeps end, step_size and ISA_END_ADDRESS in callee-saved registers (rbx,
+        // r13, r15: which ones is read off the reports' dumps and stacks); xen_write_cr3 saves them.
+        k.stack.setRegister('rbx', BigInt(l.end), 'end = max_pfn << PAGE_SHIFT');
+        k.stack.setRegister('r13', BigInt(l.step_size), 'step_size');
+        k.stack.setRegister('r15', BigInt(ISA_END_ADDRESS), 'ISA_END_ADDRESS');
+        return 3;
       }
-      mapped_ram_size += new_mapped_ram_size;
+      case 3:
+        // We start from the top (end of memory) and go to the bottom; the memblock_find_in_range gets
+        // us a block from the top that is already mapped, for the new page tables.
+        if (!(l.last_start > ISA_END_ADDRESS)) return 5;
+        l.start = l.last_start > l.step_size ? Math.max(roundDown(l.last_start - 1, l.step_size), ISA_END_ADDRESS) : ISA_END_ADDRESS;
+        return 4;
+      case 4: {
+        const new_mapped_ram_size = init_range_memory_mapping(k, l.start, l.last_start);
+        l.last_start = l.start;
+        g.min_pfn_mapped = l.last_start / PAGE_SIZE;
+        // only increase step_size after a big range gets mapped
+        if (new_mapped_ram_size > l.mapped_ram_size) {
+          l.step_size *= 2 ** STEP_SIZE_SHIFT;
+          k.stack.setRegister('r13', BigInt(l.step_size), 'step_size');
+        }
+        l.mapped_ram_size += new_mapped_ram_size;
+        return 3;
+      }
+      case 5:
+        if (l.real_end < l.end) init_range_memory_mapping(k, l.real_end, l.end);
+        return 6;
+      default: {
+        if (g.max_pfn > g.max_low_pfn) g.max_low_pfn = g.max_pfn;
+        // 8170e6bed465 ("-v6: switch to init_level4_pgt in init_mem_mapping") moved load_cr3 out of
+        // the 32-bit branch: from it on, 64-bit reloads CR3 here too (v3.9.6 init.c:451-452)
+        const end_ = k.variant.initMemMappingEnd;
+        if (end_ === 'load_cr3' || (end_ === 'load_cr3-unless-xen-pv' && k.platform !== 'xen')) {
+          const cr3 = k.__pa(k.ktextVa(k.image.init_level4_pgt)); // load_cr3(swapper_pg_dir)
+          k.pv.write_cr3.fn(cr3);
+        }
+        k.pv.flush_tlb_kernel.fn(); // __flush_tlb_all()
+        return -1;
+      }
     }
-    if (real_end < end) init_range_memory_mapping(k, real_end, end);
-    if (g.max_pfn > g.max_low_pfn) g.max_low_pfn = g.max_pfn;
-    // 8170e6bed465 ("-v6: switch to init_level4_pgt in init_mem_mapping") moved load_cr3 out of
-    // the 32-bit branch: from it on, 64-bit reloads CR3 here too (v3.9.6 init.c:451-452)
-    const end_ = k.variant.initMemMappingEnd;
-    if (end_ === 'load_cr3' || (end_ === 'load_cr3-unless-xen-pv' && k.platform !== 'xen')) {
-      const cr3 = k.__pa(k.ktextVa(k.image.init_level4_pgt)); // load_cr3(swapper_pg_dir)
-      k.pv.write_cr3.fn(cr3);
-    }
-    k.pv.flush_tlb_kernel.fn(); // __flush_tlb_all()
   });
 }
 

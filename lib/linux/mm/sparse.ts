@@ -72,27 +72,32 @@ export function vmemmap_populate(k: Kernel, start: number, end: number, cpuHasPs
   });
 }
 
-// mm/sparse.c (v3.9): one vmemmap slice per present section
+// mm/sparse.c (v3.9): one vmemmap slice per present section; resumable between sections
+// (lib/linux/kernel.ts callResumable): the sections are recomputed from memblock.memory, which
+// nothing changes by now
 export function sparse_init(k: Kernel, cpuHasPse: boolean): void {
-  k.call('sparse_init', () => {
+  k.callResumable('sparse_init', { i: 0 }, (l) => {
     const sections = new Set<number>();
     for (const r of k.memblock.memory) {
       const first = Math.floor(r.base / PAGE_SIZE / PAGES_PER_SECTION);
       const last = Math.floor((r.end / PAGE_SIZE - 1) / PAGES_PER_SECTION);
       for (let pnum = first; pnum <= last; pnum++) sections.add(pnum);
     }
-    for (const pnum of [...sections].sort((a, b) => a - b)) {
-      k.call('sparse_mem_map_populate', () => {
-        const map = pfn_to_page(k.page, pnum * PAGES_PER_SECTION);
-        vmemmap_populate(k, map, map + PAGES_PER_SECTION * k.page.size, cpuHasPse);
-      });
-    }
+    const sorted = [...sections].sort((a, b) => a - b);
+    if (l.i >= sorted.length) return -1;
+    const pnum = sorted[l.i++];
+    k.call('sparse_mem_map_populate', () => {
+      const map = pfn_to_page(k.page, pnum * PAGES_PER_SECTION);
+      vmemmap_populate(k, map, map + PAGES_PER_SECTION * k.page.size, cpuHasPse);
+    });
+    return 0;
   });
 }
 
 // arch/x86/mm/init_64.c (v3.9)
 export function paging_init(k: Kernel, cpuHasPse: boolean): void {
-  k.call('paging_init', () => {
+  k.callResumable('paging_init', {}, () => {
     sparse_init(k, cpuHasPse);
+    return -1;
   });
 }

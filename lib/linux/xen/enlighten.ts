@@ -50,12 +50,19 @@ export function xen_post_allocator_init(k: Kernel, x: XenGuest): void {
   });
 }
 
-// arch/x86/xen/mmu.c (v3.9): x86_init.paging.pagetable_init under Xen
+// arch/x86/xen/mmu.c (v3.9): x86_init.paging.pagetable_init under Xen; resumable (paging_init, then the rest)
 export function xen_pagetable_init(k: Kernel, x: XenGuest): void {
-  k.call('xen_pagetable_init', () => {
-    paging_init(k, false); // Xen masks PSE out of the guest's CPUID: 4 KiB vmemmap
-    k.call('xen_setup_shared_info', () => undefined);
+  k.callResumable('xen_pagetable_init', {}, (_l, pc) => {
+    if (pc === 0) {
+      paging_init(k, false); // Xen masks PSE out of the guest's CPUID: 4 KiB vmemmap
+      return 1;
+    }
+    if (pc === 1) {
+      k.call('xen_setup_shared_info', () => undefined);
+      return 2;
+    }
     xen_post_allocator_init(k, x);
+    return -1;
   });
 }
 
@@ -84,26 +91,33 @@ function registerPageFaultEntry(k: Kernel, x: XenGuest): void {
     page_fault(k, { cr2: Number(frame.cr2 & 0xffffffffffffn), errorCode: frame.errorCode, rip: frame.rip }));
 }
 
-// arch/x86/xen/enlighten.c (v3.9): the C entry of a PV guest
-export function xen_start_kernel(k: Kernel, x: XenGuest): void {
+// arch/x86/xen/enlighten.c (v3.9): the C entry of a PV guest, as two resumable steps (the early
+// set-up, then x86_64_start_reservations: lib/linux/kernel.ts callResumable)
+export function xen_start_kernel(k: Kernel, x: XenGuest, pc = 0): number {
   const si = x.hv.start_info;
-  k.cpuOps = xenCpuOps(k, x); // pv_cpu_ops = xen_cpu_ops
-  k.pv = xenMmuOps(k, x); // xen_init_mmu_ops(): pv_mmu_ops = xen_mmu_ops
-  k.call('xen_init_mmu_ops', () => undefined);
-  registerPageFaultEntry(k, x);
-  k.g.supports_global = false; // __supported_pte_mask &= ~_PAGE_GLOBAL
-  x.p2m.xen_build_dynamic_phys_to_machine(k);
-  x.hv.setUpcallMask(true); // local_irq_disable(); early_boot_irqs_disabled = true
-  k.console.push('mapping kernel into physical memory'); // xen_raw_console_write
-  xen_setup_kernel_pagetable(k, x);
   const initial = ((si.flags ?? 0) & SIF_INITDOMAIN) !== 0; // xen_initial_domain()
-  if (!initial) {
-    // domU: the preferred consoles (their frames leave stale words on the stack)
-    for (const name of ['xenboot', 'tty', 'hvc']) {
-      k.call('add_preferred_console', () => k.call('__add_preferred_console.clone.1', () => k.call('strlcpy', () => void name)));
+  if (pc === 0) {
+    k.cpuOps = xenCpuOps(k, x); // pv_cpu_ops = xen_cpu_ops
+    k.pv = xenMmuOps(k, x); // xen_init_mmu_ops(): pv_mmu_ops = xen_mmu_ops
+    k.call('xen_init_mmu_ops', () => undefined);
+    registerPageFaultEntry(k, x);
+    k.g.supports_global = false; // __supported_pte_mask &= ~_PAGE_GLOBAL
+    x.p2m.xen_build_dynamic_phys_to_machine(k);
+    x.hv.setUpcallMask(true); // local_irq_disable(); early_boot_irqs_disabled = true
+    k.console.push('mapping kernel into physical memory'); // xen_raw_console_write
+    xen_setup_kernel_pagetable(k, x);
+    if (!initial) {
+      // domU: the preferred consoles (their frames leave stale words on the stack)
+      for (const name of ['xenboot', 'tty', 'hvc']) {
+        k.call('add_preferred_console', () => k.call('__add_preferred_console.clone.1', () => k.call('strlcpy', () => void name)));
+      }
     }
+    k.console.push('about to get started...');
+    // the p2m list, start_info, xenstore and console pages stay reserved (xen_memory_setup does it
+    // first thing in setup_arch; memblock keeps reserved ranges apart from RAM, so doing it here is the same)
+    k.memblock.reserve(k.__pa(si.mfn_list), k.__pa(si.pt_base) - k.__pa(si.mfn_list));
+    return 1;
   }
-  k.console.push('about to get started...');
   const arch: ArchHooks = {
     // dom0: x86_init.resources.memory_setup = xen_memory_setup, over the machine's map (for a
     // domU the model keeps its RAM list; see xenE820Ram)
@@ -115,13 +129,11 @@ export function xen_start_kernel(k: Kernel, x: XenGuest): void {
     pagetable_init: () => xen_pagetable_init(k, x),
     pagetable_reserve: (start, end) => xen_mapping_pagetable_reserve(k, x, start, end),
   };
-  // the p2m list, start_info, xenstore and console pages stay reserved (xen_memory_setup does it
-  // first thing in setup_arch; memblock keeps reserved ranges apart from RAM, so doing it here is the same)
-  k.memblock.reserve(k.__pa(si.mfn_list), k.__pa(si.pt_base) - k.__pa(si.mfn_list));
   x86_64_start_reservations(k, arch, () => undefined);
+  return -1;
 }
 
 /** startup_xen: `mov $init_thread_union+THREAD_SIZE,%rsp; jmp xen_start_kernel` (xen-head.S). */
 export function startup_xen(k: Kernel, x: XenGuest): void {
-  k.jumpTo('xen_start_kernel', () => xen_start_kernel(k, x));
+  k.callResumable('xen_start_kernel', {}, (_l, pc) => xen_start_kernel(k, x, pc), 'jump');
 }
