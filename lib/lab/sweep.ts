@@ -89,7 +89,8 @@ export function sweep(options: SweepOptions, onProgress?: (p: SweepProgress) => 
   let elapsed = 0;
   combos.forEach((c, i) => {
     const t0 = Date.now();
-    let run: ReturnType<typeof boot> | null = boot(c);
+    // one run forward, never moved back: no checkpoints to keep (they cost time and memory)
+    let run: ReturnType<typeof boot> | null = boot(c).checkpointEvery({ off: true });
     if (options.stopAt !== undefined) run.runTo(options.stopAt); else run.run();
     const result = run.result();
     run = null; // the machine goes with the run: only the result stays
