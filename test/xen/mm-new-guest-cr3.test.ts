@@ -73,3 +73,20 @@ describe('new_guest_cr3 (MMUEXT_NEW_BASEPTR), Xen 4.2.0', () => {
     expect(g.host.pageInfo(base)).toEqual(before);
   });
 });
+
+describe('new_guest_cr3 with no base yet (guest_table 0, mm.c:2849)', () => {
+  it('a vCPU without a base takes the new one and drops nothing (frame 0 untouched)', () => {
+    const g = makeGuest();
+    const l4 = newL4(g);
+    // as before the toolstack's arch_set_info_guest: no kernel base pointer
+    const boot = g.vcpu.guestTable;
+    g.vcpu.guestTable = 0;
+    const zero = g.host.pageInfo(0);
+    const bootInfo = g.host.pageInfo(boot);
+    expect(op(g, { cmd: MMUEXT_NEW_BASEPTR, mfn: l4 })).toBe(0);
+    expect(g.vcpu.guestTable).toBe(l4);
+    expect(g.host.pageInfo(0)).toEqual(zero);
+    expect(g.host.pageInfo(boot)).toEqual(bootInfo);
+    expect(g.host.pageInfo(l4)).toMatchObject({ type: 'PGT_l4_page_table', typeCount: 1, validated: true });
+  });
+});
