@@ -11,7 +11,7 @@ const path = require('path');
 
 const DIR = path.join(__dirname, '..', 'test-output', 'mutation');
 const FOLDERS = ['lib/x86', 'lib/xen/mm'];
-const DETAIL_FOLDER = 'lib/xen/mm';
+const DETAIL_FOLDER = process.env.MUTATION_DETAIL ?? 'lib/xen/mm';
 
 function fail(msg) {
   process.stderr.write(`mutation-summary: ${msg}\n`);
