@@ -54,16 +54,13 @@ export interface WalkScratch {
   global: boolean;
   /** the leaf's dirty flag after the walk */
   dirty: boolean;
-  leafLevel: number;
-  /** physical address of the leaf entry */
-  leafEntryPa: number;
 }
 
 /** A fresh scratch object for `walkCore` (allocate once, reuse for every walk). */
 export function newWalkScratch(): WalkScratch {
   return {
     pa: 0, pageSize: 0, errorCode: 0, faultKind: null, faultLevel: 0, writable: false, user: false,
-    noExecute: false, global: false, dirty: false, leafLevel: 0, leafEntryPa: 0,
+    noExecute: false, global: false, dirty: false,
   };
 }
 
@@ -197,8 +194,6 @@ export function walkCore(
   out.noExecute = noExecute;
   out.global = (lo & K_PTE_G) !== 0;
   out.dirty = (leafLo & K_PTE_D) !== 0;
-  out.leafLevel = level;
-  out.leafEntryPa = tableFrame * 4096 + wordIndex * 4;
   return true;
 }
 

@@ -34,4 +34,4 @@ export { show_page_walk, propagate_page_fault, do_page_fault } from './traps';
 export { print_xen_info, show_registers, show_guest_stack, show_execution_state } from './registers-dump';
 export { disallowMasks, getPteFlags, entryMfn, type DisallowMasks } from './mm/pte-flags';
 export { MEM_LOG, printk_ratelimit_burst } from './mem-log';
-export { expectedXenSlots, is_guest_l4_slot } from './mm/tables';
+export { is_guest_l4_slot } from './mm/tables';

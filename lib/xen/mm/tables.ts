@@ -35,18 +35,12 @@ export function install_xen_slots(host: XenHost, words: Uint32Array, mfn: number
   const selfLo = ((mfn % 0x100000) * 4096 + XEN_L4_FLAGS) >>> 0;
   const selfHi = Math.floor(mfn / 0x100000);
   words[258 * 2] = selfLo; words[258 * 2 + 1] = selfHi; // LINEAR_PT_VIRT_START
-  const dom = host.getDomain(domid);
-  const per = dom === undefined ? 0 : dom.perdomainL3Mfn;
+  // alloc_l4_table runs for a frame of a domain on the host (page_get_owner; the builder registers
+  // the domain and its per-domain L3 before it validates the first L4)
+  const per = host.getDomain(domid)!.perdomainL3Mfn;
   words[260 * 2] = ((per % 0x100000) * 4096 + XEN_L4_FLAGS) >>> 0; // PERDOMAIN_VIRT_START
   words[260 * 2 + 1] = Math.floor(per / 0x100000);
 }
 
 /** __PAGE_HYPERVISOR: present, RW, accessed, dirty */
 const XEN_L4_FLAGS = 0x63;
-
-/** The 32 words Xen's slots of a validated L4 of `domid` must hold (for invariant checks). */
-export function expectedXenSlots(host: XenHost, mfn: number, domid: number): Uint32Array {
-  const words = new Uint32Array(1024);
-  install_xen_slots(host, words, mfn, domid);
-  return words.subarray(ROOT_PAGETABLE_FIRST_XEN_SLOT * 2, (ROOT_PAGETABLE_LAST_XEN_SLOT + 1) * 2);
-}

@@ -23,7 +23,7 @@ import { DOMID_IO } from '../public/xen';
 import { MEM_LOG, count_info, lx, type_info, x16 } from '../mem-log';
 import { getPteFlags } from './pte-flags';
 import {
-  PADDR_HI_MASK, _PAGE_GLOBAL, _PAGE_GUEST_KERNEL_HI, _PAGE_PRESENT, _PAGE_PSE, _PAGE_RW, _PAGE_USER,
+  PADDR_HI_MASK, _PAGE_PRESENT, _PAGE_PSE, _PAGE_RW, _PAGE_USER,
 } from './pte-flags';
 import { get_page_from_pagenr, put_page } from './page-ref';
 import { frameWords, frameWordsForWrite, install_xen_slots, is_guest_l4_slot, masksOf } from './tables';
@@ -102,17 +102,6 @@ export function put_page_from_l1e(host: XenHost, lo: number, hi: number): void {
   if (mfn >= ft.maxPage || ft.owner[mfn] === DOMID_IO) return; // is_iomem_page
   if ((lo & _PAGE_RW) !== 0) put_page_and_type(host, mfn);
   else put_page(host, mfn);
-}
-
-/** adjust_guest_l1e, inlined form on a frame's words. */
-function adjustL1(words: Uint32Array, w: number): void {
-  let lo = words[w];
-  if ((lo & _PAGE_PRESENT) === 0) return;
-  let hi = words[w + 1];
-  if ((lo & _PAGE_USER) === 0) { lo |= _PAGE_USER; hi |= _PAGE_GUEST_KERNEL_HI; }
-  if ((hi & _PAGE_GUEST_KERNEL_HI) === 0) lo |= _PAGE_GLOBAL | _PAGE_USER;
-  words[w] = lo >>> 0;
-  words[w + 1] = hi >>> 0;
 }
 
 /**
