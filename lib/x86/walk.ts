@@ -54,13 +54,15 @@ export interface WalkScratch {
   global: boolean;
   /** the leaf's dirty flag after the walk */
   dirty: boolean;
+  /** physical address of the leaf entry (the PTE, or the PDE/PDPTE that maps a large page) */
+  leafEntryPa: number;
 }
 
 /** A fresh scratch object for `walkCore` (allocate once, reuse for every walk). */
 export function newWalkScratch(): WalkScratch {
   return {
     pa: 0, pageSize: 0, errorCode: 0, faultKind: null, faultLevel: 0, writable: false, user: false,
-    noExecute: false, global: false, dirty: false,
+    noExecute: false, global: false, dirty: false, leafEntryPa: 0,
   };
 }
 
@@ -194,6 +196,7 @@ export function walkCore(
   out.noExecute = noExecute;
   out.global = (lo & K_PTE_G) !== 0;
   out.dirty = (leafLo & K_PTE_D) !== 0;
+  out.leafEntryPa = tableFrame * 4096 + wordIndex * 4;
   return true;
 }
 

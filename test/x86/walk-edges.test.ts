@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { E, Space } from './space';
 import { labError } from './lab-error';
 import { walk, type Access, type PagingRegisters } from '../../lib';
+import { newWalkScratch, walkCore } from '../../lib/x86/walk';
 
 const VA = 'ffff888012345678';
 const READ: Access = { kind: 'read', user: false };
@@ -49,5 +50,21 @@ describe('refusals of walk\'s arguments', () => {
     expect(labError(call({ cr3: s.cr3, cr0: null })).code).toBe('WRONG_TYPE');
     expect(labError(call({ cr3: s.cr3, efer: null })).code).toBe('WRONG_TYPE');
     expect(labError(call({ cr3: s.cr3 }, null)).code).toBe('WRONG_TYPE');
+  });
+});
+
+describe('walkCore names the leaf entry it used (the entry a caller rewrites to move a mapping)', () => {
+  it('for a 4 KiB page the PTE, for a 2 MiB page the PDE: the addresses the tables were built at', () => {
+    const ctl = (s: Space) => ({ pml4: s.pml4, wp: false, smep: false, smap: false, ac: false, nxe: true, maxPhysAddr: 46 });
+    const va4k = 'ffff888012345678';
+    const s = new Space();
+    const pas = s.map(va4k, 0x1234000n, E.P);
+    const out = newWalkScratch();
+    expect(walkCore(s.mem, ctl(s), 0x888012345678, 0, out, null)).toBe(true);
+    expect(out.leafEntryPa).toBe(Number(pas[1]));
+    const s2 = new Space();
+    const pas2 = s2.map(va4k, 0x40000000n, E.P | E.PS, { level: 2 });
+    expect(walkCore(s2.mem, ctl(s2), 0x888012345678, 0, out, null)).toBe(true);
+    expect(out.leafEntryPa).toBe(Number(pas2[2]));
   });
 });
