@@ -17,8 +17,6 @@ import { dom0Report, type Dom0ReportSection } from '../support/dom0-report';
 const UNMATCHED: Record<string, string> = {
   '(XEN)  ENTRY ADDRESS: ffffffff81abc1e0':
     "startup_xen's address: the model places symbols the report does not show (lib/linux/variants.ts PLACED_TEXT); the entry is that symbol",
-  '(XEN) r9:  0000000010000001   r10: 0000000000000005   r11: 0000000000100000':
-    'scratch registers the routines the model does not run left behind',
 };
 
 /** For each report line of `section`, whether it is found in `model` at or after the previous match. */
@@ -63,6 +61,20 @@ describe('the dom0 report, from its inputs', () => {
     const cr3 = /cr3: ([0-9a-f]{16})/.exec(r.xenConsole.join('\n'))?.[1];
     expect(BigInt(`0x${cr3}`)).toBe(0x220000000n + BigInt(r.pgdPfn) * 4096n);
     expect(report['xen-crash'].some((l) => l.includes(`cr3: ${cr3}`))).toBe(true);
+  });
+
+  it('fits the scratch registers the two reports disagree on to this report, and says so', () => {
+    for (const name of ['r10', 'r11']) {
+      expect(r.provenance[`registers.${name}`].kind, name).toBe('fitted');
+      expect(r.provenance[`registers.${name}`].reason, name).toContain('fitted to the dom0 report');
+    }
+    // r9 is the same in both reports: from the kernel's code
+    expect(r.provenance['registers.r9'].reason).toContain('fitted to both reports');
+    // the same machine with another dom0 size is not the report's run: r10/r11 stay the model's (0), invented
+    const other = reproduce({ ...DOM0_REPORT_CONFIG, dom0: { ...DOM0_REPORT_CONFIG.dom0, pages: 0x100000 } });
+    expect(other.xenConsole.find((l) => l.includes(' r10: '))).toContain('r10: 0000000000000000   r11: 0000000000000000');
+    expect(other.provenance['registers.r10'].kind).toBe('invented');
+    expect(other.provenance['registers.r10'].reason).toContain('dom0 report: 0x5');
   });
 
   it('no line of the report that carries data (numbers, addresses) is written in lib/: they are computed', () => {

@@ -25,10 +25,11 @@ const DEFAULT_KINDS: Record<string, string> = {
   'stack.__add_preferred_console.clone.1': 'fitted', 'stack.x86_64_start_reservations': 'fitted', 'stack.xen_start_kernel': 'fitted',
   'registers.rip': 'fitted', 'registers.rsp': 'fitted', 'registers.rbp': 'fitted',
   // derived: what the modelled routines compute; fitted: what compiled code the model does not run leaves
-  // (lib/linux/variants.ts FITTED_MACHINE_STATE); cr3 is derived here (2 GiB: not the report's guest)
+  // (lib/linux/variants.ts FITTED_MACHINE_STATE); cr3 is derived here (2 GiB: not the report's guest), and
+  // r10/r11, on which the two reports disagree, are the model's unwritten zeros (invented)
   'registers.rax': 'derived', 'registers.rbx': 'derived', 'registers.rcx': 'derived', 'registers.rdx': 'derived',
   'registers.rsi': 'derived', 'registers.rdi': 'fitted', 'registers.r8': 'fitted', 'registers.r9': 'fitted',
-  'registers.r10': 'fitted', 'registers.r11': 'fitted', 'registers.r12': 'fitted', 'registers.r13': 'derived',
+  'registers.r10': 'invented', 'registers.r11': 'invented', 'registers.r12': 'fitted', 'registers.r13': 'derived',
   'registers.r14': 'fitted', 'registers.r15': 'derived', 'registers.cr0': 'derived', 'registers.cr4': 'derived',
   'registers.rflags': 'fitted', 'registers.cr2': 'derived', 'registers.cr3': 'derived',
   'registers.cs': 'derived', 'registers.ss': 'derived', 'registers.ds': 'derived', 'registers.es': 'derived',
@@ -92,8 +93,10 @@ describe('provenance of the default crash run', () => {
     expect(kind('(XEN) ds:')).toBe('derived');
     expect(kind('(XEN) Guest stack trace from rsp=')).toBe('fitted');
     const first = line('(XEN) Guest stack trace') + 1;
-    // the bounce frame's words: rcx and the error code derived, r11, rip, rflags and rsp fitted
-    expect(p[`console.${first}`].kind).toBe('fitted');
+    // the bounce frame's words: rcx and the error code derived, rip, rflags and rsp fitted, r11 invented
+    // (the reports disagree on r11 and this 2 GiB run reproduces neither)
+    expect(p[`console.${first}`].kind).toBe('invented');
+    expect(p[`console.${first + 1}`].kind).toBe('fitted');
     // below the frames the model's stack wrote, words it never wrote stay invented
     expect(p[`console.${first + 2}`].kind).toBe('invented');
   });
@@ -120,7 +123,7 @@ describe('provenance of the default crash run', () => {
     const at = r.xenConsole.findIndex((l) => l.startsWith('(XEN) Guest stack trace'));
     const words = [1, 2].flatMap((d) => p[`console.${at + d}`].parts!);
     expect(words.slice(0, 8).map((w) => [w.label.replace(" (Xen's bounce frame)", ''), w.kind])).toEqual([
-      ['saved rcx', 'derived'], ['saved r11', 'fitted'], ['error code', 'derived'], ['saved rip', 'fitted'],
+      ['saved rcx', 'derived'], ['saved r11', 'invented'], ['error code', 'derived'], ['saved rip', 'fitted'],
       ['saved cs and upcall mask', 'derived'], ['saved rflags', 'fitted'], ['saved rsp', 'fitted'], ['saved ss', 'derived'],
     ]);
     const line3 = p[`console.${at + 3}`].parts!;
