@@ -61,7 +61,8 @@ function messageParts(line: string, p: Provenance, add: Add): void {
 
 /** A word that holds a callee-saved register a prologue pushed: what it is and whether the model computed it. */
 function savedRegisterPart(w: SavedRegisterWord): { kind: ProvenanceKind; label: string } {
-  const whose = `${w.of}'s ${w.reg}, saved by ${w.by}`;
+  // the outermost routine has no caller in the model (startup_xen jumps to xen_start_kernel): the register as the kernel was entered
+  const whose = w.of === '' ? `${w.reg} as the kernel was entered, saved by ${w.by}` : `${w.of}'s ${w.reg}, saved by ${w.by}`;
   return w.what === null
     ? { kind: 'invented', label: `${whose}: a register the model never wrote` }
     : { kind: 'derived', label: `${whose}: ${w.what}` };
