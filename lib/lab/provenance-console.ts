@@ -49,11 +49,15 @@ function messageParts(line: string, p: Provenance, add: Add): void {
     add(at(m, 3), m[3], 'derived', `${m[1]} entry`);
     add(at(m, 4), m[4], 'derived', 'its M2P entry');
   }
-  m = /Xen-(\S+)\s+x86_64\s+debug=([yn])\s+(Not tainted)/d.exec(line);
+  // print_xen_info's banner: the release and the debug flag are the run's inputs; the taint state
+  // follows from Xen's command line (sync_console taints the console, Xen 4.1/4.2 console.c)
+  m = /Xen-(\S+)\s+x86_64\s+debug=([yn])\s+(Not tainted|Tainted: [ A-Z]+?)\s*\]/d.exec(line);
   if (m !== null) {
     add(at(m, 1), m[1], kindOf(p, 'xenRelease', 'report'), 'Xen release', 'xenRelease');
-    add(at(m, 2), m[2], 'report', 'debug build flag');
-    add(at(m, 3), m[3], 'report', 'taint state');
+    add(at(m, 2), m[2], kindOf(p, 'xenDebug', 'report'), 'debug build flag', 'xenDebug');
+    add(at(m, 3), m[3], 'derived', m[3] === 'Not tainted'
+      ? 'taint state: nothing tainted (no sync_console on Xen\'s command line)'
+      : 'taint state: C, console_init_preirq taints for sync_console on Xen\'s command line');
   }
   m = /\)\s+CPU:\s+(\d+)$/.exec(line);
   if (m !== null) add(line.length - m[1].length, m[1], kindOf(p, 'pcpu', 'derived'), 'physical CPU', 'pcpu');

@@ -131,6 +131,20 @@ describe('the dom0 report, from its inputs', () => {
     expect(theirs).toEqual(mine.filter((t) => t !== 'printk+0x48'));
   });
 
+  it('labels the banner: release and debug flag are this report\'s inputs, the taint follows from sync_console', () => {
+    const n = r.xenConsole.findIndex((l) => l.includes('----[ Xen-'));
+    const parts = r.provenance[`console.${n}`].parts!;
+    expect(parts.map((x) => [r.xenConsole[n].slice(x.start, x.end), x.kind])).toEqual([
+      ['4.1.5-pre', 'report'], ['y', 'report'], ['Tainted:    C', 'derived'],
+    ]);
+    expect(parts[2].label).toContain('sync_console');
+    expect(r.provenance.xenRelease.reason).toContain('dom0 report');
+    expect([r.provenance.domid.kind, r.provenance.pcpu.kind]).toEqual(['report', 'report']);
+    // without sync_console nothing is tainted
+    const plain = reproduce({ ...DOM0_REPORT_CONFIG, xen: { ...DOM0_REPORT_CONFIG.xen, cmdline: 'loglvl=all' } });
+    expect(plain.xenConsole.find((l) => l.includes('----[ Xen-'))).toContain('debug=y  Not tainted ]');
+  });
+
   it('the CR3 in the dump is where construct_dom0 put the pgd: the allocation start plus its pfn', () => {
     const cr3 = /cr3: ([0-9a-f]{16})/.exec(r.xenConsole.join('\n'))?.[1];
     expect(BigInt(`0x${cr3}`)).toBe(0x220000000n + BigInt(r.pgdPfn) * 4096n);

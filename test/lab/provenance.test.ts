@@ -19,7 +19,7 @@ const COMMIT_FRAMES: Record<string, string> = {
 /** Every value of the default crash run other than its console lines, and its kind. */
 const DEFAULT_KINDS: Record<string, string> = {
   domid: 'report', pcpu: 'report', structPageSize: 'fitted', pgdPfn: 'fitted', faultAddress: 'derived', l4Index: 'derived',
-  xenRelease: 'report',
+  xenRelease: 'report', xenDebug: 'report',
   'stack.xen_get_user_pgd': 'fitted', 'stack.xen_write_cr3': 'fitted', 'stack.init_mem_mapping': 'fitted',
   'stack.setup_arch': 'fitted', 'stack.printk': 'fitted', 'stack.start_kernel': 'fitted',
   'stack.__add_preferred_console.clone.1': 'fitted', 'stack.x86_64_start_reservations': 'fitted', 'stack.xen_start_kernel': 'fitted',
@@ -82,7 +82,9 @@ describe('provenance of the default crash run', () => {
     expect(kind('(XEN)  L4[0x1d4]')).toBe('derived');
     expect(kind('(XEN) domain_crash_sync')).toBe('derived');
     expect(kind('(XEN) Domain 7 (vcpu#0)')).toBe('derived');
-    expect(kind('(XEN) ----[ Xen-4.2.0')).toBe('report');
+    // the release and the debug flag copied from the report; "Not tainted" follows from Xen's command line
+    expect(kind('(XEN) ----[ Xen-4.2.0')).toBe('derived');
+    expect(p[`console.${line('(XEN) ----[ Xen-4.2.0')}`].parts!.map((x) => x.kind)).toEqual(['report', 'report', 'derived']);
     expect(kind('(XEN) CPU:')).toBe('report');
     expect(kind('(XEN) RIP:')).toBe('fitted');
     expect(kind('(XEN) RFLAGS:')).toBe('fitted');
