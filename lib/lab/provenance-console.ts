@@ -59,6 +59,8 @@ function messageParts(line: string, p: Provenance, add: Add): void {
       ? 'taint state: nothing tainted (no sync_console on Xen\'s command line)'
       : 'taint state: C, console_init_preirq taints for sync_console on Xen\'s command line');
   }
+  m = /ENTRY ADDRESS: ([0-9a-f]{16})/d.exec(line);
+  if (m !== null) add(at(m, 1), m[1], kindOf(p, 'entry', 'derived'), 'the ELF entry, startup_xen', 'entry');
   m = /\)\s+CPU:\s+(\d+)$/.exec(line);
   if (m !== null) add(line.length - m[1].length, m[1], kindOf(p, 'pcpu', 'derived'), 'physical CPU', 'pcpu');
 }

@@ -144,6 +144,8 @@ export function buildProvenance(input: ProvenanceInput): Provenance {
     seen.add(frame.symbol);
     p[`stack.${frame.symbol}`] = symbolProvenance(input.symbols, frame.symbol);
   }
+  // construct_dom0's ENTRY ADDRESS: the kernel's ELF entry, startup_xen (fitted to the dom0 report)
+  if (input.xenConsole.some((l) => l.includes('ENTRY ADDRESS:'))) p.entry = symbolProvenance(input.symbols, 'startup_xen');
   const dump = registerDump(input.xenConsole);
   const registers = registerProvenance(dump, input);
   for (const [name, entry] of Object.entries(registers)) p[`registers.${name}`] = entry;

@@ -4,7 +4,8 @@
  *
  * Addresses: the function starts of 8170e6bed465 are those implied by the crash report (the
  * seed's frames and Konrad Wilk's full report of 22 Feb 2013: e.g. the frame xen_get_user_pgd+0x5a
- * puts xen_get_user_pgd at ffffffff8103fe60). Functions the report does not show
+ * puts xen_get_user_pgd at ffffffff8103fe60; startup_xen is the ELF entry the dom0 report's
+ * construct_dom0 prints). Functions the reports do not show
  * are placed by the model in free text (marked `placed`); no System.map of these builds is
  * available. The other variants reuse the table (the fix adds xen_write_cr3_init).
  * Frame shapes (callee-saved registers pushed, bytes of locals) follow the frame-pointer chain of
@@ -115,7 +116,7 @@ const hex = (s: string): number => Number(BigInt(`0x${s}`) & ((1n << 48n) - 1n))
  * (LKML; its Xen lines and Call Trace are transcribed in test/fixtures/domu-report*.txt).
  */
 export interface FittedSymbol extends SymbolEntry {
-  fitted: { frame: string; source: 'commit message' | 'full report' };
+  fitted: { frame: string; source: 'commit message' | 'full report' | 'dom0 report' };
 }
 
 /**
@@ -141,6 +142,9 @@ export const REPORTED: readonly FittedSymbol[] = [
   { name: 'setup_arch', address: hex('ffffffff81ac21fd'), size: 0xbf0, fitted: { frame: 'setup_arch+0x742', source: 'commit message' } },
   // return address into init_mem_mapping (load_cr3 -> pv_mmu_ops.write_cr3)
   { name: 'init_mem_mapping', address: hex('ffffffff81ad2b28'), size: 0x260, fitted: { frame: 'init_mem_mapping+0x1f9', source: 'commit message' } },
+  // the ELF entry (XEN_ELFNOTE_ENTRY, arch/x86/xen/xen-head.S: .init.text) construct_dom0 prints as
+  // ENTRY ADDRESS in the dom0 report; no frame of the domU report shows it, so no symbol it shows moves
+  { name: 'startup_xen', address: hex('ffffffff81abc1e0'), size: 0x20, fitted: { frame: 'startup_xen+0x0', source: 'dom0 report' } },
 ];
 
 /** The fitted entry for a symbol, or null when the model placed it (or it is not a symbol). */
@@ -178,7 +182,9 @@ const PLACED_INIT = [
 
 function buildSymbols(): SymbolTable {
   const entries: SymbolEntry[] = [...REPORTED];
-  PLACED_TEXT.forEach((name, i) => entries.push({ name, address: hex('ffffffff81200000') + i * 0x200, size: 0x200 }));
+  // a fitted start wins over a placed one; its slot stays empty, so the other placed starts do not move
+  const fitted = new Set(REPORTED.map((s) => s.name));
+  PLACED_TEXT.forEach((name, i) => { if (!fitted.has(name)) entries.push({ name, address: hex('ffffffff81200000') + i * 0x200, size: 0x200 }); });
   PLACED_INIT.forEach((name, i) => entries.push({ name, address: hex('ffffffff81ae0000') + i * 0x400, size: 0x400 }));
   return new SymbolTable(entries);
 }

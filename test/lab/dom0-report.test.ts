@@ -16,8 +16,6 @@ import { dom0Report, type Dom0ReportSection } from '../support/dom0-report';
 
 /** Report lines the model prints differently, and why. */
 const UNMATCHED: Record<string, string> = {
-  '(XEN)  ENTRY ADDRESS: ffffffff81abc1e0':
-    "startup_xen's address: the model places symbols the report does not show (lib/linux/variants.ts PLACED_TEXT); the entry is that symbol",
 };
 
 /**
@@ -143,6 +141,17 @@ describe('the dom0 report, from its inputs', () => {
     // without sync_console nothing is tainted
     const plain = reproduce({ ...DOM0_REPORT_CONFIG, xen: { ...DOM0_REPORT_CONFIG.xen, cmdline: 'loglvl=all' } });
     expect(plain.xenConsole.find((l) => l.includes('----[ Xen-'))).toContain('debug=y  Not tainted ]');
+  });
+
+  it('ENTRY ADDRESS is startup_xen, fitted to this report; no symbol the domU report shows moved', () => {
+    const n = r.xenConsole.findIndex((l) => l.includes('ENTRY ADDRESS:'));
+    const part = r.provenance[`console.${n}`].parts!.find((x) => x.key === 'entry')!;
+    expect(part.kind).toBe('fitted');
+    expect(r.provenance.entry.reason).toContain('dom0 report');
+    const v = kernelVariant('8170e6bed465');
+    expect(r.xenConsole[n].slice(part.start, part.end)).toBe(`ffff${v.symbols.address('startup_xen').toString(16)}`);
+    // startup_xen ends before the next function the domU report shows (x86_64_start_reservations)
+    expect(v.symbols.address('startup_xen') + 0x20).toBeLessThanOrEqual(v.symbols.address('x86_64_start_reservations'));
   });
 
   it('the CR3 in the dump is where construct_dom0 put the pgd: the allocation start plus its pfn', () => {

@@ -199,6 +199,7 @@ describe('the fitted data in lib/linux/variants.ts', () => {
   it('uses the same offsets the variant calls and faults at', () => {
     for (const s of REPORTED) {
       const off = Number(s.fitted.frame.split('+')[1]);
+      if (s.fitted.source === 'dom0 report' && off === 0) continue; // an entry point: the report prints the start itself
       const used = [
         ...Object.entries(v.callSites).filter(([k]) => k.startsWith(`${s.name}>`)).map(([, o]) => o),
         ...Object.entries(v.instructions).filter(([k]) => k.startsWith(`${s.name}:`)).map(([, o]) => o),
