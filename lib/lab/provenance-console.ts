@@ -71,7 +71,7 @@ function savedRegisterPart(w: SavedRegisterWord): { kind: ProvenanceKind; label:
   const whose = w.of === '' ? `${w.reg} as the kernel was entered, saved by ${w.by}` : `${w.of}'s ${w.reg}, saved by ${w.by}`;
   return w.what === null
     ? { kind: 'invented', label: `${whose}: a register the model never wrote` }
-    : { kind: 'derived', label: `${whose}: ${w.what}` };
+    : { kind: w.kind ?? 'derived', label: `${whose}: ${w.what}` };
 }
 
 /** The figures of one line of show_guest_stack's words; `first` is the index of its first word. */

@@ -24,11 +24,6 @@ const UNMATCHED: Record<string, string> = {
  * never wrote, or a local it does not compute); the test fails if one starts to match.
  */
 const STACK_DIFFERS: Record<string, string> = {
-  ffffffff81a01df0: "init_mem_mapping's r12, saved by xen_write_cr3: 0x1f20c4000 is real_end (the start of the last range it maps, " +
-    'arch/x86/mm/init.c v3.9.6:414-440), which the model computes but keeps in no register: xen_write_cr3 then zeroes r12 ' +
-    '(fitted at the load, not at its prologue), and giving r12 real_end would put it in the word __xen_write_cr3 saved below, where the report has 0',
-  ffffffff81a01e00: "init_mem_mapping's r14, saved by xen_write_cr3: 0x1acac7000 is mapped_ram_size, the sum of the ranges the loop " +
-    'mapped (the report\'s own init_memory_mapping lines add up to it); not given a register, for the same reason as r12',
   ffffffff81a01e20: "setup_arch's r12, saved by init_mem_mapping (0x28): setup_arch's own value, which the model does not compute",
   ffffffff81a01e28: "setup_arch's r13, saved by init_mem_mapping (0x40004000): as r12",
   ffffffff81a01e58: "a local or saved register of setup_arch's frame (a kernel data address, 0xffffffff81b46900): not computed",
@@ -115,6 +110,16 @@ describe('the dom0 report, from its inputs', () => {
       (r.provenance[`console.${at + n}`].parts ?? []).forEach((part, j) => kinds.set(addr((n - 1) * 4 + j), part.kind));
     }
     expect(differ.filter((a) => kinds.get(a) !== 'invented')).toEqual(['ffffffff81a01e78', 'ffffffff81a01e80']);
+    // init_mem_mapping's r12 and r14, saved by xen_write_cr3, are derived: real_end, and the sum of the ranges its loop mapped
+    const labels = new Map<string, string>();
+    for (let n = 1; n <= rows.length; n++) {
+      (r.provenance[`console.${at + n}`].parts ?? []).forEach((part, j) => labels.set(addr((n - 1) * 4 + j), `${part.kind}: ${part.label}`));
+    }
+    expect(labels.get('ffffffff81a01df0')).toBe("derived: init_mem_mapping's r12, saved by xen_write_cr3: real_end");
+    expect(labels.get('ffffffff81a01e00')).toBe("derived: init_mem_mapping's r14, saved by xen_write_cr3: mapped_ram_size");
+    const mapped = report.linux.filter((l) => l.startsWith('init_memory_mapping: ')).slice(1, -1) // the loop's ranges: not the ISA one nor the last
+      .map((l) => /\[mem 0x([0-9a-f]+)-0x([0-9a-f]+)\]/.exec(l)!).reduce((sum, m) => sum + BigInt(`0x${m[2]}`) + 1n - BigInt(`0x${m[1]}`), 0n);
+    expect(BigInt(`0x${theirs[(0x1e00 - 0x1d90) / 8]}`)).toBe(mapped);
     tally.push(`xen-stack: ${theirs.length - differ.length}/${theirs.length} words`);
   });
 

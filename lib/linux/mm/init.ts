@@ -152,6 +152,10 @@ export function init_mem_mapping(k: Kernel, cpuHasPse: boolean, cpuHasGbpages: b
     k.stack.setRegister('rbx', BigInt(end), 'end = max_pfn << PAGE_SHIFT');
     k.stack.setRegister('r13', BigInt(step_size), 'step_size');
     k.stack.setRegister('r15', BigInt(ISA_END_ADDRESS), 'ISA_END_ADDRESS');
+    // real_end and mapped_ram_size live across the loop too: r12 and r14 (read off the dom0 report's
+    // stack, where xen_write_cr3 saved them: the start of the last range, and the sum of the ranges mapped)
+    k.stack.setRegister('r12', BigInt(real_end), 'real_end');
+    k.stack.setRegister('r14', 0n, 'mapped_ram_size');
     // We start from the top (end of memory) and go to the bottom; the memblock_find_in_range gets
     // us a block from the top that is already mapped, for the new page tables.
     while (last_start > ISA_END_ADDRESS) {
@@ -165,6 +169,7 @@ export function init_mem_mapping(k: Kernel, cpuHasPse: boolean, cpuHasGbpages: b
         k.stack.setRegister('r13', BigInt(step_size), 'step_size');
       }
       mapped_ram_size += new_mapped_ram_size;
+      k.stack.setRegister('r14', BigInt(mapped_ram_size), 'mapped_ram_size');
     }
     if (real_end < end) init_range_memory_mapping(k, real_end, end);
     if (g.max_pfn > g.max_low_pfn) g.max_low_pfn = g.max_pfn;
