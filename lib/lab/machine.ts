@@ -6,9 +6,10 @@ import type { TraceRecorder } from '../trace/recorder';
 import type { VirtualCpu } from '../x86/cpu';
 import { Kernel } from '../linux/kernel';
 import { structPageLayout } from '../linux/struct-page';
-import { kernelVariant } from '../linux/variants';
+import { forReport, kernelVariant } from '../linux/variants';
 import { applyWhatIf } from '../linux/what-if';
 import type { NormalizedConfig } from './config';
+import { reportOf } from './report-runs';
 
 /** What a platform gives the lab: the kernel's CPU, how to start the boot, and its state to read. */
 export interface PlatformInstance {
@@ -46,7 +47,7 @@ export type PlatformFactory = (config: NormalizedConfig, trace: TraceRecorder) =
 export function createMachine(config: NormalizedConfig, trace: TraceRecorder, factory: PlatformFactory): Machine {
   const platform = factory(config, trace);
   const kernel = new Kernel(
-    applyWhatIf(kernelVariant(config.variant), config.whatIf), config.platform, platform.cpu, trace, structPageLayout(config.structPageSize),
+    forReport(applyWhatIf(kernelVariant(config.variant), config.whatIf), reportOf(config)), config.platform, platform.cpu, trace, structPageLayout(config.structPageSize),
     config.memoryBytes,
   );
   return { kernel, platform };

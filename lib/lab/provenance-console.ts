@@ -49,22 +49,29 @@ function messageParts(line: string, p: Provenance, add: Add): void {
     add(at(m, 3), m[3], 'derived', `${m[1]} entry`);
     add(at(m, 4), m[4], 'derived', 'its M2P entry');
   }
-  m = /Xen-(\S+)\s+x86_64\s+debug=([yn])\s+(Not tainted)/d.exec(line);
+  // print_xen_info's banner: the release and the debug flag are the run's inputs; the taint state
+  // follows from Xen's command line (sync_console taints the console, Xen 4.1/4.2 console.c)
+  m = /Xen-(\S+)\s+x86_64\s+debug=([yn])\s+(Not tainted|Tainted: [ A-Z]+?)\s*\]/d.exec(line);
   if (m !== null) {
     add(at(m, 1), m[1], kindOf(p, 'xenRelease', 'report'), 'Xen release', 'xenRelease');
-    add(at(m, 2), m[2], 'report', 'debug build flag');
-    add(at(m, 3), m[3], 'report', 'taint state');
+    add(at(m, 2), m[2], kindOf(p, 'xenDebug', 'report'), 'debug build flag', 'xenDebug');
+    add(at(m, 3), m[3], 'derived', m[3] === 'Not tainted'
+      ? 'taint state: nothing tainted (no sync_console on Xen\'s command line)'
+      : 'taint state: C, console_init_preirq taints for sync_console on Xen\'s command line');
   }
+  m = /ENTRY ADDRESS: ([0-9a-f]{16})/d.exec(line);
+  if (m !== null) add(at(m, 1), m[1], kindOf(p, 'entry', 'derived'), 'the ELF entry, startup_xen', 'entry');
   m = /\)\s+CPU:\s+(\d+)$/.exec(line);
   if (m !== null) add(line.length - m[1].length, m[1], kindOf(p, 'pcpu', 'derived'), 'physical CPU', 'pcpu');
 }
 
 /** A word that holds a callee-saved register a prologue pushed: what it is and whether the model computed it. */
 function savedRegisterPart(w: SavedRegisterWord): { kind: ProvenanceKind; label: string } {
-  const whose = `${w.of}'s ${w.reg}, saved by ${w.by}`;
+  // the outermost routine has no caller in the model (startup_xen jumps to xen_start_kernel): the register as the kernel was entered
+  const whose = w.of === '' ? `${w.reg} as the kernel was entered, saved by ${w.by}` : `${w.of}'s ${w.reg}, saved by ${w.by}`;
   return w.what === null
     ? { kind: 'invented', label: `${whose}: a register the model never wrote` }
-    : { kind: 'derived', label: `${whose}: ${w.what}` };
+    : { kind: w.kind ?? 'derived', label: `${whose}: ${w.what}` };
 }
 
 /** The figures of one line of show_guest_stack's words; `first` is the index of its first word. */

@@ -4,12 +4,15 @@
  * at the faulting load in xen_get_user_pgd a register is 'derived' when the modelled routines
  * compute its value (which register holds it is read off the report), 'fitted' when the value is
  * what compiled code the model does not run leaves there (lib/linux/variants.ts
- * FITTED_MACHINE_STATE); cr0/cr4 are Xen's flag sets, cr3 the machine frame of the pgd.
+ * FITTED_MACHINE_STATE: values both reports show, or the values of the report the run reproduces,
+ * lib/lab/report-runs.ts), with the report(s) named; cr0/cr4 are Xen's flag sets, cr3 the machine
+ * frame of the pgd.
  */
 import type { ProvenanceEntry } from './provenance-kinds';
 import type { ProvenanceInput } from './provenance';
 import { symbolProvenance } from './provenance-symbols';
-import { fittedMachineState, kernelVariant } from '../linux/variants';
+import { CRASH_REPORTS, fittedMachineState, forReport, kernelVariant, unappliedFittedValues, type KernelVariant } from '../linux/variants';
+import { reportOf } from './report-runs';
 import { cr3Provenance } from './report-host';
 
 /** One register as the dump prints it: which console line, where in it, and its value. */
@@ -95,17 +98,33 @@ function atFaultingLoad(rip: bigint | undefined, input: ProvenanceInput): boolea
   return offset !== undefined && input.symbols.has(fn) && Number(rip & 0xffffffffffffn) === input.symbols.address(fn) + offset;
 }
 
+/** The run's variant as the machine ran it: with the report it reproduces, if any. */
+function runVariant(input: ProvenanceInput): KernelVariant {
+  return forReport(kernelVariant(input.config.variant), reportOf(input.config));
+}
+
 function fittedEntry(name: string, input: ProvenanceInput): ProvenanceEntry | null {
-  const state = fittedMachineState(kernelVariant(input.config.variant), FAULTING_LOAD);
-  const f = state?.[name === 'rflags' ? 'statusFlags' : name];
-  if (f === undefined) return null;
+  const variant = runVariant(input);
+  const state = fittedMachineState(variant, FAULTING_LOAD);
+  const key = name === 'rflags' ? 'statusFlags' : name;
+  const f = state?.[key];
+  if (f === undefined) {
+    const others = unappliedFittedValues(variant, FAULTING_LOAD, key);
+    if (others === null) return null;
+    return {
+      kind: 'invented',
+      reason: `left as the model had it (never written: 0), because this run reproduces neither report and the reports disagree here (${
+        others.map((o) => `${o.report} report: 0x${o.value}`).join(', ')}): the value depends on the run, which the model does not run instruction by instruction`,
+    };
+  }
+  const which = f.from.length > 1 ? 'fitted to both reports, which agree' : `fitted to ${CRASH_REPORTS[f.from[0]]}, the run this one reproduces`;
   if (name === 'rflags') {
     return {
       kind: 'fitted',
-      reason: `IF and bit 1 as the domain builder starts the vCPU (derived); the status bits are fitted (lib/linux/variants.ts): ${f.reason}`,
+      reason: `IF and bit 1 as the domain builder starts the vCPU (derived); the status bits are ${which} (lib/linux/variants.ts): ${f.reason}`,
     };
   }
-  return { kind: 'fitted', reason: `fitted to the report (lib/linux/variants.ts): ${f.reason}` };
+  return { kind: 'fitted', reason: `${which} (lib/linux/variants.ts): ${f.reason}` };
 }
 
 function ripEntry(value: bigint, input: ProvenanceInput): ProvenanceEntry {

@@ -15,9 +15,12 @@ export function symbolProvenance(symbols: SymbolTable, name: string): Provenance
   if (f !== null && symbols.has(name) && symbols.address(name) === f.address) {
     const plus = f.fitted.frame.lastIndexOf('+');
     const offset = Number(f.fitted.frame.slice(plus + 1));
-    const source = f.fitted.source === 'commit message'
-      ? 'the commit message\'s'
-      : 'Konrad Wilk\'s full report (LKML, 22 Feb 2013; transcribed in test/fixtures/domu-report-call-trace.txt): its';
+    const SOURCES: Record<typeof f.fitted.source, string> = {
+      'commit message': 'the commit message\'s',
+      'full report': 'Konrad Wilk\'s full report (LKML, 22 Feb 2013; transcribed in test/fixtures/domu-report-call-trace.txt): its',
+      'dom0 report': 'the dom0 report (construct_dom0\'s ENTRY ADDRESS line, the ELF entry; test/fixtures/dom0-report.txt): its',
+    };
+    const source = SOURCES[f.fitted.source];
     return {
       kind: 'fitted',
       reason: `${name} at ${formatVirtualAddress(f.address)} is fitted: ${source} frame [<${formatVirtualAddress(f.address + offset)}>] ` +

@@ -1,7 +1,8 @@
 /**
  * Where each value a run reports comes from. Four kinds, from most to least real:
- * - 'report': an input copied from the crash report (the default config copies it: domain 7,
- *   cpu#3, the Xen release its banner names). A knob set to another value is 'invented'.
+ * - 'report': an input copied from the crash report (the default config copies the domU report's:
+ *   domain 7, cpu#3, the Xen release its banner names; a dom0 run is compared with the dom0
+ *   report's inputs, lib/lab/dom0-report.ts). A knob set to another value is 'invented'.
  * - 'derived': computed by the model from its state (the fault address, the L4 index, ec, which
  *   routine faults, every count). Its inputs may be fitted; the reason names them.
  * - 'fitted': data chosen so that the output matches the report (symbol addresses, where
@@ -23,6 +24,7 @@ import type { Provenance, ProvenanceEntry } from './provenance-kinds';
 import { symbolProvenance } from './provenance-symbols';
 import { registerDump, registerProvenance } from './provenance-registers';
 import { consoleProvenance } from './provenance-console';
+import { DOM0_REPORT_CONFIG } from './dom0-report';
 
 export * from './provenance-kinds';
 export { symbolProvenance } from './provenance-symbols';
@@ -43,17 +45,22 @@ export interface ProvenanceInput {
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
 
-/** The config the report implies: the defaults copy it. */
-function reportConfig(): NormalizedConfig {
-  return normalizeConfig({});
+/**
+ * The config the report implies: the domU report's (the defaults copy it) or, for a dom0 run, the
+ * dom0 report's inputs (DOM0_REPORT_CONFIG).
+ */
+function reportConfig(config: NormalizedConfig): { report: NormalizedConfig; name: string; copied: string } {
+  return config.platform === 'xen' && config.domid === 0
+    ? { report: normalizeConfig(DOM0_REPORT_CONFIG), name: 'the dom0 report\'s', copied: 'an input of the dom0 report\'s run (DOM0_REPORT_CONFIG)' }
+    : { report: normalizeConfig({}), name: 'the report\'s', copied: 'copied as the default of the run\'s config' };
 }
 
-/** A config value that the default copies from the report: 'report' when unchanged, 'invented' when set. */
-function knob(name: string, value: unknown, reportValue: unknown, what: string): ProvenanceEntry {
+/** A config value copied from the report: 'report' when unchanged, 'invented' when set. */
+function knob(name: string, value: unknown, reportValue: unknown, what: string, ref: { name: string; copied: string }): ProvenanceEntry {
   if (value === reportValue) {
-    return { kind: 'report', reason: `${what} ${String(value)} is the report's, copied as the default of the run's config (a knob: '${name}')` };
+    return { kind: 'report', reason: `${what} ${String(value)} is ${ref.name}, ${ref.copied} (a knob: '${name}')` };
   }
-  return { kind: 'invented', reason: `set by this run's config (${name}: ${String(value)}); the report's is ${String(reportValue)}` };
+  return { kind: 'invented', reason: `set by this run's config (${name}: ${String(value)}); ${ref.name} is ${String(reportValue)}` };
 }
 
 function structPageSizeEntry(config: NormalizedConfig, report: NormalizedConfig, structPage: StructPageLayout): ProvenanceEntry {
@@ -113,29 +120,32 @@ function faultEntries(input: ProvenanceInput): { faultAddress: ProvenanceEntry; 
 
 /** The provenance of a run's reported values. */
 export function buildProvenance(input: ProvenanceInput): Provenance {
-  const report = reportConfig();
   const { config } = input;
+  const ref = reportConfig(config);
+  const report = ref.report;
   const unused = (e: ProvenanceEntry): ProvenanceEntry =>
     (config.platform === 'xen' ? e : { kind: e.kind, reason: `${e.reason} (not used on bare metal)` });
   const p: Provenance = {
-    domid: unused(knob('domid', config.domid, report.domid, 'domain id')),
-    pcpu: unused(knob('pcpu', config.pcpu, report.pcpu, 'physical CPU')),
+    domid: unused(knob('domid', config.domid, report.domid, 'domain id', ref)),
+    pcpu: unused(knob('pcpu', config.pcpu, report.pcpu, 'physical CPU', ref)),
     structPageSize: structPageSizeEntry(config, report, input.structPage),
     pgdPfn: pgdPfnEntry(input.pgdPfn, report, input.structPage),
     ...faultEntries(input),
   };
-  // The xen helper's config adds xenRelease; until then every run is the report's 4.2.0.
-  const release = (config as { xenRelease?: string }).xenRelease;
-  const reportRelease = (report as { xenRelease?: string }).xenRelease;
-  p.xenRelease = unused(release === reportRelease
-    ? { kind: 'report', reason: 'the Xen release the report\'s banner names, the default of the run\'s config' }
-    : { kind: 'invented', reason: `set by this run's config (Xen ${String(release)}); the report's banner names ${String(reportRelease)}` });
+  p.xenRelease = unused(config.xenRelease === report.xenRelease
+    ? { kind: 'report', reason: `the Xen release ${ref.name} banner names, ${ref.copied}` }
+    : { kind: 'invented', reason: `set by this run's config (Xen ${config.xenRelease}); ${ref.name} banner names ${report.xenRelease}` });
+  p.xenDebug = unused(config.xenDebug === report.xenDebug
+    ? { kind: 'report', reason: `a ${config.xenDebug ? 'debug' : 'release'} build of Xen, as ${ref.name} banner says (debug=${config.xenDebug ? 'y' : 'n'}), ${ref.copied}` }
+    : { kind: 'invented', reason: `set by this run's config (xen.debug: ${String(config.xenDebug)}); ${ref.name} banner says debug=${report.xenDebug ? 'y' : 'n'}` });
   const seen = new Set<string>();
   for (const frame of input.guestStack) {
     if (seen.has(frame.symbol)) continue;
     seen.add(frame.symbol);
     p[`stack.${frame.symbol}`] = symbolProvenance(input.symbols, frame.symbol);
   }
+  // construct_dom0's ENTRY ADDRESS: the kernel's ELF entry, startup_xen (fitted to the dom0 report)
+  if (input.xenConsole.some((l) => l.includes('ENTRY ADDRESS:'))) p.entry = symbolProvenance(input.symbols, 'startup_xen');
   const dump = registerDump(input.xenConsole);
   const registers = registerProvenance(dump, input);
   for (const [name, entry] of Object.entries(registers)) p[`registers.${name}`] = entry;

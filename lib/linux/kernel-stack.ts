@@ -18,6 +18,8 @@ export type CalleeSaved = typeof CALLEE_SAVED[number];
 interface RegisterNote {
   value: bigint;
   what: string;
+  /** 'derived': a modelled routine computed it; 'fitted': a value compiled code leaves, read off the reports */
+  kind: 'derived' | 'fitted';
 }
 
 /** A callee-saved register a prologue pushed: whose value (the caller's), which, and what it held. */
@@ -29,6 +31,8 @@ export interface SavedRegisterWord {
   reg: CalleeSaved;
   /** what the value is, when a modelled routine set it (null: the model never wrote the register) */
   what: string | null;
+  /** whether that value was computed ('derived') or fitted to the reports ('fitted'); null with `what` */
+  kind: 'derived' | 'fitted' | null;
 }
 
 interface Frame {
@@ -105,10 +109,13 @@ export class KernelStack {
     this.rbp = f.savedRbp;
   }
 
-  /** A modelled routine puts `value` (what it computed: `what`) in callee-saved register `reg`. */
-  setRegister(reg: CalleeSaved, value: bigint, what: string): void {
+  /**
+   * A modelled routine puts `value` (what it computed: `what`) in callee-saved register `reg`;
+   * `kind` 'fitted' when the value is what the compiled code leaves, read off the reports.
+   */
+  setRegister(reg: CalleeSaved, value: bigint, what: string, kind: 'derived' | 'fitted' = 'derived'): void {
     this.cpu.regs[reg] = value;
-    this.notes.set(reg, { value, what });
+    this.notes.set(reg, { value, what, kind });
   }
 
   /** The stack words that hold a pushed callee-saved register, by address (bits 47:0). */
@@ -148,7 +155,7 @@ export class KernelStack {
       const note = this.notes.get(reg);
       const valid = note !== undefined && note.value === value ? note : undefined;
       this.pushBig(value);
-      this.savedWords.set(this.rsp, { of: caller, by: name, reg, what: valid === undefined ? null : valid.what });
+      this.savedWords.set(this.rsp, { of: caller, by: name, reg, what: valid === undefined ? null : valid.what, kind: valid === undefined ? null : valid.kind });
       if (i < CALLEE_SAVED.length) saved.unshift({ reg, value, note: valid });
     }
     this.rsp -= shape.locals;

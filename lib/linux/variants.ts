@@ -4,7 +4,8 @@
  *
  * Addresses: the function starts of 8170e6bed465 are those implied by the crash report (the
  * seed's frames and Konrad Wilk's full report of 22 Feb 2013: e.g. the frame xen_get_user_pgd+0x5a
- * puts xen_get_user_pgd at ffffffff8103fe60). Functions the report does not show
+ * puts xen_get_user_pgd at ffffffff8103fe60; startup_xen is the ELF entry the dom0 report's
+ * construct_dom0 prints). Functions the reports do not show
  * are placed by the model in free text (marked `placed`); no System.map of these builds is
  * available. The other variants reuse the table (the fix adds xen_write_cr3_init).
  * Frame shapes (callee-saved registers pushed, bytes of locals) follow the frame-pointer chain of
@@ -64,11 +65,23 @@ export interface KernelVariant {
   instructions: Readonly<Record<string, number>>;
   /**
    * What the compiled code leaves in the registers and status flags at a modelled instruction,
-   * where the model runs the routine but not its instructions: FITTED to the report (see
+   * where the model runs the routine but not its instructions: FITTED to the reports (see
    * FITTED_MACHINE_STATE). `function:what` as in `instructions`.
    */
-  fittedState: Readonly<Record<string, FittedMachineState>>;
+  fittedState: Readonly<Record<string, FittedStateAt>>;
+  /**
+   * The crash report this run reproduces (its per-report fitted values apply), or null: then only
+   * the values both reports agree on apply. Set by the lab (lib/lab/report-runs.ts), not by the variant.
+   */
+  fittedReport: CrashReport | null;
 }
+
+/** The two crash reports of 22 Feb 2013 (Konrad Rzeszutek Wilk, LKML thread "[GIT PULL] x86/mm changes for v3.9-rc1"). */
+export type CrashReport = 'domU' | 'dom0';
+export const CRASH_REPORTS: Readonly<Record<CrashReport, string>> = {
+  domU: 'the domU report (a 1 GiB PV guest on Xen 4.2.0)',
+  dom0: 'the dom0 report (the serial log of dom0 on Xen 4.1.5-pre, debug, on an 8 GB MSI MS-7680)',
+};
 
 /** A register (or the status flags) left by compiled code the model does not run, read off the report. */
 export interface FittedValue {
@@ -81,6 +94,17 @@ export interface FittedValue {
 /** Registers and status flags at one instruction: name -> fitted value. */
 export type FittedMachineState = Readonly<Record<string, FittedValue>>;
 
+/** The fitted state at one instruction: what both reports show, and what each report shows alone. */
+export interface FittedStateAt {
+  shared: FittedMachineState;
+  byReport: Readonly<Record<CrashReport, FittedMachineState>>;
+}
+
+/** A fitted value as applied to a run, with the reports it was read off. */
+export interface AppliedFittedValue extends FittedValue {
+  from: readonly CrashReport[];
+}
+
 const hex = (s: string): number => Number(BigInt(`0x${s}`) & ((1n << 48n) - 1n));
 
 /**
@@ -92,7 +116,7 @@ const hex = (s: string): number => Number(BigInt(`0x${s}`) & ((1n << 48n) - 1n))
  * (LKML; its Xen lines and Call Trace are transcribed in test/fixtures/domu-report*.txt).
  */
 export interface FittedSymbol extends SymbolEntry {
-  fitted: { frame: string; source: 'commit message' | 'full report' };
+  fitted: { frame: string; source: 'commit message' | 'full report' | 'dom0 report' };
 }
 
 /**
@@ -118,6 +142,9 @@ export const REPORTED: readonly FittedSymbol[] = [
   { name: 'setup_arch', address: hex('ffffffff81ac21fd'), size: 0xbf0, fitted: { frame: 'setup_arch+0x742', source: 'commit message' } },
   // return address into init_mem_mapping (load_cr3 -> pv_mmu_ops.write_cr3)
   { name: 'init_mem_mapping', address: hex('ffffffff81ad2b28'), size: 0x260, fitted: { frame: 'init_mem_mapping+0x1f9', source: 'commit message' } },
+  // the ELF entry (XEN_ELFNOTE_ENTRY, arch/x86/xen/xen-head.S: .init.text) construct_dom0 prints as
+  // ENTRY ADDRESS in the dom0 report; no frame of the domU report shows it, so no symbol it shows moves
+  { name: 'startup_xen', address: hex('ffffffff81abc1e0'), size: 0x20, fitted: { frame: 'startup_xen+0x0', source: 'dom0 report' } },
 ];
 
 /** The fitted entry for a symbol, or null when the model placed it (or it is not a symbol). */
@@ -155,7 +182,9 @@ const PLACED_INIT = [
 
 function buildSymbols(): SymbolTable {
   const entries: SymbolEntry[] = [...REPORTED];
-  PLACED_TEXT.forEach((name, i) => entries.push({ name, address: hex('ffffffff81200000') + i * 0x200, size: 0x200 }));
+  // a fitted start wins over a placed one; its slot stays empty, so the other placed starts do not move
+  const fitted = new Set(REPORTED.map((s) => s.name));
+  PLACED_TEXT.forEach((name, i) => { if (!fitted.has(name)) entries.push({ name, address: hex('ffffffff81200000') + i * 0x200, size: 0x200 }); });
   PLACED_INIT.forEach((name, i) => entries.push({ name, address: hex('ffffffff81ae0000') + i * 0x400, size: 0x400 }));
   return new SymbolTable(entries);
 }
@@ -195,56 +224,95 @@ const INSTRUCTIONS: Record<string, number> = {
 };
 
 /**
- * The machine state at the faulting load in xen_get_user_pgd (+0x5a) that the model cannot derive:
- * FITTED to Konrad Wilk's domU report (LKML, 22 Feb 2013; 1 GiB guest, Xen 4.2.0). The model runs
- * xen_write_cr3 and xen_get_user_pgd as routines; which scratch registers their compiled code
- * clobbers, with what, and the flags its last arithmetic instruction leaves, would need the
- * reporter's vmlinux (not stored). The dom0 report of the same kernel (Xen 4.1.5-pre) shows the
- * same r8, r9, r12, r14 and flags but r10 = 5 and r11 = 0x100000: scratch values of the run, not of
- * the code. The registers the model derives (rax, rbx, rcx, rdx, rsi, r13, r15, rbp, rsp) are not
- * here.
+ * The machine state at the faulting load in xen_get_user_pgd (+0x5a) that the model cannot derive,
+ * FITTED to the two reports of the same kernel: the domU report (1 GiB guest, Xen 4.2.0) and the
+ * dom0 report (Xen 4.1.5-pre). The model runs xen_write_cr3 and xen_get_user_pgd as routines;
+ * which scratch registers their compiled code clobbers, with what, and the flags its last
+ * arithmetic instruction leaves, would need the reporter's vmlinux (not stored). `shared`: values
+ * both reports show (so they come from the kernel's code, applied to every run of it); `byReport`:
+ * values the reports disagree on (r10, r11: they depend on the run), applied only to the run that
+ * reproduces that report. The registers the model derives (rax, rbx, rcx, rdx, rsi, r13, r15,
+ * rbp, rsp) are not here.
  */
-const FITTED_MACHINE_STATE: Record<string, FittedMachineState> = {
+const FITTED_MACHINE_STATE: Record<string, FittedStateAt> = {
   'xen_get_user_pgd:page->private': {
-    statusFlags: {
-      value: '4',
-      reason: 'PF (parity), left by the last arithmetic instruction before the load, which the model does not run; ' +
-        'the report\'s RFLAGS 206 and the bounce frame\'s 10006 show it (an even-parity result such as ' +
-        'pfn × sizeof(struct page) = 0x...a0 would leave it: a guess, no disassembly is stored)',
+    shared: {
+      statusFlags: {
+        value: '4',
+        reason: 'PF (parity), left by the last arithmetic instruction before the load, which the model does not run; ' +
+          'the reports\' RFLAGS 206 and the bounce frame\'s 10006 show it (an even-parity result such as ' +
+          'pfn × sizeof(struct page) = 0x...a0 would leave it: a guess, no disassembly is stored)',
+      },
+      r8: { value: '0', reason: 'a scratch register of the compiled xen_write_cr3/xen_get_user_pgd (caller-saved); the model does not run their instructions' },
+      r9: {
+        value: '10000001',
+        reason: 'a scratch register left by a call the model does not run instruction by instruction; both reports show it, ' +
+          'so it comes from the kernel\'s code, but which code is unknown without its vmlinux',
+      },
+      rdi: {
+        value: '0',
+        reason: 'xen_get_user_pgd\'s argument register (it was called with __va(cr3)), clobbered by its compiled code before the load; both reports show 0',
+      },
+      r12: {
+        value: '0',
+        reason: 'callee-saved: xen_write_cr3 pushes init_mem_mapping\'s r12 (non-zero in the dom0 report\'s stack) and its compiled code then sets it to 0, as both reports show',
+      },
+      r14: {
+        value: '0',
+        reason: 'callee-saved: xen_write_cr3 pushes init_mem_mapping\'s r14 (non-zero in the dom0 report\'s stack) and its compiled code then sets it to 0, as both reports show',
+      },
     },
-    r8: { value: '0', reason: 'a scratch register of the compiled xen_write_cr3/xen_get_user_pgd (caller-saved); the model does not run their instructions' },
-    r9: {
-      value: '10000001',
-      reason: 'a scratch register left by a call the model does not run instruction by instruction; the dom0 report of the same ' +
-        'kernel shows the same value, so it comes from the kernel\'s code, but which code is unknown without its vmlinux',
-    },
-    r10: { value: '0', reason: 'a scratch register (caller-saved); the dom0 report shows 5 here, so it depends on the run, not only on the code' },
-    r11: { value: '0', reason: 'a scratch register (caller-saved); the dom0 report shows 0x100000 here, so it depends on the run' },
-    rdi: {
-      value: '0',
-      reason: 'xen_get_user_pgd\'s argument register (it was called with __va(cr3)), clobbered by its compiled code before the load; both reports show 0',
-    },
-    r12: {
-      value: '0',
-      reason: 'callee-saved: xen_write_cr3 pushes init_mem_mapping\'s r12 (non-zero in the dom0 report\'s stack) and its compiled code then sets it to 0, as both reports show',
-    },
-    r14: {
-      value: '0',
-      reason: 'callee-saved: xen_write_cr3 pushes init_mem_mapping\'s r14 (non-zero in the dom0 report\'s stack) and its compiled code then sets it to 0, as both reports show',
+    byReport: {
+      domU: {
+        r10: { value: '0', reason: 'a scratch register (caller-saved) the model does not compute; the dom0 report shows 5 here, so it depends on the run' },
+        r11: { value: '0', reason: 'a scratch register (caller-saved) the model does not compute; the dom0 report shows 0x100000 here, so it depends on the run' },
+      },
+      dom0: {
+        r10: { value: '5', reason: 'a scratch register (caller-saved) the model does not compute; the domU report shows 0 here, so it depends on the run' },
+        r11: { value: '100000', reason: 'a scratch register (caller-saved) the model does not compute; the domU report shows 0 here, so it depends on the run' },
+      },
     },
   },
 };
 
-/** The fitted state at `function:what`, or null. */
-export function fittedMachineState(variant: KernelVariant, at: string): FittedMachineState | null {
-  return variant.fittedState[at] ?? null;
+/**
+ * The fitted state at `function:what` for the variant's run: the values both reports show, plus
+ * the values of the report the run reproduces (variant.fittedReport); null when there is none.
+ */
+export function fittedMachineState(variant: KernelVariant, at: string): Readonly<Record<string, AppliedFittedValue>> | null {
+  const state = variant.fittedState[at];
+  if (state === undefined) return null;
+  const out: Record<string, AppliedFittedValue> = {};
+  for (const [name, f] of Object.entries(state.shared)) out[name] = { ...f, from: ['domU', 'dom0'] };
+  const report = variant.fittedReport;
+  if (report !== null) for (const [name, f] of Object.entries(state.byReport[report])) out[name] = { ...f, from: [report] };
+  return out;
+}
+
+/**
+ * What each report alone shows at `function:what` for a register the run does not get (its
+ * values disagree, and the run reproduces neither report), or null.
+ */
+export function unappliedFittedValues(variant: KernelVariant, at: string, name: string): { report: CrashReport; value: string }[] | null {
+  const state = variant.fittedState[at];
+  if (state === undefined || variant.fittedReport !== null || state.shared[name] !== undefined) return null;
+  const out = (Object.keys(state.byReport) as CrashReport[]).flatMap((report) => {
+    const f = state.byReport[report][name];
+    return f === undefined ? [] : [{ report, value: f.value }];
+  });
+  return out.length > 0 ? out : null;
+}
+
+/** The variant, set to reproduce `report`'s run (its per-report fitted values apply), or neither (null). */
+export function forReport(variant: KernelVariant, report: CrashReport | null): KernelVariant {
+  return variant.fittedReport === report ? variant : { ...variant, fittedReport: report };
 }
 
 export const DEFAULT_FRAME: FrameShape = { saved: 2, locals: 0x10 };
 
 const SYMBOLS = buildSymbols();
 
-const SHARED = { symbols: SYMBOLS, callSites: CALL_SITES, frames: FRAMES, instructions: INSTRUCTIONS, fittedState: FITTED_MACHINE_STATE, xenGetUserPgd: 'vmemmap', whatIf: null } as const;
+const SHARED = { symbols: SYMBOLS, callSites: CALL_SITES, frames: FRAMES, instructions: INSTRUCTIONS, fittedState: FITTED_MACHINE_STATE, fittedReport: null, xenGetUserPgd: 'vmemmap', whatIf: null } as const;
 
 const VARIANTS: Record<VariantId, KernelVariant> = {
   'v3.8': {

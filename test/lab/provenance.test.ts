@@ -19,16 +19,17 @@ const COMMIT_FRAMES: Record<string, string> = {
 /** Every value of the default crash run other than its console lines, and its kind. */
 const DEFAULT_KINDS: Record<string, string> = {
   domid: 'report', pcpu: 'report', structPageSize: 'fitted', pgdPfn: 'fitted', faultAddress: 'derived', l4Index: 'derived',
-  xenRelease: 'report',
+  xenRelease: 'report', xenDebug: 'report',
   'stack.xen_get_user_pgd': 'fitted', 'stack.xen_write_cr3': 'fitted', 'stack.init_mem_mapping': 'fitted',
   'stack.setup_arch': 'fitted', 'stack.printk': 'fitted', 'stack.start_kernel': 'fitted',
   'stack.__add_preferred_console.clone.1': 'fitted', 'stack.x86_64_start_reservations': 'fitted', 'stack.xen_start_kernel': 'fitted',
   'registers.rip': 'fitted', 'registers.rsp': 'fitted', 'registers.rbp': 'fitted',
   // derived: what the modelled routines compute; fitted: what compiled code the model does not run leaves
-  // (lib/linux/variants.ts FITTED_MACHINE_STATE); cr3 is derived here (2 GiB: not the report's guest)
+  // (lib/linux/variants.ts FITTED_MACHINE_STATE); cr3 is derived here (2 GiB: not the report's guest), and
+  // r10/r11, on which the two reports disagree, are the model's unwritten zeros (invented)
   'registers.rax': 'derived', 'registers.rbx': 'derived', 'registers.rcx': 'derived', 'registers.rdx': 'derived',
   'registers.rsi': 'derived', 'registers.rdi': 'fitted', 'registers.r8': 'fitted', 'registers.r9': 'fitted',
-  'registers.r10': 'fitted', 'registers.r11': 'fitted', 'registers.r12': 'fitted', 'registers.r13': 'derived',
+  'registers.r10': 'invented', 'registers.r11': 'invented', 'registers.r12': 'fitted', 'registers.r13': 'derived',
   'registers.r14': 'fitted', 'registers.r15': 'derived', 'registers.cr0': 'derived', 'registers.cr4': 'derived',
   'registers.rflags': 'fitted', 'registers.cr2': 'derived', 'registers.cr3': 'derived',
   'registers.cs': 'derived', 'registers.ss': 'derived', 'registers.ds': 'derived', 'registers.es': 'derived',
@@ -81,7 +82,9 @@ describe('provenance of the default crash run', () => {
     expect(kind('(XEN)  L4[0x1d4]')).toBe('derived');
     expect(kind('(XEN) domain_crash_sync')).toBe('derived');
     expect(kind('(XEN) Domain 7 (vcpu#0)')).toBe('derived');
-    expect(kind('(XEN) ----[ Xen-4.2.0')).toBe('report');
+    // the release and the debug flag copied from the report; "Not tainted" follows from Xen's command line
+    expect(kind('(XEN) ----[ Xen-4.2.0')).toBe('derived');
+    expect(p[`console.${line('(XEN) ----[ Xen-4.2.0')}`].parts!.map((x) => x.kind)).toEqual(['report', 'report', 'derived']);
     expect(kind('(XEN) CPU:')).toBe('report');
     expect(kind('(XEN) RIP:')).toBe('fitted');
     expect(kind('(XEN) RFLAGS:')).toBe('fitted');
@@ -92,10 +95,13 @@ describe('provenance of the default crash run', () => {
     expect(kind('(XEN) ds:')).toBe('derived');
     expect(kind('(XEN) Guest stack trace from rsp=')).toBe('fitted');
     const first = line('(XEN) Guest stack trace') + 1;
-    // the bounce frame's words: rcx and the error code derived, r11, rip, rflags and rsp fitted
-    expect(p[`console.${first}`].kind).toBe('fitted');
-    // below the frames the model's stack wrote, words it never wrote stay invented
-    expect(p[`console.${first + 2}`].kind).toBe('invented');
+    // the bounce frame's words: rcx and the error code derived, rip, rflags and rsp fitted, r11 invented
+    // (the reports disagree on r11 and this 2 GiB run reproduces neither)
+    expect(p[`console.${first}`].kind).toBe('invented');
+    expect(p[`console.${first + 1}`].kind).toBe('fitted');
+    // xen_write_cr3's zeroed r12 (fitted) in the third row; further up, words the model never wrote stay invented
+    expect(p[`console.${first + 2}`].kind).toBe('fitted');
+    expect(p[`console.${first + 4}`].kind).toBe('invented');
   });
 
   it("locates each figure's text in its line", () => {
@@ -120,16 +126,17 @@ describe('provenance of the default crash run', () => {
     const at = r.xenConsole.findIndex((l) => l.startsWith('(XEN) Guest stack trace'));
     const words = [1, 2].flatMap((d) => p[`console.${at + d}`].parts!);
     expect(words.slice(0, 8).map((w) => [w.label.replace(" (Xen's bounce frame)", ''), w.kind])).toEqual([
-      ['saved rcx', 'derived'], ['saved r11', 'fitted'], ['error code', 'derived'], ['saved rip', 'fitted'],
+      ['saved rcx', 'derived'], ['saved r11', 'invented'], ['error code', 'derived'], ['saved rip', 'fitted'],
       ['saved cs and upcall mask', 'derived'], ['saved rflags', 'fitted'], ['saved rsp', 'fitted'], ['saved ss', 'derived'],
     ]);
     const line3 = p[`console.${at + 3}`].parts!;
     expect(line3.map((w) => [r.xenConsole[at + 3].slice(w.start, w.end), w.kind])).toEqual([
-      ['0000000000000000', 'invented'], ['ffffffff81a01e08', 'fitted'], ['ffffffff81042d27', 'fitted'], ['0000000080000000', 'derived'],
+      ['0000000000000000', 'fitted'], ['ffffffff81a01e08', 'fitted'], ['ffffffff81042d27', 'fitted'], ['0000000080000000', 'derived'],
     ]);
     expect(line3[2].key).toBe('stack.xen_write_cr3');
     // a pushed register says whose it is, who saved it and, when a modelled routine set it, what it holds
-    expect(line3[0].label).toBe("xen_write_cr3's r12, saved by __xen_write_cr3: a register the model never wrote");
+    // xen_write_cr3's compiled code zeroes r12 after saving init_mem_mapping's (fitted: both reports show 0)
+    expect(line3[0].label).toMatch(/^xen_write_cr3's r12, saved by __xen_write_cr3: set by its compiled code \(fitted: /);
     expect(line3[3].label).toBe("init_mem_mapping's rbx, saved by xen_write_cr3: end = max_pfn << PAGE_SHIFT");
     const line4 = p[`console.${at + 4}`].parts!;
     expect(line4.map((w) => [w.kind, w.label])[1]).toEqual(['derived', "init_mem_mapping's r13, saved by xen_write_cr3: step_size"]);
@@ -194,6 +201,7 @@ describe('the fitted data in lib/linux/variants.ts', () => {
   it('uses the same offsets the variant calls and faults at', () => {
     for (const s of REPORTED) {
       const off = Number(s.fitted.frame.split('+')[1]);
+      if (s.fitted.source === 'dom0 report' && off === 0) continue; // an entry point: the report prints the start itself
       const used = [
         ...Object.entries(v.callSites).filter(([k]) => k.startsWith(`${s.name}>`)).map(([, o]) => o),
         ...Object.entries(v.instructions).filter(([k]) => k.startsWith(`${s.name}:`)).map(([, o]) => o),

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
-export type Dom0ReportSection = 'xen-cmdline' | 'xen-boot' | 'xen-e820' | 'xen-dom0-build' | 'linux' | 'xen-crash';
+export type Dom0ReportSection = 'xen-cmdline' | 'xen-boot' | 'xen-e820' | 'xen-dom0-build' | 'linux' | 'xen-crash' | 'xen-stack';
 
 export function dom0Report(): Record<Dom0ReportSection, string[]> {
   const text = readFileSync(resolve(__dirname, '..', 'fixtures', 'dom0-report.txt'), 'utf8');

@@ -30,7 +30,8 @@ describe('consoleView with a run\'s provenance', () => {
     expect(lineHtml('(XEN) rax:')).toMatch(/data-kind="derived" title="derived: every figure is derived: rax, rbx, rcx"/);
     expect(lineHtml('(XEN) RIP:')).toContain('>F</span>');
     expect(view.text).toContain('D   (XEN) rax: ffffea0000000000');
-    expect(view.text).toContain('F   (XEN) r9:  0000000010000001');
+    // r10/r11: the two reports disagree and the default (2 GiB) run reproduces neither: invented
+    expect(view.text).toContain('I   (XEN) r9:  0000000010000001');
     expect(view.text).toContain('F   [<ffffffff81042d27>] xen_write_cr3+0x77');
     expect(view.text).toContain('D   (XEN) Pagetable walk from ffffea000005b2d0:');
   });

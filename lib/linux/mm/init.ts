@@ -170,6 +170,10 @@ export function init_mem_mapping(k: Kernel, cpuHasPse: boolean, cpuHasGbpages: b
         k.stack.setRegister('rbx', BigInt(l.end), 'end = max_pfn << PAGE_SHIFT');
         k.stack.setRegister('r13', BigInt(l.step_size), 'step_size');
         k.stack.setRegister('r15', BigInt(ISA_END_ADDRESS), 'ISA_END_ADDRESS');
+        // real_end and mapped_ram_size live across the loop too: r12 and r14 (read off the dom0 report's
+        // stack, where xen_write_cr3 saved them: the start of the last range, and the sum of the ranges mapped)
+        k.stack.setRegister('r12', BigInt(l.real_end), 'real_end');
+        k.stack.setRegister('r14', 0n, 'mapped_ram_size');
         return 3;
       }
       case 3:
@@ -188,6 +192,7 @@ export function init_mem_mapping(k: Kernel, cpuHasPse: boolean, cpuHasGbpages: b
           k.stack.setRegister('r13', BigInt(l.step_size), 'step_size');
         }
         l.mapped_ram_size += new_mapped_ram_size;
+        k.stack.setRegister('r14', BigInt(l.mapped_ram_size), 'mapped_ram_size');
         return 3;
       }
       case 5:

@@ -85,6 +85,13 @@ export function xen_write_cr3(k: Kernel, x: XenGuest, cr3: number): void {
   k.call('xen_write_cr3', () => {
     const regs = k.cpu.regs;
     k.stack.setRegister('rbx', BigInt(cr3), 'the cr3 argument of xen_write_cr3'); // kept across its calls
+    // its compiled code sets r12 and r14 (saved by its prologue) to the values both reports show at the
+    // fault: fitted data (lib/linux/variants.ts FITTED_MACHINE_STATE), applied where that code runs
+    const fitted = fittedMachineState(k.variant, 'xen_get_user_pgd:page->private');
+    for (const reg of ['r12', 'r14'] as const) {
+      const f = fitted?.[reg];
+      if (f !== undefined) k.stack.setRegister(reg, BigInt(`0x${f.value}`), `set by its compiled code (fitted: ${f.reason})`, 'fitted');
+    }
     regs.rsi = BigInt(cr3); // the second argument of __xen_write_cr3(true, cr3)
     xen_mc_batch(x.hv);
     k.g.xen_cr3 = cr3;
