@@ -59,6 +59,29 @@ describe('get_page_from_l1e / put_page_from_l1e (mm.c:828-969, 1132-1187 at 4.2.
     expect(counts(g, io)).toEqual(before);
   });
 
+  it('mm.c:849-873: dom0 maps I/O memory it holds (iomem_access_permitted), not what construct_dom0 denied it, nor for another l1e owner', () => {
+    const g = makeGuest();
+    const io = 0x10; // the first MiB is DOMID_IO's (arch_init_memory)
+    const denied = 0x20;
+    // domain 0 as construct_dom0 leaves it for this check: every frame but the denied ones (the dom0
+    // builder's own tests build a whole one; here only its iomem permissions matter)
+    const dom0 = { domid: 0, iomemDenied: new Set([denied]) as ReadonlySet<number> | null };
+    (g.host.domains as Map<number, unknown>).set(0, dom0);
+    const before = counts(g, io);
+    expect(get_page_from_l1e(g.host, lo(pte(io, P | RW)), 0, 0, 0)).toBe(0);
+    expect(counts(g, io)).toEqual(before); // I/O mappings take no reference
+    const beyond = g.host.frameTable.maxPage + 5;
+    expect(get_page_from_l1e(g.host, lo(pte(beyond, P)), hi(pte(beyond, P)), 0, 0)).toBe(0);
+    expect(get_page_from_l1e(g.host, lo(pte(denied, P)), 0, 0, 0)).toBe(-EPERM);
+    // the table's owner must hold the frame too: a domU's table is refused whoever asks
+    expect(get_page_from_l1e(g.host, lo(pte(io, P)), 0, 1, 0)).toBe(-EPERM);
+    // DOMID_IO as pg_owner means the caller (dom0 here)
+    expect(get_page_from_l1e(g.host, lo(pte(io, P)), 0, 0, 0x7ff1)).toBe(0);
+    // a domain 0 with no iomem permissions recorded holds none
+    dom0.iomemDenied = null;
+    expect(get_page_from_l1e(g.host, lo(pte(io, P)), 0, 0, 0)).toBe(-EPERM);
+  });
+
   it('mm.c:875-893: a frame nobody owns, or whose count is 0, is -EBUSY and takes nothing', () => {
     const g = makeGuest();
     const d = g.domain.domid;
