@@ -133,6 +133,16 @@ describe('get_page_from_l1e and the frame\'s general count (mm.c:875-893, 2148-2
     const text = printed(g, () => expect(get_page_from_l1e(g.host, lo(pte(t, P)), 0, d, d)).toBe(-EBUSY));
     expect(text).toContain(`pg_owner ${d} l1e_owner ${d}, but real_pg_owner -1`);
   });
+
+  it('Xen 4.1.5-pre (stable-4.1 at b39efd3dff) has no line of its own for it: straight to could_not_pin\'s "Error getting mfn" (mm.c:849-918 there)', () => {
+    const g = makeGuest({ host: { debug: true, release: '4.1.5-pre' } });
+    const d = g.domain.domid;
+    const t = freeMfn(g, 0);
+    g.host.frameTable.owner[t] = OWNER_NONE;
+    const text = printed(g, () => expect(get_page_from_l1e(g.host, lo(pte(t, P)), 0, d, d)).toBe(-EBUSY));
+    expect(text).not.toContain('real_pg_owner');
+    expect(text).toContain(`Error getting mfn ${t.toString(16)}`);
+  });
 });
 
 describe('superpages and linear L3 maps', () => {
