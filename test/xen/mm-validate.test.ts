@@ -75,8 +75,14 @@ describe('get_page_from_l1e / put_page_from_l1e (mm.c:828-969, 1132-1187 at 4.2.
     expect(get_page_from_l1e(g.host, lo(pte(denied, P)), 0, 0, 0)).toBe(-EPERM);
     // the table's owner must hold the frame too: a domU's table is refused whoever asks
     expect(get_page_from_l1e(g.host, lo(pte(io, P)), 0, 1, 0)).toBe(-EPERM);
-    // DOMID_IO as pg_owner means the caller (dom0 here)
+    // a domU as pg_owner holds no I/O memory, even for dom0's own table
+    expect(get_page_from_l1e(g.host, lo(pte(io, P)), 0, 0, 1)).toBe(-EPERM);
+    // DOMID_IO as pg_owner means the caller (dom0 here: no vCPU of another domain is running)
     expect(get_page_from_l1e(g.host, lo(pte(io, P)), 0, 0, 0x7ff1)).toBe(0);
+    // a host with no domain 0 (caller 0: no vCPU running) holds none either
+    (g.host.domains as Map<number, unknown>).delete(0);
+    expect(get_page_from_l1e(g.host, lo(pte(io, P)), 0, 0, 0x7ff1)).toBe(-EPERM);
+    (g.host.domains as Map<number, unknown>).set(0, dom0);
     // a domain 0 with no iomem permissions recorded holds none
     dom0.iomemDenied = null;
     expect(get_page_from_l1e(g.host, lo(pte(io, P)), 0, 0, 0)).toBe(-EPERM);
