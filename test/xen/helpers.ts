@@ -1,6 +1,6 @@
 /** Shared set-up for the Xen model's tests: a small domain, entry encoders, address helpers. */
 import { TraceRecorder } from '../../lib/trace';
-import { MMUEXT_PIN_L1_TABLE, XenHost, buildPvDomain, type PvDomainBuild, type XenHostOptions } from '../../lib/xen';
+import { MMUEXT_PIN_L1_TABLE, MMUEXT_UNPIN_TABLE, PGT_type_mask, PGT_validated, XenHost, buildPvDomain, type PvDomainBuild, type XenHostOptions } from '../../lib/xen';
 
 export const VIRT_BASE = 0xffffffff80000000n;
 export const VIRT_BASE48 = Number(VIRT_BASE & 0xffffffffffffn);
@@ -86,3 +86,27 @@ export function pinnedL1(g: Guest, k = 0): number {
   return l1;
 }
 
+/** A frame's general reference count, type, type count and validated flag (page_info, as Xen keeps it). */
+export function counts(g: Guest, mfn: number) {
+  const ft = g.host.frameTable;
+  return { ref: ft.refCountOf(mfn), type: ft.typeInfo[mfn] & PGT_type_mask, tc: ft.typeCountOf(mfn), validated: (ft.typeInfo[mfn] & PGT_validated) !== 0 };
+}
+
+/** MMUEXT_UNPIN_TABLE of `mfn` by the guest's vCPU; the hypercall's return code. */
+export const unpin = (g: Guest, mfn: number): number => g.vcpu.HYPERVISOR_mmuext_op([{ cmd: MMUEXT_UNPIN_TABLE, mfn }]);
+
+/** The console lines Xen printed while `f` ran, joined. */
+export function printed(g: Guest, f: () => void): string {
+  const mark = g.host.console.lines.length;
+  f();
+  return g.host.console.since(mark).join('\n');
+}
+
+/** Writes 64-bit entries straight into a frame (the guest's own data, before it asks Xen to pin it). */
+export function fill(g: Guest, mfn: number, entries: Record<number, bigint>): void {
+  const w = g.host.memory.words(mfn);
+  for (const [i, v] of Object.entries(entries)) {
+    w[Number(i) * 2] = Number(v & 0xffffffffn);
+    w[Number(i) * 2 + 1] = Number(v >> 32n);
+  }
+}

@@ -18,26 +18,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { EBUSY, EINVAL, EPERM, MMUEXT_UNPIN_TABLE, PGT_type_mask, PGT_validated, PGT_writable_page, buildPvDomain } from '../../lib/xen';
-import { P, PCD, RW, freeMfn, makeGuest, pin, pte, readEntry, write, type Guest } from './helpers';
+import { P, PCD, RW, freeMfn, makeGuest, pin, pte, readEntry, write, type Guest, counts, unpin, printed, fill } from './helpers';
 
-function counts(g: Guest, mfn: number) {
-  const ft = g.host.frameTable;
-  return { ref: ft.refCountOf(mfn), type: ft.typeInfo[mfn] & PGT_type_mask, tc: ft.typeCountOf(mfn), validated: (ft.typeInfo[mfn] & PGT_validated) !== 0 };
-}
-const unpin = (g: Guest, mfn: number): number => g.vcpu.HYPERVISOR_mmuext_op([{ cmd: MMUEXT_UNPIN_TABLE, mfn }]);
-function printed(g: Guest, f: () => void): string {
-  const mark = g.host.console.lines.length;
-  f();
-  return g.host.console.since(mark).join('\n');
-}
-/** Writes 64-bit entries straight into a frame (a frame that is not a table yet: the guest's own data). */
-function fill(g: Guest, mfn: number, entries: Record<number, bigint>): void {
-  const w = g.host.memory.words(mfn);
-  for (const [i, v] of Object.entries(entries)) {
-    w[Number(i) * 2] = Number(v & 0xffffffffn);
-    w[Number(i) * 2 + 1] = Number(v >> 32n);
-  }
-}
 const SWAP = (0x12345n << 32n) | 0xabc000n | BigInt(PCD); // not present, high bits set
 const GNTTAB = 1n << 62n;
 

@@ -20,12 +20,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { EINVAL, EPERM, PGT_count_mask, PGT_l1_page_table, PGT_type_mask, PGT_validated } from '../../lib/xen';
-import { A, D, P, PCD, PSE, RW, freeMfn, makeGuest, pin, pte, readEntry, write, type Guest } from './helpers';
+import { A, D, P, PCD, PSE, RW, freeMfn, makeGuest, pin, pte, readEntry, write, type Guest, counts } from './helpers';
 
-function counts(g: Guest, mfn: number) {
-  const ft = g.host.frameTable;
-  return { ref: ft.refCountOf(mfn), type: ft.typeInfo[mfn] & PGT_type_mask, tc: ft.typeCountOf(mfn), validated: (ft.typeInfo[mfn] & PGT_validated) !== 0 };
-}
 function printed(g: Guest, f: () => void): string[] {
   const mark = g.host.console.lines.length;
   f();

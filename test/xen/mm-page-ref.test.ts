@@ -24,15 +24,11 @@ import { get_page, get_page_from_pagenr, page_get_owner_and_reference, page_lock
 import {
   __get_page_type, get_page_and_type_from_pagenr, get_page_type, put_page_and_type, put_page_type,
 } from '../../lib/xen/mm/validate';
-import { P, RW, freeMfn, makeGuest, pin, pte, write, type Guest } from './helpers';
+import { P, RW, freeMfn, makeGuest, pin, pte, write, type Guest, counts } from './helpers';
 
 /** A guest on a debug build: every MEM_LOG line is printed (no rate limit). */
 function guest(): Guest {
   return makeGuest({ host: { debug: true } });
-}
-function counts(g: Guest, mfn: number) {
-  const ft = g.host.frameTable;
-  return { ref: ft.refCountOf(mfn), type: ft.typeInfo[mfn] & PGT_type_mask, tc: ft.typeCountOf(mfn), validated: (ft.typeInfo[mfn] & PGT_validated) !== 0 };
 }
 function logSince(g: Guest, mark: number): string[] {
   return g.host.console.since(mark).filter((l) => l.includes('mm.c:'));

@@ -12,27 +12,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { EINVAL, MMUEXT_UNPIN_TABLE, PGT_l1_page_table, PGT_type_mask, PGT_validated } from '../../lib/xen';
-import { P, PCD, PSE, RW, US, freeMfn, makeGuest, pin, pte, readEntry, write, type Guest } from './helpers';
+import { P, PCD, PSE, RW, US, freeMfn, makeGuest, pin, pte, readEntry, write, type Guest, counts, unpin, printed, fill } from './helpers';
 
-function counts(g: Guest, mfn: number) {
-  const ft = g.host.frameTable;
-  return { ref: ft.refCountOf(mfn), type: ft.typeInfo[mfn] & PGT_type_mask, tc: ft.typeCountOf(mfn), validated: (ft.typeInfo[mfn] & PGT_validated) !== 0 };
-}
 const rc = (g: Guest, m: number) => [counts(g, m).ref, counts(g, m).tc];
-const unpin = (g: Guest, mfn: number): number => g.vcpu.HYPERVISOR_mmuext_op([{ cmd: MMUEXT_UNPIN_TABLE, mfn }]);
-function printed(g: Guest, f: () => void): string {
-  const mark = g.host.console.lines.length;
-  f();
-  return g.host.console.since(mark).join('\n');
-}
-/** Writes 64-bit entries straight into a frame (the guest's data before it asks for a pin). */
-function fill(g: Guest, mfn: number, entries: Record<number, bigint>): void {
-  const w = g.host.memory.words(mfn);
-  for (const [i, v] of Object.entries(entries)) {
-    w[Number(i) * 2] = Number(v & 0xffffffffn);
-    w[Number(i) * 2 + 1] = Number(v >> 32n);
-  }
-}
 /** Not present, high bits set (a swap entry's shape). */
 const SWAP = (0x12345n << 32n) | 0xabc000n;
 

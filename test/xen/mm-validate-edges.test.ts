@@ -21,15 +21,11 @@ import {
   __get_page_type, get_linear_pagetable, get_page_from_l1e, get_page_from_l2e, get_page_from_l3e, get_page_from_l4e, put_page_from_l1e,
   put_page_from_l2e, put_page_from_upper,
 } from '../../lib/xen/mm/validate';
-import { P, PCD, PSE, RW, freeMfn, makeGuest, pte, type Guest } from './helpers';
+import { P, PCD, PSE, RW, freeMfn, makeGuest, pte, type Guest, counts } from './helpers';
 
 const lo = (x: bigint) => Number(x & 0xffffffffn);
 const hi = (x: bigint) => Number(x >> 32n);
 const NX = 1n << 63n;
-function counts(g: Guest, mfn: number) {
-  const ft = g.host.frameTable;
-  return { ref: ft.refCountOf(mfn), type: ft.typeInfo[mfn] & PGT_type_mask, tc: ft.typeCountOf(mfn), validated: (ft.typeInfo[mfn] & PGT_validated) !== 0 };
-}
 function printed(g: Guest, f: () => void): string {
   const mark = g.host.console.lines.length;
   f();

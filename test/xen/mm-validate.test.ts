@@ -23,12 +23,8 @@ import {
   __get_page_type, alloc_page_type, get_linear_pagetable, get_page_from_l1e, get_page_from_l2e, put_page_from_l1e,
   put_page_from_l2e, put_page_type,
 } from '../../lib/xen/mm/validate';
-import { A, D, P, PSE, RW, US, freeMfn, makeGuest, pin, pte, readEntry, write, type Guest } from './helpers';
+import { A, D, P, PSE, RW, US, freeMfn, makeGuest, pin, pte, readEntry, write, type Guest, counts } from './helpers';
 
-function counts(g: Guest, mfn: number) {
-  const ft = g.host.frameTable;
-  return { ref: ft.refCountOf(mfn), type: ft.typeInfo[mfn] & PGT_type_mask, tc: ft.typeCountOf(mfn), validated: (ft.typeInfo[mfn] & PGT_validated) !== 0 };
-}
 const lo = (x: bigint) => Number(x & 0xffffffffn);
 const hi = (x: bigint) => Number(x >> 32n);
 function unpin(g: Guest, mfn: number): number {
