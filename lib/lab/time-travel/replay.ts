@@ -46,24 +46,25 @@ export function replay(
   const machine = createMachine(config, trace, platforms);
   if (onMachine !== undefined) onMachine(machine);
   machine.kernel.onRoutineEnter = (name, step) => { if (stop(name, step)) throw new Paused(name, step); };
-  let outcome: Outcome;
-  let stoppedAt: string | null = null;
-  let halt: GuestHalted | null = null;
   try {
-    machine.platform.start(machine.kernel);
-    outcome = 'booted';
-  } catch (e) {
-    if (e instanceof Paused) {
-      outcome = 'paused';
-      stoppedAt = e.routine;
-    } else if (e instanceof GuestHalted) {
-      outcome = 'crashed';
-      halt = e;
-    } else {
-      throw e;
-    }
+    return { machine, trace, ...startPlatform(machine), step: machine.kernel.steps };
   } finally {
     machine.kernel.onRoutineEnter = null;
   }
-  return { machine, trace, outcome, stoppedAt, halt, step: machine.kernel.steps };
+}
+
+/**
+ * Starts the machine's platform (the kernel's entry) and says how the boot stopped: it ended, a
+ * stop rule paused it (the routine it paused at), or the guest halted (the halt). Any other error
+ * is thrown on.
+ */
+export function startPlatform(machine: Machine): { outcome: Outcome; stoppedAt: string | null; halt: GuestHalted | null } {
+  try {
+    machine.platform.start(machine.kernel);
+    return { outcome: 'booted', stoppedAt: null, halt: null };
+  } catch (e) {
+    if (e instanceof Paused) return { outcome: 'paused', stoppedAt: e.routine, halt: null };
+    if (e instanceof GuestHalted) return { outcome: 'crashed', stoppedAt: null, halt: e };
+    throw e;
+  }
 }

@@ -32,13 +32,12 @@
  * capture of new checkpoints on the way, only beyond the furthest step reached. bench/timetravel.ts
  * measures it against the boot.
  */
-import { GuestHalted } from '../../x86/cpu';
 import { Paused } from '../../linux/kernel';
 import type { NormalizedConfig } from '../config';
 import { createMachine, type Machine, type PlatformFactory } from '../machine';
 import { captureGraph, restoreGraph, type GraphState } from './graph-state';
 import { ProbedTraceRecorder, type TraceProbe } from './probed-trace';
-import type { Outcome, ReplayState, StopRule } from './replay';
+import { startPlatform, type ReplayState, type StopRule } from './replay';
 
 /** How often a run keeps a checkpoint. */
 export interface CheckpointPolicy {
@@ -144,24 +143,13 @@ export class Timeline {
     trace.probe = probe;
     k.onRoutineEnter = (name, step) => { if (stop(name, step)) throw new Paused(name, step); };
     k.onResumePoint = this.off ? null : () => this.atResumePoint();
-    let outcome: Outcome;
-    let stoppedAt: string | null = null;
-    let halt: GuestHalted | null = null;
+    let stopped: ReturnType<typeof startPlatform>;
     try {
-      machine.platform.start(k);
-      outcome = 'booted';
+      stopped = startPlatform(machine);
     } catch (e) {
-      if (e instanceof Paused) {
-        outcome = 'paused';
-        stoppedAt = e.routine;
-      } else if (e instanceof GuestHalted) {
-        outcome = 'crashed';
-        halt = e;
-      } else {
-        // an internal error: the machine's state is unknown, start afresh next time
-        this.clear();
-        throw e;
-      }
+      // an internal error: the machine's state is unknown, start afresh next time
+      this.clear();
+      throw e;
     } finally {
       k.onRoutineEnter = null;
       k.onResumePoint = null;
@@ -169,7 +157,7 @@ export class Timeline {
       trace.probe = null;
       this.reached = Math.max(this.reached, k.steps);
     }
-    return { machine, trace, outcome, stoppedAt, halt, step: k.steps };
+    return { machine, trace, ...stopped, step: k.steps };
   }
 
   /** A point the run can carry on from: keep a checkpoint here if it is time to. */
