@@ -74,8 +74,8 @@ export function buildResult(
     guestStack = xenConsole.length > 0 && outcome === 'crashed' ? stackFromXenConsole(xenConsole, symbols) : [];
   }
   let fault: RunResult['fault'] = null;
-  for (const e of trace.events) {
-    if (e.type === 'page-fault' && e.handler === 'unhandled') {
+  for (const e of trace.eventsOfType('page-fault')) {
+    if (e.handler === 'unhandled') {
       fault = { address: formatVirtualAddress(Number(BigInt(`0x${e.address}`) & 0xffffffffffffn)), errorCode: e.errorCode };
     }
   }

@@ -282,7 +282,7 @@ export class PvVcpu implements VirtualCpu, Vcpu {
       case XENMEM_populate_physmap: rc = do_populate_physmap(this, arg ?? [], out ?? []); break;
       default: throw new LabError('INVALID_STATE', `HYPERVISOR_memory_op: sub-op ${cmd} is not modelled`);
     }
-    this.domain.host.trace.emit({ type: 'hypercall', name: 'memory_op', op: String(cmd), result: typeof rc === 'number' ? rc : rc.length, domid: this.domain.domid });
+    this.domain.host.trace.hypercall('memory_op', String(cmd), typeof rc === 'number' ? rc : rc.length, this.domain.domid);
     return rc;
   }
 

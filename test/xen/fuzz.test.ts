@@ -28,9 +28,9 @@ const CALLS_PER_RUN = 1000;
 class ObservedTrace extends TraceRecorder {
   onSubcall: ((rc: number) => void) | null = null;
 
-  override emit(body: Parameters<TraceRecorder['emit']>[0]): void {
-    super.emit(body);
-    if (body.type === 'hypercall' && body.name !== 'multicall' && this.onSubcall !== null) this.onSubcall(body.result);
+  override hypercall(name: string, op: string | null, result: number, domid: number): void {
+    super.hypercall(name, op, result, domid);
+    if (name !== 'multicall' && this.onSubcall !== null) this.onSubcall(result);
   }
 }
 

@@ -100,7 +100,7 @@ export interface FaultRunPoint {
  * replay up to the fault.
  */
 export function explainFault(config: NormalizedConfig, platforms: PlatformFactory, now: FaultRunPoint): FaultExplanation {
-  const faults = now.trace.events.filter((e): e is TraceEvent & { type: 'page-fault' } => e.type === 'page-fault');
+  const faults = now.trace.eventsOfType('page-fault');
   let nth = faults.length;
   while (nth > 0 && faults[nth - 1].handler === 'fixup') nth--;
   if (nth === 0 || now.machine === null) {

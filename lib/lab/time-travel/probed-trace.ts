@@ -25,6 +25,11 @@ export class ProbedTraceRecorder extends TraceRecorder {
     super.emit(body);
   }
 
+  override hypercall(name: string, op: string | null, result: number, domid: number): void {
+    if (this.probe !== null) this.probe.check('here', { type: 'hypercall', name, op, result, domid });
+    super.hypercall(name, op, result, domid);
+  }
+
   override countPteWrite(level: PtLevel): void {
     if (this.probe !== null) this.probe.check('here', null);
     super.countPteWrite(level);

@@ -41,8 +41,8 @@ export interface TrapTableChange {
 export function trapTableHistory(trace: TraceRecorder): TrapTableChange[] {
   const stepOf = stepOfSeq(trace);
   const out: TrapTableChange[] = [];
-  for (const e of trace.events) {
-    if (e.type === 'trap-table') out.push({ step: stepOf(e.seq), routine: e.by, vectors: [...e.vectors] });
+  for (const e of trace.eventsOfType('trap-table')) {
+    out.push({ step: stepOf(e.seq), routine: e.by, vectors: [...e.vectors] });
   }
   return out;
 }

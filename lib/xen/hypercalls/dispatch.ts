@@ -103,7 +103,7 @@ function traced(v: Vcpu, name: string, op: string | null, body: () => number): P
   return {
     run(): number {
       const rc = body();
-      v.domain.host.trace.emit({ type: 'hypercall', name, op, result: rc, domid: v.domain.domid });
+      v.domain.host.trace.hypercall(name, op, rc, v.domain.domid);
       return rc;
     },
   };
