@@ -1,8 +1,13 @@
 /**
  * `npm run bench -- boot`: boots the Xen PV fix variant (5b5c1af104ab) end to end (domain build,
- * then the guest's boot until it reports booted) at 1, 4, 16, 64, 256 and 480 GiB, each in its
+ * then the guest's boot until it reports booted) at 1, 4, 16, 64, 256, 480 GiB and 1 TiB, each in its
  * own child process, one after another (so each peak RSS is its own and no two big boots share the
  * machine). `PVOPS_BENCH_BOOT_SIZES=1G,4G,64G` picks other sizes.
+ *
+ * Every boot is one run forward with no checkpoints (`checkpointEvery({ off: true })`), as
+ * `pvops-lab repro` and sweeps make it; at 64 GiB (PVOPS_BENCH_BOOT_CHECKPOINTED=<size> picks
+ * another) the child then boots again keeping the default checkpoints, as a notebook's
+ * `boot(config).run()` does, and reports that time against the forward one.
  *
  * Per size it reports:
  * - ms: CPU time (user + system, process.cpuUsage) of `boot(config).run()`, after a small warm-up
@@ -36,9 +41,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { boot } from '../dist/lab/boot';
+import { LabError } from '../dist/errors';
 import type { Machine } from '../dist/lab/machine';
 
-// 480G, not 1T. Xen 4.2's builder maps the kernel at __START_KERNEL_map, then the p2m list (8 bytes
+// 480G is the largest size measured; 1T is asked for and refused. Xen 4.2's builder maps the kernel at __START_KERNEL_map, then the p2m list (8 bytes
 // a page), start_info and the bootstrap page tables, all in one mapping from there:
 // - past about 1007 GiB that mapping wraps past 2^64, and the lab refuses the size up front
 //   (lib/xen/initial-mapping.ts);
@@ -49,9 +55,10 @@ import type { Machine } from '../dist/lab/machine';
 //   1000G at ffffffffbf400000, reading its p2m list). The model has libxc's loop as it is, so a
 //   domain that big crashes there, as it would have on 4.2;
 // - Linux 3.9 itself caps PV guests at XEN_MAX_DOMAIN_MEMORY (500 GiB, arch/x86/xen/Kconfig).
-// 480G is the largest size measured to boot. ms1T and peakRss1T below are this largest size's,
-// named by `largest`.
-const DEFAULT_SIZES = ['1G', '4G', '16G', '64G', '256G', '480G'];
+// So 1T runs in its own child like every size, is refused before anything is built, and the last
+// line says so (`oneTiB`, with ms1T and peakRss1T null); `largest`, `msLargest` and
+// `peakRssLargest` are the biggest size that booted.
+const DEFAULT_SIZES = ['1G', '4G', '16G', '64G', '256G', '480G', '1T'];
 const RING_WORDS = 1 << 21; // 8 MiB
 
 interface Sample {
@@ -66,6 +73,14 @@ interface Sample {
   maxRssBytes: number;
   inherent: { pageTables: number; p2m: number; xenFrameState: number; total: number };
   outcome: string;
+  /** the same boot keeping the default checkpoints (PVOPS_BENCH_BOOT_CHECKPOINTED=<size>) */
+  checkpointed: { ms: number; checkpoints: number; bytes: number } | null;
+}
+
+/** A size the lab refuses before building anything (1 TiB under Xen 4.2), with its error. */
+interface Refusal {
+  memory: string;
+  refused: string;
 }
 
 /** The bytes the modelled state needs (see the file comment). */
@@ -111,21 +126,19 @@ function measureOne(memory: string): Sample {
   // 310, then 230 ms of CPU; after one small boot a 4 GiB boot takes twice its settled time)
   // and then one 4 GiB boot: the first boot bigger than the warm-up ones pays a one-time JIT cost
   // (deoptimisations as frame numbers and addresses outgrow small integers), which a second does not
-  for (let i = 0; i < 4; i++) boot({ variant: '5b5c1af104ab', platform: 'xen', memory: '1G' }).run();
-  boot({ variant: '5b5c1af104ab', platform: 'xen', memory: '4G' }).run();
+  for (let i = 0; i < 4; i++) forward('1G').run();
+  forward('4G').run();
   for (let i = 0; i < 3; i++) rawFill(1 << 20);
   // The fixed cost in this same process, right before the measured boot: a 1 GiB boot (the
   // per-entry cost subtracts it, so the noise between processes does not land on small sizes).
   const f0 = cpuMs();
-  const fixedRun = boot({ variant: '5b5c1af104ab', platform: 'xen', memory: '1G' });
-  fixedRun.run();
+  const fixedRun = forward('1G').run();
   const fixedMs = cpuMs() - f0;
   const fc = fixedRun.result().counters.pteWrites;
   const fixedPtes = fc.l1 + fc.l2 + fc.l3 + fc.l4;
   const w0 = process.hrtime.bigint();
   const t0 = cpuMs();
-  const run = boot({ variant: '5b5c1af104ab', platform: 'xen', memory });
-  run.run();
+  const run = forward(memory).run();
   const ms = cpuMs() - t0;
   const wallMs = Number(process.hrtime.bigint() - w0) / 1e6;
   const maxRssBytes = process.resourceUsage().maxRSS * 1024;
@@ -135,29 +148,66 @@ function measureOne(memory: string): Sample {
   if (machine === null) throw new Error('no machine after run()');
   const inherent = inherentBytes(machine);
   const rawMs = rawFill(ptes);
-  return { memory, ms, wallMs, ptes, fixedMs, fixedPtes, rawMs, maxRssBytes, inherent, outcome: run.outcome };
+  // the same boot as a notebook's boot(config).run() makes it: keeping checkpoints to go back to
+  // (after the peak RSS above was read; only where asked, it doubles the child's time)
+  let checkpointed: Sample['checkpointed'] = null;
+  if (process.env.PVOPS_BENCH_BOOT_CHECKPOINTED === memory) {
+    const c0 = cpuMs();
+    const back = boot({ variant: '5b5c1af104ab', platform: 'xen', memory }).run();
+    checkpointed = { ms: cpuMs() - c0, checkpoints: back.checkpoints.steps.length, bytes: back.checkpoints.bytes };
+  }
+  return { memory, ms, wallMs, ptes, fixedMs, fixedPtes, rawMs, maxRssBytes, inherent, outcome: run.outcome, checkpointed };
+}
+
+/**
+ * A boot as `pvops-lab repro` and sweeps make it: one run forward, keeping no checkpoints (see
+ * Run.checkpointEvery); a notebook's `boot(config).run()` keeps them, measured apart.
+ */
+function forward(memory: string): ReturnType<typeof boot> {
+  return boot({ variant: '5b5c1af104ab', platform: 'xen', memory }).checkpointEvery({ off: true });
 }
 
 const MiB = 2 ** 20;
 
 export function run(): void {
   if (process.env.PVOPS_BENCH_BOOT_ONE !== undefined) {
-    process.stdout.write(`${JSON.stringify(measureOne(process.env.PVOPS_BENCH_BOOT_ONE))}\n`);
+    const memory = process.env.PVOPS_BENCH_BOOT_ONE;
+    let out: Sample | Refusal;
+    try {
+      out = measureOne(memory);
+    } catch (e) {
+      // a size the lab refuses up front (LabError BAD_CONFIG): say so rather than fail the bench
+      if (!(e instanceof LabError)) throw e;
+      out = { memory, refused: `${e.code}: ${e.message}` };
+    }
+    process.stdout.write(`${JSON.stringify(out)}\n`);
     return;
   }
   const sizes = process.env.PVOPS_BENCH_BOOT_SIZES?.split(',') ?? DEFAULT_SIZES;
   const samples: Sample[] = [];
+  const refusals: Refusal[] = [];
   for (const memory of sizes) {
     process.stderr.write(`booting 5b5c1af104ab under Xen with ${memory}, end to end...\n`);
     const out = execFileSync(process.execPath, [...process.execArgv, __filename.replace(/boot\.ts$/, 'run.ts'), 'boot'], {
-      env: { ...process.env, PVOPS_BENCH_BOOT_ONE: memory }, encoding: 'utf8', maxBuffer: 1 << 20,
+      env: { ...process.env, PVOPS_BENCH_BOOT_ONE: memory, PVOPS_BENCH_BOOT_CHECKPOINTED: process.env.PVOPS_BENCH_BOOT_CHECKPOINTED ?? '64G' },
+      encoding: 'utf8', maxBuffer: 1 << 20,
     });
-    const s = JSON.parse(out.trim().split('\n').pop() as string) as Sample;
+    const parsed = JSON.parse(out.trim().split('\n').pop() as string) as Sample | Refusal;
+    if ('refused' in parsed) {
+      refusals.push(parsed);
+      console.log(`${memory.padStart(5)}: refused before anything was built: ${parsed.refused}`);
+      continue;
+    }
+    const s = parsed;
     samples.push(s);
     console.log(`${memory.padStart(5)}: ${s.outcome}, ${s.ms.toFixed(0)} ms CPU (wall ${s.wallMs.toFixed(0)}; ${(s.ms / s.rawMs).toFixed(0)}x a raw fill of ${s.ptes} entries: ${s.rawMs.toFixed(1)} ms), ` +
       `peak RSS ${(s.maxRssBytes / MiB).toFixed(0)} MiB over inherent ${(s.inherent.total / MiB).toFixed(0)} MiB ` +
       `(page tables ${(s.inherent.pageTables / MiB).toFixed(0)}, p2m ${(s.inherent.p2m / MiB).toFixed(0)}, Xen per-frame ${(s.inherent.xenFrameState / MiB).toFixed(0)}) = ` +
       `${(s.maxRssBytes / s.inherent.total).toFixed(2)}, overhead ${((s.maxRssBytes - s.inherent.total) / MiB).toFixed(0)} MiB`);
+    if (s.checkpointed !== null) {
+      console.log(`${memory.padStart(5)}: the same boot keeping checkpoints (a notebook's boot(config).run()): ${s.checkpointed.ms.toFixed(0)} ms CPU, ` +
+        `${(s.checkpointed.ms / s.ms).toFixed(2)}x, ${s.checkpointed.checkpoints} checkpoints holding ${(s.checkpointed.bytes / MiB).toFixed(0)} MiB`);
+    }
   }
   const base = samples.find((s) => s.memory === '1G') ?? samples[0];
   const nsPerPte: Record<string, number> = {};
@@ -168,7 +218,9 @@ export function run(): void {
   const values = Object.values(nsPerPte);
   const at = (m: string): Sample | undefined => samples.find((s) => s.memory === m);
   const s64 = at('64G');
-  const s1T = at('1T') ?? samples[samples.length - 1];
+  const s1T = at('1T');
+  const largest = samples[samples.length - 1];
+  const oneTiB = refusals.find((r) => r.memory === '1T');
   const result = {
     nsPerPte,
     scaling: values.length > 0 ? Number((Math.max(...values) / Math.min(...values)).toFixed(2)) : null,
@@ -178,9 +230,14 @@ export function run(): void {
     ms64G: s64 === undefined ? null : Number(s64.ms.toFixed(0)),
     wallMs64G: s64 === undefined ? null : Number(s64.wallMs.toFixed(0)),
     overRawFill64G: s64 === undefined ? null : Number((s64.ms / s64.rawMs).toFixed(0)),
-    largest: s1T === undefined ? null : s1T.memory,
+    checkpointedOverForward64G: s64 === undefined || s64.checkpointed === null ? null : Number((s64.checkpointed.ms / s64.ms).toFixed(2)),
+    // null when 1 TiB did not boot: `oneTiB` says why, `largest` names the biggest size that did
     ms1T: s1T === undefined ? null : Number(s1T.ms.toFixed(0)),
     peakRss1T: s1T === undefined ? null : `${(s1T.maxRssBytes / 2 ** 30).toFixed(2)} GiB`,
+    oneTiB: s1T !== undefined ? 'booted' : oneTiB !== undefined ? `refused: ${oneTiB.refused}` : 'not run',
+    largest: largest === undefined ? null : largest.memory,
+    msLargest: largest === undefined ? null : Number(largest.ms.toFixed(0)),
+    peakRssLargest: largest === undefined ? null : `${(largest.maxRssBytes / 2 ** 30).toFixed(2)} GiB`,
   };
   console.log(JSON.stringify(result));
 }

@@ -51,6 +51,8 @@ export class KernelStack {
   private rbp = 0;
   /** distinct callees per caller, for call sites the variant does not list */
   private readonly placedSites = new Map<string, number>();
+  /** caller -> callee -> the return address a call pushes, once worked out (a boot makes a million calls) */
+  private readonly returnAddresses = new Map<string, Map<string, number>>();
   /** what modelled routines put in callee-saved registers */
   private readonly notes = new Map<CalleeSaved, RegisterNote>();
   /** stack words (bits 47:0 of their address) that hold a pushed callee-saved register */
@@ -125,6 +127,17 @@ export class KernelStack {
 
   /** The return address a call from `caller` to `callee` pushes. */
   returnAddress(caller: string, callee: string): number {
+    let byCallee = this.returnAddresses.get(caller);
+    if (byCallee === undefined) { byCallee = new Map(); this.returnAddresses.set(caller, byCallee); }
+    let address = byCallee.get(callee);
+    if (address === undefined) {
+      address = this.workOutReturnAddress(caller, callee);
+      byCallee.set(callee, address);
+    }
+    return address;
+  }
+
+  private workOutReturnAddress(caller: string, callee: string): number {
     const symbols = this.variant.symbols;
     const key = `${caller}>${callee}`;
     const known = this.variant.callSites[key];

@@ -11,6 +11,8 @@ export interface PvOp<F> {
   plainStore?: boolean;
   /** for a plain store that first adjusts the entry (3.8's mask_rw_pte): the low word it stores */
   storeLow?: (lo: number, hi: number) => number;
+  /** for pfn_to_entry_frame: the frames of `count` consecutive pfns from `first` at once, as `fn` gives each (a page-table page's worth in one call) */
+  range?: (first: number, count: number, out: Float64Array) => void;
 }
 
 export interface PvMmuOps {

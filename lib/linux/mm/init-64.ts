@@ -200,13 +200,24 @@ function pteLoopByAccess(k: Kernel, ctx: MappingContext, ptePage: number, addr: 
   return last_map_addr;
 }
 
+/** Frames of one page-table page's pfns (pteLoopOnPage's scratch: the loop never nests). */
+const pageFrames = new Float64Array(512);
+
 /** The same loop over the page's storage (set_pte being a plain store of the entry). */
 function pteLoopOnPage(k: Kernel, ctx: MappingContext, words: Uint32Array, addr: number, end: number, prot: PgProt): number {
   let last_map_addr = end;
-  const toFrame = k.pv.pfn_to_entry_frame.fn;
   const storeLow = k.pv.set_pte.storeLow;
+  const first = pte_index(addr);
+  // the frames of the pfns this page maps below `end`, looked up in one call (make_pte for each)
+  const mapped = Math.max(0, Math.min(512 - first, Math.ceil((end - addr) / PAGE_SIZE)));
+  const op = k.pv.pfn_to_entry_frame;
+  const base = addr / PAGE_SIZE;
+  if (op.range !== undefined) op.range(base, mapped, pageFrames);
+  else for (let j = 0; j < mapped; j++) pageFrames[j] = op.fn(base + j);
+  const protLo = prot.lo & 0xfff;
+  const protHi = prot.hi;
   let written = 0;
-  for (let i = pte_index(addr); i < 512; i++) {
+  for (let i = first; i < 512; i++) {
     const next = addr + PAGE_SIZE;
     if (addr >= end) {
       if (!ctx.isRam(addr, next)) { words[i * 2] = 0; words[i * 2 + 1] = 0; }
@@ -214,11 +225,11 @@ function pteLoopOnPage(k: Kernel, ctx: MappingContext, words: Uint32Array, addr:
       continue;
     }
     if ((words[i * 2] & _PAGE_PRESENT) !== 0) { addr = next; continue; }
-    const frame = toFrame(addr / PAGE_SIZE);
+    const frame = pageFrames[i - first];
     // INVALID_P2M_ENTRY: an empty pte (pte_pfn_to_mfn); else entryLo / entryHi, in int32 arithmetic
     // while the frame is below 2^31 (always, up to 8 TiB)
-    const lo = frame < 0 ? 0 : frame < 0x80000000 ? (((frame & 0xfffff) << 12) | (prot.lo & 0xfff)) >>> 0 : entryLo(frame, prot.lo);
-    const hi = frame < 0 ? 0 : frame < 0x80000000 ? ((frame >>> 20) | prot.hi) >>> 0 : entryHi(frame, prot.hi);
+    const lo = frame < 0 ? 0 : frame < 0x80000000 ? (((frame & 0xfffff) << 12) | protLo) >>> 0 : entryLo(frame, prot.lo);
+    const hi = frame < 0 ? 0 : frame < 0x80000000 ? ((frame >>> 20) | protHi) >>> 0 : entryHi(frame, prot.hi);
     words[i * 2] = storeLow === undefined ? lo : storeLow(lo, hi);
     words[i * 2 + 1] = hi;
     written++;

@@ -33,7 +33,8 @@ export function nativeMmuOps(k: Kernel, ctl: NativeCpuControl): PvMmuOps {
     set_pmd: pvOp('native_set_pmd', (p: number, lo: number, hi: number) => { store(p, lo, hi); k.trace.countPteWrite(2); }),
     set_pud: pvOp('native_set_pud', (p: number, lo: number, hi: number) => { store(p, lo, hi); k.trace.countPteWrite(3); }),
     set_pgd: pvOp('native_set_pgd', (p: number, lo: number, hi: number) => { store(p, lo, hi); k.trace.countPteWrite(4); }),
-    pfn_to_entry_frame: pvOp('native_make_pte', (pfn: number) => pfn),
+    pfn_to_entry_frame: { name: 'native_make_pte', fn: (pfn: number) => pfn,
+      range: (first: number, count: number, out: Float64Array) => { for (let i = 0; i < count; i++) out[i] = first + i; } },
     entry_frame_to_pfn: pvOp('native_pte_val', (frame: number) => frame),
   };
 }

@@ -265,7 +265,8 @@ export function xenMmuOps(k: Kernel, x: XenGuest): PvMmuOps {
     set_pud: pvOp('xen_set_pud_hyper', (p: number, lo: number, hi: number) => setEntryHyper(k, x, 'xen_set_pud_hyper', 3, p, lo, hi)),
     set_pgd: pvOp('xen_set_pgd_hyper', (p: number, lo: number, hi: number) => setEntryHyper(k, x, 'xen_set_pgd_hyper', 4, p, lo, hi)),
     // xen_make_pte / xen_pte_val: pfn <-> mfn
-    pfn_to_entry_frame: pvOp('xen_make_pte', (pfn: number) => x.p2m.pfn_to_mfn(pfn)),
+    pfn_to_entry_frame: { name: 'xen_make_pte', fn: (pfn: number) => x.p2m.pfn_to_mfn(pfn),
+      range: (first: number, count: number, out: Float64Array) => x.p2m.pfn_to_mfn_range(first, count, out) },
     entry_frame_to_pfn: pvOp('xen_pte_val', (mfn: number) => x.p2m.mfn_to_pfn(mfn)),
   };
 }

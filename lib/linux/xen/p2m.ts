@@ -68,6 +68,24 @@ export class P2m {
     return leaf[i + 1] === 0 ? leaf[i] : INVALID_P2M_ENTRY;
   }
 
+  /** pfn_to_mfn for `count` consecutive pfns from `first` into `out` (the same answers, one call) */
+  pfn_to_mfn_range(first: number, count: number, out: Float64Array): void {
+    const end = first + count;
+    let plain = first >= 0 && end <= this.nrPages;
+    for (let r = 0; r < this.runs.length && plain; r++) plain = this.runs[r].end <= first || this.runs[r].start >= end;
+    if (!plain) {
+      for (let i = 0; i < count; i++) out[i] = this.pfn_to_mfn(first + i);
+      return;
+    }
+    // no run set since the builder's list covers them: read the list's pages in place
+    for (let i = 0; i < count; i++) {
+      const pfn = first + i;
+      const leaf = this.leaves[pfn >>> 9];
+      const j = (pfn & 511) * 2;
+      out[i] = leaf[j + 1] === 0 ? leaf[j] : INVALID_P2M_ENTRY;
+    }
+  }
+
   /** __set_phys_to_machine(pfn, INVALID_P2M_ENTRY) for [start, end) */
   setInvalid(start: number, end: number): void {
     if (start < end) this.runs.push({ start, end, kind: 'invalid' });
