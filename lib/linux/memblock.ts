@@ -101,15 +101,26 @@ export class Memblock {
   }
 }
 
+/**
+ * Adds `range` to a sorted list of disjoint ranges, merging it with every range it overlaps or
+ * touches (memblock_add_range then memblock_merge_regions). The list stays sorted by base.
+ */
 function insertMerged(list: PhysRange[], range: PhysRange): void {
-  list.push(range);
-  list.sort((a, b) => a.base - b.base);
-  let w = 0;
-  for (let i = 1; i < list.length; i++) {
-    if (list[i].base <= list[w].end) list[w].end = Math.max(list[w].end, list[i].end);
-    else list[++w] = list[i];
+  // the first range that ends at or after the new one's base (binary search: the list is sorted)
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid].end < range.base) lo = mid + 1; else hi = mid;
   }
-  list.length = w + 1;
+  let last = lo;
+  while (last < list.length && list[last].base <= range.end) last++;
+  if (last === lo) { list.splice(lo, 0, range); return; }
+  // ranges lo .. last-1 overlap or touch it: the one that starts first absorbs the others
+  const first = list[lo].base <= range.base ? list[lo] : range;
+  first.base = Math.min(list[lo].base, range.base);
+  first.end = Math.max(list[last - 1].end, range.end);
+  list.splice(lo, last - lo, first);
 }
 
 function removeRange(list: PhysRange[], base: number, end: number): void {

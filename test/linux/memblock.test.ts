@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { Memblock } from '../../lib/linux/memblock';
 import { split_mem_range } from '../../lib/linux/mm/init';
 
@@ -27,6 +28,22 @@ describe('memblock (mm/memblock.c, v3.9)', () => {
 describe('split_mem_range (arch/x86/mm/init.c, v3.9)', () => {
   const PSE = 1 << 2;
   const GB = 1 << 3;
+  it('keeps reservations sorted, disjoint and not touching, covering exactly the bytes reserved', () => {
+    fc.assert(fc.property(fc.array(fc.tuple(fc.nat(200), fc.nat(30)), { maxLength: 25 }), (adds) => {
+      const m = new Memblock();
+      const covered = new Set<number>();
+      for (const [base, size] of adds) {
+        m.reserve(base, size);
+        for (let b = base; b < base + size; b++) covered.add(b);
+      }
+      const r = m.reserved;
+      for (let i = 1; i < r.length; i++) expect(r[i].base).toBeGreaterThan(r[i - 1].end); // a gap between any two
+      const got = new Set<number>();
+      for (const x of r) { expect(x.end).toBeGreaterThan(x.base); for (let b = x.base; b < x.end; b++) got.add(b); }
+      expect([...got].sort((a, b) => a - b)).toEqual([...covered].sort((a, b) => a - b));
+    }));
+  });
+
   it('maps everything with 4k pages when the CPU has no PSE (a Xen PV guest)', () => {
     expect(split_mem_range(0x100000, 0x7c000000, 0)).toEqual([{ start: 0x100000, end: 0x7c000000, page_size_mask: 0 }]);
   });
