@@ -58,6 +58,14 @@ class VcpuTlb {
   }
 }
 
+// Hot-path copies of imported bindings (as in lib/x86/walk.ts): compiled to CommonJS, a name
+// imported from '../x86' is a getter call on its re-exporting index at every use.
+const K_walkCore = walkCore;
+const K_PFEC_USER = PFEC_USER;
+const K_PFEC_USER_WRITE = PFEC_USER | PFEC_WRITE;
+const K_MACH2PHYS_VIRT_START = MACH2PHYS_VIRT_START;
+const K_MACH2PHYS_VIRT_END = MACH2PHYS_VIRT_END;
+
 /** 2^48: bits 47:0 of a canonical address are below it */
 const VA_LIMIT = 2 ** 48;
 
@@ -129,7 +137,7 @@ export class PvVcpu implements VirtualCpu, Vcpu {
 
   read32(va48: number): number {
     this.checkAccess('read32', va48, 4);
-    if (va48 >= MACH2PHYS_VIRT_START && va48 < MACH2PHYS_VIRT_END) return this.readM2pWord(va48);
+    if (va48 >= K_MACH2PHYS_VIRT_START && va48 < K_MACH2PHYS_VIRT_END) return this.readM2pWord(va48);
     const pa = this.translate(va48, false, 0, 0, 4);
     return this.domain.host.memory.readWord(pa);
   }
@@ -145,7 +153,7 @@ export class PvVcpu implements VirtualCpu, Vcpu {
 
   read64(va48: number): bigint {
     this.checkAccess('read64', va48, 8);
-    if (va48 >= MACH2PHYS_VIRT_START && va48 < MACH2PHYS_VIRT_END) {
+    if (va48 >= K_MACH2PHYS_VIRT_START && va48 < K_MACH2PHYS_VIRT_END) {
       return joinU64(this.readM2pWord(va48), this.readM2pWord(va48 + 4));
     }
     const pa = this.translate(va48, false, 0, 0, 8);
@@ -156,7 +164,7 @@ export class PvVcpu implements VirtualCpu, Vcpu {
   /** Reads 64 bits as two 32-bit halves into `out` (lo, hi): the BigInt-free read. */
   readQword(va48: number, out: { lo: number; hi: number }): void {
     this.checkAccess('readQword', va48, 8);
-    if (va48 >= MACH2PHYS_VIRT_START && va48 < MACH2PHYS_VIRT_END) {
+    if (va48 >= K_MACH2PHYS_VIRT_START && va48 < K_MACH2PHYS_VIRT_END) {
       out.lo = this.readM2pWord(va48);
       out.hi = this.readM2pWord(va48 + 4);
       return;
@@ -297,7 +305,7 @@ export class PvVcpu implements VirtualCpu, Vcpu {
    */
   pageWords(va48: number, write: boolean): Uint32Array | null {
     this.checkAccess('pageWords', va48, 4);
-    if (va48 >= MACH2PHYS_VIRT_START && va48 < MACH2PHYS_VIRT_END) return null;
+    if (va48 >= K_MACH2PHYS_VIRT_START && va48 < K_MACH2PHYS_VIRT_END) return null;
     const pa = this.probe(va48, write);
     if (pa < 0) return null;
     const mem = this.domain.host.memory;
@@ -350,9 +358,11 @@ export class PvVcpu implements VirtualCpu, Vcpu {
   private store64(va48: number, lo: number, hi: number): void {
     const pa = this.translate(va48, true, lo, hi, 8);
     if (pa >= 0) {
-      const mem = this.domain.host.memory;
-      mem.writeWord(pa, lo);
-      mem.writeWord(pa + 4, hi);
+      // an aligned quadword lies in one frame: one look-up for both halves
+      const words = this.domain.host.memory.words(Math.floor(pa / 4096));
+      const i = (pa % 4096) >>> 2;
+      words[i] = lo;
+      words[i + 1] = hi;
     }
   }
 
@@ -388,7 +398,7 @@ export class PvVcpu implements VirtualCpu, Vcpu {
     const cached = cache.get(vpn);
     if (cached !== undefined) return cached + offset;
     this.ctl.pml4 = cr3 * 4096;
-    if (!walkCore(this.domain.host.memory, this.ctl, va48, PFEC_USER | (write ? PFEC_WRITE : 0), this.scratch, null)) return -1;
+    if (!K_walkCore(this.domain.host.memory, this.ctl, va48, write ? K_PFEC_USER_WRITE : K_PFEC_USER, this.scratch, null)) return -1;
     cache.set(vpn, this.scratch.pa - offset);
     return this.scratch.pa;
   }
