@@ -76,16 +76,17 @@ export class PhysicalMemory {
 
   /**
    * Reads the 32-bit word at a 4-byte aligned physical address given as a number (hot path: not
-   * checked; bits 1:0 of `pa` are ignored).
+   * checked; bits 1:0 of `pa` are ignored). The offset in the frame is taken with `&`, exact for
+   * an integer below 2^53 and cheaper than `%` on an address past 2^31 (a floating-point remainder).
    */
   readWord(pa: number): number {
     const w = this.frames.get(Math.floor(pa / 4096));
-    return w === undefined ? 0 : w[(pa % 4096) >>> 2];
+    return w === undefined ? 0 : w[(pa & 0xfff) >>> 2];
   }
 
   /** Writes the 32-bit word at a 4-byte aligned physical address given as a number. */
   writeWord(pa: number, value: number): void {
-    this.words(Math.floor(pa / 4096))[(pa % 4096) >>> 2] = value;
+    this.words(Math.floor(pa / 4096))[(pa & 0xfff) >>> 2] = value;
   }
 
   /** Reads 64 bits at an 8-byte aligned physical address. */

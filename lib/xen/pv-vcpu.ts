@@ -33,6 +33,9 @@ export type GuestCode = (vcpu: PvVcpu, frame: GuestTrapFrame) => void;
 /**
  * A direct-mapped translation cache: page number -> page base, 1024 slots. A flush bumps the
  * generation instead of clearing, so Xen can drop it on every hypercall for nothing.
+ * Page numbers and addresses run past 2^31, where `%` on them is a floating-point remainder (a
+ * call into the runtime); the access path takes low bits with `&` instead, which is exact for
+ * integers below 2^53.
  */
 class VcpuTlb {
   private readonly vpns = new Float64Array(1024);
@@ -41,12 +44,12 @@ class VcpuTlb {
   private gen = 1;
 
   get(vpn: number): number | undefined {
-    const slot = vpn % 1024;
+    const slot = vpn & 1023;
     return this.gens[slot] === this.gen && this.vpns[slot] === vpn ? this.bases[slot] : undefined;
   }
 
   set(vpn: number, base: number): void {
-    const slot = vpn % 1024;
+    const slot = vpn & 1023;
     this.vpns[slot] = vpn;
     this.bases[slot] = base;
     this.gens[slot] = this.gen;
@@ -338,8 +341,9 @@ export class PvVcpu implements VirtualCpu, Vcpu {
   // ---- internals -----------------------------------------------------------------------------
 
   private checkAccess(name: string, va48: number, size: number): void {
-    // One comparison chain covers the type too: a non-number, NaN or a fraction fails it.
-    if (!(va48 >= 0 && va48 < VA_LIMIT && va48 % size === 0)) {
+    // One comparison chain covers the type too: a non-number, NaN or a fraction fails it
+    // (size is a power of two; `&` reads the low bits of an integer exactly, see VcpuTlb).
+    if (!(va48 >= 0 && va48 < VA_LIMIT && Math.floor(va48) === va48 && (va48 & (size - 1)) === 0)) {
       throw new LabError(typeof va48 === 'number' ? 'ADDRESS_OUT_OF_RANGE' : 'WRONG_TYPE',
         `${name}: va48 must be bits 47:0 of a canonical address, ${size}-byte aligned; got ${describeValue(va48)}`);
     }
@@ -360,7 +364,7 @@ export class PvVcpu implements VirtualCpu, Vcpu {
     if (pa >= 0) {
       // an aligned quadword lies in one frame: one look-up for both halves
       const words = this.domain.host.memory.words(Math.floor(pa / 4096));
-      const i = (pa % 4096) >>> 2;
+      const i = (pa & 0xfff) >>> 2;
       words[i] = lo;
       words[i + 1] = hi;
     }
@@ -392,7 +396,7 @@ export class PvVcpu implements VirtualCpu, Vcpu {
   private probe(va48: number, write: boolean): number {
     const cr3 = this.cr3Mfn;
     if (cr3 !== this.tlbCr3) { this.flushTranslations(); this.tlbCr3 = cr3; }
-    const offset = va48 % 4096;
+    const offset = va48 & 0xfff;
     const vpn = (va48 - offset) / 4096;
     const cache = write ? this.tlbWrite : this.tlbRead;
     const cached = cache.get(vpn);
