@@ -26,7 +26,15 @@ const LOW48 = (1n << 48n) - 1n;
 const U64_MAX = (1n << 64n) - 1n;
 /** 2^53 - 1: a bigint up to this converts to a number exactly */
 const SAFE_MAX = BigInt(Number.MAX_SAFE_INTEGER);
-const TWO_32 = 4294967296;
+/**
+ * Scratch for splitting a 64-bit value into its 32-bit halves without BigInt arithmetic (each
+ * `&` or `>>` on a bigint allocates one): stored as a BigUint64Array element, read back as two
+ * words, the low one first on a little-endian host.
+ */
+const U64_SCRATCH = new BigUint64Array(1);
+const U64_WORDS = new Uint32Array(U64_SCRATCH.buffer);
+const LOW_WORD = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 0 : 1;
+const HIGH_WORD = 1 - LOW_WORD;
 
 /** The hypercall number of a name ('mmu_update' -> 1), and what error messages call it. */
 const NUMBER_OF: Record<string, number> = {};
@@ -101,14 +109,16 @@ function mfnArg(where: string, field: string, value: unknown): number {
   return intArg(where, field, value, 0, Number.MAX_SAFE_INTEGER);
 }
 
-/** Bits 31:0 of a 64-bit value, without BigInt arithmetic when it fits a number exactly. */
+/** Bits 31:0 of a 64-bit value (0 to 2^64 - 1). */
 function lowHalf(v: bigint): number {
-  return v <= SAFE_MAX ? Number(v) % TWO_32 : Number(v & 0xffffffffn);
+  U64_SCRATCH[0] = v;
+  return U64_WORDS[LOW_WORD];
 }
 
-/** Bits 63:32 of a 64-bit value. */
+/** Bits 63:32 of a 64-bit value (0 to 2^64 - 1). */
 function highHalf(v: bigint): number {
-  return v <= SAFE_MAX ? Math.floor(Number(v) / TWO_32) : Number(v >> 32n);
+  U64_SCRATCH[0] = v;
+  return U64_WORDS[HIGH_WORD];
 }
 
 function vcpumaskArg(where: string, field: string, value: unknown): readonly number[] | null {
