@@ -313,7 +313,7 @@ export class PvVcpu implements VirtualCpu, Vcpu {
     if (pa < 0) return null;
     const mem = this.domain.host.memory;
     const frame = Math.floor(pa / 4096);
-    return write ? mem.words(frame) : mem.frames.get(frame) ?? null;
+    return write ? mem.words(frame) : mem.storage(frame) ?? null;
   }
 
 
@@ -334,7 +334,7 @@ export class PvVcpu implements VirtualCpu, Vcpu {
       for (let off = 8; off < 4096; off += 8) this.store64(va48 + off, 0, 0);
       return;
     }
-    const words = this.domain.host.memory.frames.get(Math.floor(pa / 4096));
+    const words = this.domain.host.memory.storage(Math.floor(pa / 4096));
     if (words !== undefined) words.fill(0);
   }
 
