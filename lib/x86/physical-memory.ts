@@ -11,6 +11,8 @@ import { joinU64, splitU64 } from './pte';
 export const FRAME_WORDS = 1024;
 /** Frames are carved out of slabs of this many to keep allocations few. */
 const SLAB_FRAMES = 64;
+/** Slots of the look-up memo in front of `frames` (a power of two). */
+const MEMO_SLOTS = 256;
 
 /** Options of a `PhysicalMemory`. */
 export interface PhysicalMemoryOptions {
@@ -20,18 +22,27 @@ export interface PhysicalMemoryOptions {
 
 /**
  * Sparse physical memory of up to 2^MAXPHYADDR bytes (SDM 4.1.4 for MAXPHYADDR). Frames read
- * as zeros until written; the page walk reads `frames` directly.
+ * as zeros until written; the page walk looks frames up with `storage` (the map behind a memo).
  */
 export class PhysicalMemory {
   /** MAXPHYADDR (SDM 4.1.4): physical-address width in bits */
   readonly maxPhysAddr: number;
   /** the number of frames MAXPHYADDR allows: frame numbers run from 0 to frameLimit - 1 */
   readonly frameLimit: number;
-  /** frame number -> its words; the hot paths read this map directly */
+  /** frame number -> its words; only grows (never set or delete from outside: `storage` remembers look-ups) */
   readonly frames = new Map<number, Uint32Array>();
   private nextFree = 0;
   private slab: Uint32Array | null = null;
   private slabUsed = SLAB_FRAMES;
+  /**
+   * A direct-mapped memo of `frames.get` for frames that have storage (slot: the frame's low
+   * bits). A frame's storage, once made, is never replaced or dropped, so a remembered pair stays
+   * right; a snapshot restored in place (lib/lab/time-travel) restores these fields with the map.
+   * The page walk and the guest's accesses look the same few table and stack frames up again and
+   * again, and a Map look-up of a frame among tens of thousands costs several times this one.
+   */
+  private readonly memoFrames = new Float64Array(MEMO_SLOTS).fill(-1);
+  private readonly memoWords: Array<Uint32Array | undefined> = new Array<Uint32Array | undefined>(MEMO_SLOTS).fill(undefined);
 
   constructor(options: PhysicalMemoryOptions = {}) {
     const bits = options.maxPhysAddr ?? 46;
@@ -63,9 +74,21 @@ export class PhysicalMemory {
     return this.frames.has(frame);
   }
 
+  /** The words of a frame, or undefined when it has none (`frames.get`, through the memo; hot path: not checked). */
+  storage(frame: number): Uint32Array | undefined {
+    const slot = frame & (MEMO_SLOTS - 1);
+    if (this.memoFrames[slot] === frame) return this.memoWords[slot];
+    const w = this.frames.get(frame);
+    if (w !== undefined) {
+      this.memoFrames[slot] = frame;
+      this.memoWords[slot] = w;
+    }
+    return w;
+  }
+
   /** The words of a frame, allocating (zeroed) storage if it has none yet. */
   words(frame: number): Uint32Array {
-    let w = this.frames.get(frame);
+    let w = this.storage(frame);
     if (w === undefined) {
       this.checkFrame('frame', frame);
       w = this.newFrameStorage();
@@ -76,16 +99,17 @@ export class PhysicalMemory {
 
   /**
    * Reads the 32-bit word at a 4-byte aligned physical address given as a number (hot path: not
-   * checked; bits 1:0 of `pa` are ignored).
+   * checked; bits 1:0 of `pa` are ignored). The offset in the frame is taken with `&`, exact for
+   * an integer below 2^53 and cheaper than `%` on an address past 2^31 (a floating-point remainder).
    */
   readWord(pa: number): number {
-    const w = this.frames.get(Math.floor(pa / 4096));
-    return w === undefined ? 0 : w[(pa % 4096) >>> 2];
+    const w = this.storage(Math.floor(pa / 4096));
+    return w === undefined ? 0 : w[(pa & 0xfff) >>> 2];
   }
 
   /** Writes the 32-bit word at a 4-byte aligned physical address given as a number. */
   writeWord(pa: number, value: number): void {
-    this.words(Math.floor(pa / 4096))[(pa % 4096) >>> 2] = value;
+    this.words(Math.floor(pa / 4096))[(pa & 0xfff) >>> 2] = value;
   }
 
   /** Reads 64 bits at an 8-byte aligned physical address. */

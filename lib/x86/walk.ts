@@ -122,7 +122,6 @@ export function walkCore(
   mem: PhysicalMemory, ctl: PagingControl, va48: number, access: number, out: WalkScratch,
   steps: RawWalkStep[] | null,
 ): boolean {
-  const frames = mem.frames;
   const rsvdHi = reservedHighMask(ctl.maxPhysAddr, ctl.nxe);
   const vaLo = va48 >>> 0;                 // bits 31:0
   const vaHi = (va48 / K_TWO_32) | 0;      // bits 47:32
@@ -143,7 +142,7 @@ export function walkCore(
       : level === 3 ? ((vaHi << 2) | (vaLo >>> 30)) & 511
       : level === 2 ? (vaLo >>> 21) & 511
       : (vaLo >>> 12) & 511;
-    words = frames.get(tableFrame);
+    words = mem.storage(tableFrame);
     wordIndex = index * 2;
     if (words === undefined) {
       lo = 0; hi = 0;

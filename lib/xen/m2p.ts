@@ -64,7 +64,8 @@ export class M2P {
     this.chunkPfn[k] = pfn0;
     this.chunkCount[k] = count;
     this.chunkStep[k] = step;
-    for (let i = 0; i < count; i++) this.single.delete(mfn0 + i);
+    // the extent's entries now follow it: drop any set one by one (usually there are none)
+    if (this.single.size !== 0) for (let i = 0; i < count; i++) this.single.delete(mfn0 + i);
   }
 
   /** The exact 64-bit entry (unsigned), as the guest reads it from machine_to_phys_mapping[mfn]. */

@@ -33,6 +33,9 @@ export type GuestCode = (vcpu: PvVcpu, frame: GuestTrapFrame) => void;
 /**
  * A direct-mapped translation cache: page number -> page base, 1024 slots. A flush bumps the
  * generation instead of clearing, so Xen can drop it on every hypercall for nothing.
+ * Page numbers and addresses run past 2^31, where `%` on them is a floating-point remainder (a
+ * call into the runtime); the access path takes low bits with `&` instead, which is exact for
+ * integers below 2^53.
  */
 class VcpuTlb {
   private readonly vpns = new Float64Array(1024);
@@ -41,12 +44,12 @@ class VcpuTlb {
   private gen = 1;
 
   get(vpn: number): number | undefined {
-    const slot = vpn % 1024;
+    const slot = vpn & 1023;
     return this.gens[slot] === this.gen && this.vpns[slot] === vpn ? this.bases[slot] : undefined;
   }
 
   set(vpn: number, base: number): void {
-    const slot = vpn % 1024;
+    const slot = vpn & 1023;
     this.vpns[slot] = vpn;
     this.bases[slot] = base;
     this.gens[slot] = this.gen;
@@ -57,6 +60,14 @@ class VcpuTlb {
     if (this.gen === 0xffffffff) { this.gens.fill(0); this.gen = 1; }
   }
 }
+
+// Hot-path copies of imported bindings (as in lib/x86/walk.ts): compiled to CommonJS, a name
+// imported from '../x86' is a getter call on its re-exporting index at every use.
+const K_walkCore = walkCore;
+const K_PFEC_USER = PFEC_USER;
+const K_PFEC_USER_WRITE = PFEC_USER | PFEC_WRITE;
+const K_MACH2PHYS_VIRT_START = MACH2PHYS_VIRT_START;
+const K_MACH2PHYS_VIRT_END = MACH2PHYS_VIRT_END;
 
 /** 2^48: bits 47:0 of a canonical address are below it */
 const VA_LIMIT = 2 ** 48;
@@ -129,7 +140,7 @@ export class PvVcpu implements VirtualCpu, Vcpu {
 
   read32(va48: number): number {
     this.checkAccess('read32', va48, 4);
-    if (va48 >= MACH2PHYS_VIRT_START && va48 < MACH2PHYS_VIRT_END) return this.readM2pWord(va48);
+    if (va48 >= K_MACH2PHYS_VIRT_START && va48 < K_MACH2PHYS_VIRT_END) return this.readM2pWord(va48);
     const pa = this.translate(va48, false, 0, 0, 4);
     return this.domain.host.memory.readWord(pa);
   }
@@ -145,7 +156,7 @@ export class PvVcpu implements VirtualCpu, Vcpu {
 
   read64(va48: number): bigint {
     this.checkAccess('read64', va48, 8);
-    if (va48 >= MACH2PHYS_VIRT_START && va48 < MACH2PHYS_VIRT_END) {
+    if (va48 >= K_MACH2PHYS_VIRT_START && va48 < K_MACH2PHYS_VIRT_END) {
       return joinU64(this.readM2pWord(va48), this.readM2pWord(va48 + 4));
     }
     const pa = this.translate(va48, false, 0, 0, 8);
@@ -156,7 +167,7 @@ export class PvVcpu implements VirtualCpu, Vcpu {
   /** Reads 64 bits as two 32-bit halves into `out` (lo, hi): the BigInt-free read. */
   readQword(va48: number, out: { lo: number; hi: number }): void {
     this.checkAccess('readQword', va48, 8);
-    if (va48 >= MACH2PHYS_VIRT_START && va48 < MACH2PHYS_VIRT_END) {
+    if (va48 >= K_MACH2PHYS_VIRT_START && va48 < K_MACH2PHYS_VIRT_END) {
       out.lo = this.readM2pWord(va48);
       out.hi = this.readM2pWord(va48 + 4);
       return;
@@ -297,12 +308,12 @@ export class PvVcpu implements VirtualCpu, Vcpu {
    */
   pageWords(va48: number, write: boolean): Uint32Array | null {
     this.checkAccess('pageWords', va48, 4);
-    if (va48 >= MACH2PHYS_VIRT_START && va48 < MACH2PHYS_VIRT_END) return null;
+    if (va48 >= K_MACH2PHYS_VIRT_START && va48 < K_MACH2PHYS_VIRT_END) return null;
     const pa = this.probe(va48, write);
     if (pa < 0) return null;
     const mem = this.domain.host.memory;
     const frame = Math.floor(pa / 4096);
-    return write ? mem.words(frame) : mem.frames.get(frame) ?? null;
+    return write ? mem.words(frame) : mem.storage(frame) ?? null;
   }
 
 
@@ -323,15 +334,16 @@ export class PvVcpu implements VirtualCpu, Vcpu {
       for (let off = 8; off < 4096; off += 8) this.store64(va48 + off, 0, 0);
       return;
     }
-    const words = this.domain.host.memory.frames.get(Math.floor(pa / 4096));
+    const words = this.domain.host.memory.storage(Math.floor(pa / 4096));
     if (words !== undefined) words.fill(0);
   }
 
   // ---- internals -----------------------------------------------------------------------------
 
   private checkAccess(name: string, va48: number, size: number): void {
-    // One comparison chain covers the type too: a non-number, NaN or a fraction fails it.
-    if (!(va48 >= 0 && va48 < VA_LIMIT && va48 % size === 0)) {
+    // One comparison chain covers the type too: a non-number, NaN or a fraction fails it
+    // (size is a power of two; `&` reads the low bits of an integer exactly, see VcpuTlb).
+    if (!(va48 >= 0 && va48 < VA_LIMIT && Math.floor(va48) === va48 && (va48 & (size - 1)) === 0)) {
       throw new LabError(typeof va48 === 'number' ? 'ADDRESS_OUT_OF_RANGE' : 'WRONG_TYPE',
         `${name}: va48 must be bits 47:0 of a canonical address, ${size}-byte aligned; got ${describeValue(va48)}`);
     }
@@ -350,9 +362,11 @@ export class PvVcpu implements VirtualCpu, Vcpu {
   private store64(va48: number, lo: number, hi: number): void {
     const pa = this.translate(va48, true, lo, hi, 8);
     if (pa >= 0) {
-      const mem = this.domain.host.memory;
-      mem.writeWord(pa, lo);
-      mem.writeWord(pa + 4, hi);
+      // an aligned quadword lies in one frame: one look-up for both halves
+      const words = this.domain.host.memory.words(Math.floor(pa / 4096));
+      const i = (pa & 0xfff) >>> 2;
+      words[i] = lo;
+      words[i + 1] = hi;
     }
   }
 
@@ -382,13 +396,13 @@ export class PvVcpu implements VirtualCpu, Vcpu {
   private probe(va48: number, write: boolean): number {
     const cr3 = this.cr3Mfn;
     if (cr3 !== this.tlbCr3) { this.flushTranslations(); this.tlbCr3 = cr3; }
-    const offset = va48 % 4096;
+    const offset = va48 & 0xfff;
     const vpn = (va48 - offset) / 4096;
     const cache = write ? this.tlbWrite : this.tlbRead;
     const cached = cache.get(vpn);
     if (cached !== undefined) return cached + offset;
     this.ctl.pml4 = cr3 * 4096;
-    if (!walkCore(this.domain.host.memory, this.ctl, va48, PFEC_USER | (write ? PFEC_WRITE : 0), this.scratch, null)) return -1;
+    if (!K_walkCore(this.domain.host.memory, this.ctl, va48, write ? K_PFEC_USER_WRITE : K_PFEC_USER, this.scratch, null)) return -1;
     cache.set(vpn, this.scratch.pa - offset);
     return this.scratch.pa;
   }

@@ -23,10 +23,23 @@ import { do_update_va_mapping } from './update-va-mapping';
 
 const MMU_CMD_NAMES = ['MMU_NORMAL_PT_UPDATE', 'MMU_MACHPHYS_UPDATE', 'MMU_PT_UPDATE_PRESERVE_AD'];
 const LOW48 = (1n << 48n) - 1n;
+const U64_MAX = (1n << 64n) - 1n;
+/** 2^53 - 1: a bigint up to this converts to a number exactly */
+const SAFE_MAX = BigInt(Number.MAX_SAFE_INTEGER);
+/**
+ * Scratch for splitting a 64-bit value into its 32-bit halves without BigInt arithmetic (each
+ * `&` or `>>` on a bigint allocates one): stored as a BigUint64Array element, read back as two
+ * words, the low one first on a little-endian host.
+ */
+const U64_SCRATCH = new BigUint64Array(1);
+const U64_WORDS = new Uint32Array(U64_SCRATCH.buffer);
+const LOW_WORD = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 0 : 1;
+const HIGH_WORD = 1 - LOW_WORD;
 
-/** The hypercall number of a name ('mmu_update' -> 1). */
+/** The hypercall number of a name ('mmu_update' -> 1), and what error messages call it. */
 const NUMBER_OF: Record<string, number> = {};
-for (const [k, v] of Object.entries(HYPERCALL_NAMES)) NUMBER_OF[v] = Number(k);
+const WHERE_OF: Record<string, string> = {};
+for (const [k, v] of Object.entries(HYPERCALL_NAMES)) { NUMBER_OF[v] = Number(k); WHERE_OF[v] = `HYPERVISOR_${v}`; }
 
 /**
  * Runs hypercall `name` for vCPU `v` with the typed arguments of its HYPERVISOR_* method.
@@ -40,62 +53,83 @@ export function hypercallEntry(v: Vcpu, name: string, args: unknown[]): number {
   }
   // A hypercall may change page tables or base pointers: drop every cached translation first.
   for (const vcpu of v.domain.vcpus) vcpu.flushTranslations();
-  const call = prepareCall(v, NUMBER_OF[name], args, `HYPERVISOR_${name}`);
+  const call = prepareCall(v, NUMBER_OF[name], args, WHERE_OF[name] ?? `HYPERVISOR_${name}`);
   v.domain.host.currentDomid = v.domain.domid;
   return call.run();
 }
 
-function intArg(where: string, value: unknown, min: number, max: number): number {
+// The argument checks below name the argument `${where}: ${field}` in their messages; the string
+// is built only when one is thrown (a hot hypercall such as mmu_update passes every check).
+
+function intArg(where: string, field: string, value: unknown, min: number, max: number): number {
+  if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return value;
   if (typeof value === 'bigint' && value >= BigInt(min) && value <= BigInt(max)) return Number(value);
   if (typeof value !== 'number' || !Number.isInteger(value)) {
-    throw new LabError('WRONG_TYPE', `${where} must be an integer from ${min} to ${max}; got ${describeValue(value)}`);
+    throw new LabError('WRONG_TYPE', `${where}: ${field} must be an integer from ${min} to ${max}; got ${describeValue(value)}`);
   }
-  if (value < min || value > max) {
-    throw new LabError('VALUE_OUT_OF_RANGE', `${where} must be from ${min} to ${max}; got ${value}`);
-  }
+  throw new LabError('VALUE_OUT_OF_RANGE', `${where}: ${field} must be from ${min} to ${max}; got ${value}`);
+}
+
+function arrayArg(where: string, field: string, value: unknown): readonly unknown[] {
+  if (!Array.isArray(value)) throw new LabError('WRONG_TYPE', `${where}: ${field} must be an array; got ${describeValue(value)}`);
   return value;
 }
 
-function arrayArg(where: string, value: unknown): readonly unknown[] {
-  if (!Array.isArray(value)) throw new LabError('WRONG_TYPE', `${where} must be an array; got ${describeValue(value)}`);
-  return value;
+function countArg(where: string, field: string, value: unknown, length: number): number {
+  return intArg(where, field, value, 0, length);
 }
 
-function countArg(where: string, value: unknown, length: number): number {
-  return intArg(where, value, 0, length);
-}
-
-function pdoneArg(where: string, value: unknown): { value: number } | null {
+function pdoneArg(where: string, field: string, value: unknown): { value: number } | null {
   if (value === null || value === undefined) return null;
   if (typeof value !== 'object' || typeof (value as { value: unknown }).value !== 'number') {
-    throw new LabError('WRONG_TYPE', `${where} must be null or an object { value: number } that receives the count done; got ${describeValue(value)}`);
+    throw new LabError('WRONG_TYPE', `${where}: ${field} must be null or an object { value: number } that receives the count done; got ${describeValue(value)}`);
   }
   return value as { value: number };
 }
 
+/** A 64-bit argument: a bigint in range as it is, else parseU64's reading (a hex string) or its LabError. */
+function u64Arg(where: string, field: string, value: unknown): bigint {
+  if (typeof value === 'bigint' && value >= 0n && value <= U64_MAX) return value;
+  return parseU64(`${where}: ${field}`, value);
+}
+
+/** Field `prop` of element `i` of list `list`, as a 64-bit argument (u64Arg). */
+function u64Element(where: string, list: string, i: number, prop: string, value: unknown): bigint {
+  if (typeof value === 'bigint' && value >= 0n && value <= U64_MAX) return value;
+  return parseU64(`${where}: ${list}[${i}].${prop}`, value);
+}
+
 /** A frame number argument (number or bigint); huge values are kept as an invalid frame. */
-function mfnArg(where: string, value: unknown): number {
+function mfnArg(where: string, field: string, value: unknown): number {
   if (value === undefined) return 0;
   if (typeof value === 'bigint') {
-    if (value < 0n || value >= 1n << 64n) throw new LabError('VALUE_OUT_OF_RANGE', `${where} must fit 64 bits; got ${value}`);
-    return value > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(value);
+    if (value < 0n || value >= 1n << 64n) throw new LabError('VALUE_OUT_OF_RANGE', `${where}: ${field} must fit 64 bits; got ${value}`);
+    return value > SAFE_MAX ? Number.MAX_SAFE_INTEGER : Number(value);
   }
-  return intArg(where, value, 0, Number.MAX_SAFE_INTEGER);
+  return intArg(where, field, value, 0, Number.MAX_SAFE_INTEGER);
 }
 
-function splitHalves(v: bigint): [number, number] {
-  return [Number(v & 0xffffffffn), Number((v >> 32n) & 0xffffffffn)];
+/** Bits 31:0 of a 64-bit value (0 to 2^64 - 1). */
+function lowHalf(v: bigint): number {
+  U64_SCRATCH[0] = v;
+  return U64_WORDS[LOW_WORD];
 }
 
-function vcpumaskArg(where: string, value: unknown): readonly number[] | null {
+/** Bits 63:32 of a 64-bit value (0 to 2^64 - 1). */
+function highHalf(v: bigint): number {
+  U64_SCRATCH[0] = v;
+  return U64_WORDS[HIGH_WORD];
+}
+
+function vcpumaskArg(where: string, field: string, value: unknown): readonly number[] | null {
   if (value === undefined || value === null) return null;
-  const a = arrayArg(where, value);
-  a.forEach((x, i) => intArg(`${where}[${i}]`, x, 0, 8191));
+  const a = arrayArg(where, field, value);
+  a.forEach((x, i) => intArg(where, `${field}[${i}]`, x, 0, 8191));
   return a as readonly number[];
 }
 
-function addressArg(where: string, value: unknown): CallbackAddress & { isZero: boolean } {
-  const v = parseU64(where, value);
+function addressArg(where: string, field: string, value: unknown): CallbackAddress & { isZero: boolean } {
+  const v = u64Arg(where, field, value);
   return { canonical: isCanonical(v), address: Number(v & LOW48), isZero: v === 0n };
 }
 
@@ -113,35 +147,42 @@ function traced(v: Vcpu, name: string, op: string | null, body: () => number): P
 export function prepareCall(v: Vcpu, op: number, args: unknown[], where: string): PreparedCall {
   switch (op) {
     case __HYPERVISOR_mmu_update: {
-      const list = arrayArg(`${where}: req`, args[0]);
-      const count = countArg(`${where}: count`, args[1], list.length);
-      const pdone = pdoneArg(`${where}: success_count`, args[2]);
-      const foreigndom = intArg(`${where}: domid`, args[3] ?? DOMID_SELF, 0, 0xffffffff);
+      const list = arrayArg(where, 'req', args[0]);
+      const count = countArg(where, 'count', args[1], list.length);
+      const pdone = pdoneArg(where, 'success_count', args[2]);
+      const foreigndom = intArg(where, 'domid', args[3] ?? DOMID_SELF, 0, 0xffffffff);
       const reqs: MmuRequest[] = [];
-      const names = new Set<string>();
+      // the trace's op: the names of the commands used, in the order they first appear
+      let names: string | null = null;
+      let seen = 0;
       for (let i = 0; i < count; i++) {
         const r = list[i] as { ptr?: unknown; val?: unknown };
         if (typeof r !== 'object' || r === null) {
           throw new LabError('WRONG_TYPE', `${where}: req[${i}] must be { ptr, val }; got ${describeValue(r)}`);
         }
-        const ptr = parseU64(`${where}: req[${i}].ptr`, r.ptr);
-        const val = parseU64(`${where}: req[${i}].val`, r.val);
-        const [valLo, valHi] = splitHalves(val);
-        const mfnBig = ptr >> 12n;
-        const cmd = Number(ptr & 7n);
-        names.add(MMU_CMD_NAMES[cmd] ?? `MMU_${cmd}`);
+        const ptr = u64Element(where, 'req', i, 'ptr', r.ptr);
+        const val = u64Element(where, 'req', i, 'val', r.val);
+        // ptr: the frame (bits 63:12, below 2^52), the entry's byte offset (11:3), the command (2:0)
+        const ptrHi = highHalf(ptr);
+        const ptrLo = lowHalf(ptr);
+        const cmd = ptrLo & 7;
+        if ((seen & (1 << cmd)) === 0) {
+          seen |= 1 << cmd;
+          const name = MMU_CMD_NAMES[cmd] ?? `MMU_${cmd}`;
+          names = names === null ? name : `${names},${name}`;
+        }
         reqs.push({
-          mfn: mfnBig > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(mfnBig),
-          offset: Number(ptr & 0xff8n), cmd, valLo, valHi, val,
+          mfn: ptrHi * 0x100000 + (ptrLo >>> 12),
+          offset: ptrLo & 0xff8, cmd, valLo: lowHalf(val), valHi: highHalf(val), val,
         });
       }
-      return traced(v, 'mmu_update', [...names].join(',') || null, () => do_mmu_update(v, reqs, count, pdone, foreigndom));
+      return traced(v, 'mmu_update', names, () => do_mmu_update(v, reqs, count, pdone, foreigndom));
     }
     case __HYPERVISOR_mmuext_op: {
-      const list = arrayArg(`${where}: op`, args[0]);
-      const count = countArg(`${where}: count`, args[1], list.length);
-      const pdone = pdoneArg(`${where}: success_count`, args[2]);
-      const foreigndom = intArg(`${where}: domid`, args[3] ?? DOMID_SELF, 0, 0xffffffff);
+      const list = arrayArg(where, 'op', args[0]);
+      const count = countArg(where, 'count', args[1], list.length);
+      const pdone = pdoneArg(where, 'success_count', args[2]);
+      const foreigndom = intArg(where, 'domid', args[3] ?? DOMID_SELF, 0, 0xffffffff);
       const ops: MmuextRequest[] = [];
       const names = new Set<string>();
       for (let i = 0; i < count; i++) {
@@ -149,46 +190,48 @@ export function prepareCall(v: Vcpu, op: number, args: unknown[], where: string)
         if (typeof o !== 'object' || o === null) {
           throw new LabError('WRONG_TYPE', `${where}: op[${i}] must be { cmd, mfn | linear_addr, ... }; got ${describeValue(o)}`);
         }
-        const cmd = intArg(`${where}: op[${i}].cmd`, o.cmd, 0, 0xffffffff);
+        const cmd = intArg(where, `op[${i}].cmd`, o.cmd, 0, 0xffffffff);
         names.add(MMUEXT_NAMES[cmd] ?? `MMUEXT_${cmd}`);
         ops.push({
           cmd,
-          mfn: mfnArg(`${where}: op[${i}].mfn`, o.mfn),
-          linearFull: o.linear_addr === undefined ? 0n : parseU64(`${where}: op[${i}].linear_addr`, o.linear_addr),
+          mfn: mfnArg(where, `op[${i}].mfn`, o.mfn),
+          linearFull: o.linear_addr === undefined ? 0n : u64Element(where, 'op', i, 'linear_addr', o.linear_addr),
           linearAddr: 0,
-          nrEnts: o.nr_ents === undefined ? 0 : intArg(`${where}: op[${i}].nr_ents`, o.nr_ents, 0, 0xffffffff),
-          vcpumask: vcpumaskArg(`${where}: op[${i}].vcpumask`, o.vcpumask),
-          srcMfn: mfnArg(`${where}: op[${i}].src_mfn`, o.src_mfn),
+          nrEnts: o.nr_ents === undefined ? 0 : intArg(where, `op[${i}].nr_ents`, o.nr_ents, 0, 0xffffffff),
+          vcpumask: vcpumaskArg(where, `op[${i}].vcpumask`, o.vcpumask),
+          srcMfn: mfnArg(where, `op[${i}].src_mfn`, o.src_mfn),
         });
       }
       for (const o of ops) o.linearAddr = Number(o.linearFull & LOW48);
       return traced(v, 'mmuext_op', [...names].join(',') || null, () => do_mmuext_op(v, ops, count, pdone, foreigndom));
     }
     case __HYPERVISOR_update_va_mapping: {
-      const va = parseU64(`${where}: va`, args[0]);
-      const [valLo, valHi] = splitHalves(parseU64(`${where}: new_val`, args[1]));
-      const flags = intArg(`${where}: flags`, args[2], 0, Number.MAX_SAFE_INTEGER);
-      const mask = vcpumaskArg(`${where}: vcpumask`, args[3]);
+      const va = u64Arg(where, 'va', args[0]);
+      const val = u64Arg(where, 'new_val', args[1]);
+      const valLo = lowHalf(val);
+      const valHi = highHalf(val);
+      const flags = intArg(where, 'flags', args[2], 0, Number.MAX_SAFE_INTEGER);
+      const mask = vcpumaskArg(where, 'vcpumask', args[3]);
       const va48 = Number(va & LOW48);
       return traced(v, 'update_va_mapping', null, () => do_update_va_mapping(v, va48, valLo, valHi, flags, mask));
     }
     case __HYPERVISOR_multicall: {
-      const list = arrayArg(`${where}: call_list`, args[0]);
-      const n = countArg(`${where}: nr_calls`, args[1], list.length);
+      const list = arrayArg(where, 'call_list', args[0]);
+      const n = countArg(where, 'nr_calls', args[1], list.length);
       const prepared: PreparedCall[] = [];
       for (let i = 0; i < n; i++) {
         const e = list[i] as { op?: unknown; args?: unknown };
         if (typeof e !== 'object' || e === null) {
           throw new LabError('WRONG_TYPE', `${where}: call_list[${i}] must be { op, args }; got ${describeValue(e)}`);
         }
-        const op2 = intArg(`${where}: call_list[${i}].op`, e.op, 0, Number.MAX_SAFE_INTEGER);
+        const op2 = intArg(where, `call_list[${i}].op`, e.op, 0, Number.MAX_SAFE_INTEGER);
         if (op2 === __HYPERVISOR_multicall) {
           // do_multicall re-entered: "Multicall reentry is disallowed."
           prepared.push(traced(v, 'multicall', 'reentry', () => -EINVAL));
         } else if (op2 >= NR_hypercalls || !MODELLED.has(op2)) {
           prepared.push({ run: () => -ENOSYS });
         } else {
-          prepared.push(prepareCall(v, op2, [...arrayArg(`${where}: call_list[${i}].args`, e.args)], `${where}: call_list[${i}]`));
+          prepared.push(prepareCall(v, op2, [...arrayArg(where, `call_list[${i}].args`, e.args)], `${where}: call_list[${i}]`));
         }
       }
       const entries = list as Array<{ result?: number }>;
@@ -199,31 +242,31 @@ export function prepareCall(v: Vcpu, op: number, args: unknown[], where: string)
       if (table === null || table === undefined) {
         return traced(v, 'set_trap_table', null, () => do_set_trap_table(v, null));
       }
-      const list = arrayArg(`${where}: table`, table);
+      const list = arrayArg(where, 'table', table);
       const reqs: TrapInfoRequest[] = list.map((t, i) => {
         const e = t as { vector?: unknown; flags?: unknown; cs?: unknown; address?: unknown };
         if (typeof e !== 'object' || e === null) {
           throw new LabError('WRONG_TYPE', `${where}: table[${i}] must be { vector, flags, cs, address }; got ${describeValue(e)}`);
         }
-        const a = addressArg(`${where}: table[${i}].address`, e.address);
+        const a = addressArg(where, `table[${i}].address`, e.address);
         return {
-          vector: intArg(`${where}: table[${i}].vector`, e.vector, 0, 255),
-          flags: intArg(`${where}: table[${i}].flags`, e.flags, 0, 255),
-          cs: intArg(`${where}: table[${i}].cs`, e.cs, 0, 0xffff),
+          vector: intArg(where, `table[${i}].vector`, e.vector, 0, 255),
+          flags: intArg(where, `table[${i}].flags`, e.flags, 0, 255),
+          cs: intArg(where, `table[${i}].cs`, e.cs, 0, 0xffff),
           isZero: a.isZero, canonical: a.canonical, address: a.address,
         };
       });
       return traced(v, 'set_trap_table', null, () => do_set_trap_table(v, reqs));
     }
     case __HYPERVISOR_set_callbacks: {
-      const e = addressArg(`${where}: event_address`, args[0]);
-      const f = addressArg(`${where}: failsafe_address`, args[1]);
-      const s = addressArg(`${where}: syscall_address`, args[2]);
+      const e = addressArg(where, 'event_address', args[0]);
+      const f = addressArg(where, 'failsafe_address', args[1]);
+      const s = addressArg(where, 'syscall_address', args[2]);
       return traced(v, 'set_callbacks', null, () => do_set_callbacks(v, e, f, s));
     }
     case __HYPERVISOR_console_io: {
-      const cmd = intArg(`${where}: cmd`, args[0], 0, 0xffffffff);
-      const count = intArg(`${where}: count`, args[1], 0, 0x7fffffff);
+      const cmd = intArg(where, 'cmd', args[0], 0, 0xffffffff);
+      const count = intArg(where, 'count', args[1], 0, 0x7fffffff);
       if (typeof args[2] !== 'string') {
         throw new LabError('WRONG_TYPE', `${where}: buffer must be a string; got ${describeValue(args[2])}`);
       }
@@ -231,13 +274,13 @@ export function prepareCall(v: Vcpu, op: number, args: unknown[], where: string)
       return traced(v, 'console_io', null, () => do_console_io(v, cmd, count, buffer));
     }
     case __HYPERVISOR_vcpu_op: {
-      const cmd = intArg(`${where}: cmd`, args[0], 0, 0xffffffff);
-      const vcpuid = intArg(`${where}: vcpuid`, args[1], -0x80000000, 0x7fffffff);
+      const cmd = intArg(where, 'cmd', args[0], 0, 0xffffffff);
+      const vcpuid = intArg(where, 'vcpuid', args[1], -0x80000000, 0x7fffffff);
       return traced(v, 'vcpu_op', String(cmd), () => do_vcpu_op(v, cmd, vcpuid));
     }
     case __HYPERVISOR_vm_assist: {
-      const cmd = intArg(`${where}: cmd`, args[0], 0, 0xffffffff);
-      const type = intArg(`${where}: type`, args[1], 0, 0xffffffff);
+      const cmd = intArg(where, 'cmd', args[0], 0, 0xffffffff);
+      const type = intArg(where, 'type', args[1], 0, 0xffffffff);
       return traced(v, 'vm_assist', null, () => do_vm_assist(v, cmd, type));
     }
     default:

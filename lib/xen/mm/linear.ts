@@ -16,7 +16,7 @@ export interface L1Location {
 }
 
 function readEntry(host: XenHost, mfn: number, index: number, out: { lo: number; hi: number }): void {
-  const words = host.memory.frames.get(mfn);
+  const words = host.memory.storage(mfn);
   if (words === undefined) { out.lo = 0; out.hi = 0; return; }
   out.lo = words[index * 2];
   out.hi = words[index * 2 + 1];

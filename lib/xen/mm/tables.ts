@@ -11,7 +11,7 @@ const EMPTY_WORDS = new Uint32Array(1024);
 
 /** The words of a machine frame (zeros, shared and read-only by convention, if it has no storage). */
 export function frameWords(host: XenHost, mfn: number): Uint32Array {
-  return host.memory.frames.get(mfn) ?? EMPTY_WORDS;
+  return host.memory.storage(mfn) ?? EMPTY_WORDS;
 }
 
 /** The words of a machine frame for writing (storage allocated if needed). */

@@ -113,7 +113,7 @@ export function put_page_from_l1e(host: XenHost, lo: number, hi: number): void {
 export function alloc_l1_table(host: XenHost, mfn: number): number {
   const ft = host.frameTable;
   const d = ft.owner[mfn];
-  const words = host.memory.frames.get(mfn);
+  const words = host.memory.storage(mfn);
   if (words === undefined) return 0; // an all-zero frame: nothing present
   const owner = ft.owner;
   const refCount = ft.refCount;
@@ -170,7 +170,7 @@ export function alloc_l1_table(host: XenHost, mfn: number): number {
 
 /** free_l1_table */
 export function free_l1_table(host: XenHost, mfn: number): void {
-  const words = host.memory.frames.get(mfn);
+  const words = host.memory.storage(mfn);
   if (words === undefined) return;
   for (let i = 0; i < 512; i++) {
     const lo = words[i * 2];
