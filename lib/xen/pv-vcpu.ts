@@ -114,7 +114,9 @@ export class PvVcpu implements VirtualCpu, Vcpu {
   /**
    * The vCPU's TLB: page-number -> machine page base, for reads and for writes (a write entry
    * only once the leaf is dirty). Every page-table change reaches Xen (a hypercall, or a fault
-   * that Xen emulates), and Xen drops all of it then, so it never serves a stale translation.
+   * that Xen emulates), and Xen drops all of it then (but for an mmu_update that fills an empty
+   * entry, which no cached translation went through: hypercalls/dispatch.ts), so it never serves
+   * a stale translation.
    */
   private readonly tlbRead = new VcpuTlb();
   private readonly tlbWrite = new VcpuTlb();

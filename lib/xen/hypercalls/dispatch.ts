@@ -9,7 +9,7 @@ import { LabError, describeValue } from '../../errors';
 import { isCanonical, parseU64 } from '../../x86';
 import { EINVAL, ENOSYS } from '../public/errno';
 import {
-  DOMID_SELF, HYPERCALL_NAMES, MMUEXT_NAMES, NR_hypercalls, __HYPERVISOR_console_io, __HYPERVISOR_mmu_update,
+  DOMID_SELF, HYPERCALL_NAMES, MMUEXT_NAMES, MMU_NORMAL_PT_UPDATE, MMU_PT_UPDATE_PRESERVE_AD, NR_hypercalls, __HYPERVISOR_console_io, __HYPERVISOR_mmu_update,
   __HYPERVISOR_mmuext_op, __HYPERVISOR_multicall, __HYPERVISOR_set_callbacks, __HYPERVISOR_set_trap_table,
   __HYPERVISOR_update_va_mapping, __HYPERVISOR_vcpu_op, __HYPERVISOR_vm_assist,
 } from '../public/xen';
@@ -51,9 +51,11 @@ export function hypercallEntry(v: Vcpu, name: string, args: unknown[]): number {
     throw new LabError('DOMAIN_DEAD',
       `domain ${v.domain.domid} has crashed: Xen never runs its vCPUs again (__domain_crash_synchronous pauses them for ever), so HYPERVISOR_${name} cannot be issued`);
   }
-  // A hypercall may change page tables or base pointers: drop every cached translation first.
-  for (const vcpu of v.domain.vcpus) vcpu.flushTranslations();
   const call = prepareCall(v, NUMBER_OF[name], args, WHERE_OF[name] ?? `HYPERVISOR_${name}`);
+  // A hypercall may change page tables or base pointers: the model drops every cached translation
+  // first (a stand-in for the flushes Xen and the guest make), but for an mmu_update that only
+  // fills an empty entry (see fillsEmptyEntry): it can make no cached translation stale.
+  if (call.keepsTranslations !== true) for (const vcpu of v.domain.vcpus) vcpu.flushTranslations();
   v.domain.host.currentDomid = v.domain.domid;
   return call.run();
 }
@@ -133,6 +135,20 @@ function addressArg(where: string, field: string, value: unknown): CallbackAddre
   return { canonical: isCanonical(v), address: Number(v & LOW48), isZero: v === 0n };
 }
 
+/**
+ * Whether a page-table update writes an entry that is not present now. A TLB caches only
+ * translations whose walk found every entry present (Intel SDM vol. 3A, 4.10.2.3 "Details of TLB Use"), so such a
+ * write leaves every cached translation right: Xen 4.2's mod_l1_entry (xen/arch/x86/mm.c:1813,
+ * RELEASE-4.2.0) flushes nothing for it
+ * either (the guest flushes when it replaces a present entry). The hot case: xen_set_pte_at's one
+ * mmu_update per vmemmap page.
+ */
+function fillsEmptyEntry(v: Vcpu, r: MmuRequest): boolean {
+  if (r.cmd !== MMU_NORMAL_PT_UPDATE && r.cmd !== MMU_PT_UPDATE_PRESERVE_AD) return false;
+  const words = v.domain.host.memory.storage(r.mfn);
+  return words === undefined || (words[r.offset >>> 2] & 1) === 0; // _PAGE_PRESENT
+}
+
 function traced(v: Vcpu, name: string, op: string | null, body: () => number): PreparedCall {
   return {
     run(): number {
@@ -176,7 +192,9 @@ export function prepareCall(v: Vcpu, op: number, args: unknown[], where: string)
           offset: ptrLo & 0xff8, cmd, valLo: lowHalf(val), valHi: highHalf(val), val,
         });
       }
-      return traced(v, 'mmu_update', names, () => do_mmu_update(v, reqs, count, pdone, foreigndom));
+      const call = traced(v, 'mmu_update', names, () => do_mmu_update(v, reqs, count, pdone, foreigndom));
+      if (count === 1 && fillsEmptyEntry(v, reqs[0])) call.keepsTranslations = true;
+      return call;
     }
     case __HYPERVISOR_mmuext_op: {
       const list = arrayArg(where, 'op', args[0]);

@@ -10,6 +10,11 @@ import type { Vcpu } from '../domain';
 /** A parsed multicall entry: runs the call and returns its result. */
 export interface PreparedCall {
   run(): number;
+  /**
+   * true when the call can change no translation the vCPUs may have cached (see hypercallEntry),
+   * so their TLBs are kept
+   */
+  keepsTranslations?: boolean;
 }
 
 export function do_multicall(v: Vcpu, calls: readonly PreparedCall[], results: (i: number, rc: number) => void): number {
