@@ -12,6 +12,11 @@ import type { VirtualCpu } from '../x86/cpu';
 import { DEFAULT_FRAME, type FrameShape, type KernelVariant } from './variants';
 
 const CALLEE_SAVED = ['rbx', 'r12', 'r13', 'r14', 'r15'] as const;
+
+/** A 64-bit scratch read back as two 32-bit halves (LOW: the low half's index on this host). */
+const U64 = new BigUint64Array(1);
+const U64_HALVES = new Uint32Array(U64.buffer);
+const LOW = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 0 : 1;
 export type CalleeSaved = typeof CALLEE_SAVED[number];
 
 /** What a modelled routine put in a register: the value and what it is. */
@@ -169,7 +174,7 @@ export class KernelStack {
       const valid = note !== undefined && note.value === value ? note : undefined;
       this.pushBig(value);
       this.savedWords.set(this.rsp, { of: caller, by: name, reg, what: valid === undefined ? null : valid.what, kind: valid === undefined ? null : valid.kind });
-      if (i < CALLEE_SAVED.length) saved.unshift({ reg, value, note: valid });
+      if (i < CALLEE_SAVED.length) saved.push({ reg, value, note: valid }); // ret restores each register once: order does not matter
     }
     this.rsp -= shape.locals;
     this.frames.push({ name, rspAtCall, rbp: this.rbp, savedRbp, saved });
@@ -186,7 +191,9 @@ export class KernelStack {
 
   private pushBig(value: bigint): void {
     this.rsp -= 8;
-    this.cpu.writeQword(this.rsp, Number(value & 0xffffffffn), Number((value >> 32n) & 0xffffffffn));
+    // the halves through a 64-bit scratch: BigInt & and >> allocate (registers hold 0 .. 2^64-1)
+    U64[0] = value;
+    this.cpu.writeQword(this.rsp, U64_HALVES[LOW], U64_HALVES[1 - LOW]);
   }
 
 }
