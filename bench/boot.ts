@@ -4,7 +4,8 @@
  * own child process, one after another (so each peak RSS is its own and no two big boots share the
  * machine). `PVOPS_BENCH_BOOT_SIZES=1G,4G,64G` picks other sizes.
  *
- * Every boot is one run forward with no checkpoints (`checkpointEvery({ off: true })`), as
+ * Each child starts with glibc.malloc.hugetlb=1 in GLIBC_TUNABLES, as the notebook kernel does
+ * (PVOPS_BENCH_HUGE_PAGES=0: without). Every boot is one run forward with no checkpoints (`checkpointEvery({ off: true })`), as
  * `pvops-lab repro` and sweeps make it; at 64 GiB (PVOPS_BENCH_BOOT_CHECKPOINTED=<size> picks
  * another) the child then boots again keeping the default checkpoints, as a notebook's
  * `boot(config).run()` does, and reports that time against the forward one.
@@ -77,6 +78,8 @@ interface Sample {
   rawMs: number;
   touchMs: number;
   maxRssBytes: number;
+  /** RSS when the child started measuring, before any boot (node, tsx and the library loaded) */
+  startRssBytes: number;
   inherent: { pageTables: number; p2m: number; xenFrameState: number; total: number };
   outcome: string;
   /** the same boot keeping the default checkpoints (PVOPS_BENCH_BOOT_CHECKPOINTED=<size>) */
@@ -107,18 +110,19 @@ function inherentBytes(m: Machine): Sample['inherent'] {
 }
 
 /** A plain fill of `n` 64-bit entries (frame * 4096 | 0x63) into a reused ring; returns ms. */
+let ring: Uint32Array | null = null;
 function rawFill(n: number): number {
-  const ring = new Uint32Array(RING_WORDS);
+  const r = (ring ??= new Uint32Array(RING_WORDS));
   const t0 = cpuMs();
   let w = 0;
   for (let i = 0; i < n; i++) {
-    ring[w] = ((i % 0x100000) * 4096 + 0x63) >>> 0;
-    ring[w + 1] = Math.floor(i / 0x100000);
+    r[w] = ((i % 0x100000) * 4096 + 0x63) >>> 0;
+    r[w + 1] = Math.floor(i / 0x100000);
     w += 2;
     if (w === RING_WORDS) w = 0;
   }
   const ms = cpuMs() - t0;
-  if (ring[1] === 0xdeadbeef) console.log('unreachable'); // keep the fill observable
+  if (r[1] === 0xdeadbeef) console.log('unreachable'); // keep the fill observable
   return ms;
 }
 
@@ -146,16 +150,18 @@ function measureOne(memory: string): Sample {
   // 310, then 230 ms of CPU; after one small boot a 4 GiB boot takes twice its settled time)
   // and then one 4 GiB boot: the first boot bigger than the warm-up ones pays a one-time JIT cost
   // (deoptimisations as frame numbers and addresses outgrow small integers), which a second does not
+  const startRssBytes = process.memoryUsage().rss; // node and tsx, before any boot
   for (let i = 0; i < 4; i++) forward('1G').run();
   forward('4G').run();
-  for (let i = 0; i < 3; i++) rawFill(1 << 20);
   // The fixed cost in this same process, right before the measured boot: a 1 GiB boot (the
   // per-entry cost subtracts it, so the noise between processes does not land on small sizes).
-  const f0 = cpuMs();
-  const fixedRun = forward('1G').run();
-  const fixedMs = cpuMs() - f0;
-  const fc = fixedRun.result().counters.pteWrites;
-  const fixedPtes = fc.l1 + fc.l2 + fc.l3 + fc.l4;
+  // Its run is dropped before the measured boot starts.
+  const { fixedMs, fixedPtes } = ((): { fixedMs: number; fixedPtes: number } => {
+    const f0 = cpuMs();
+    const fixedRun = forward('1G').run();
+    const fc = fixedRun.result().counters.pteWrites;
+    return { fixedMs: cpuMs() - f0, fixedPtes: fc.l1 + fc.l2 + fc.l3 + fc.l4 };
+  })();
   const w0 = process.hrtime.bigint();
   const t0 = cpuMs();
   const run = forward(memory).run();
@@ -167,6 +173,7 @@ function measureOne(memory: string): Sample {
   const machine = run.current;
   if (machine === null) throw new Error('no machine after run()');
   const inherent = inherentBytes(machine);
+  for (let i = 0; i < 3; i++) rawFill(1 << 20); // its JIT warm-up, after the peak RSS was read
   const rawMs = rawFill(ptes);
   const touchMs = firstTouch(inherent.total);
   // the same boot as a notebook's boot(config).run() makes it: keeping checkpoints to go back to
@@ -177,7 +184,7 @@ function measureOne(memory: string): Sample {
     const back = boot({ variant: '5b5c1af104ab', platform: 'xen', memory }).run();
     checkpointed = { ms: cpuMs() - c0, checkpoints: back.checkpoints.steps.length, bytes: back.checkpoints.bytes };
   }
-  return { memory, ms, wallMs, ptes, fixedMs, fixedPtes, rawMs, touchMs, maxRssBytes, inherent, outcome: run.outcome, checkpointed };
+  return { memory, ms, wallMs, ptes, fixedMs, fixedPtes, rawMs, touchMs, maxRssBytes, startRssBytes, inherent, outcome: run.outcome, checkpointed };
 }
 
 /**
@@ -189,6 +196,18 @@ function forward(memory: string): ReturnType<typeof boot> {
 }
 
 const MiB = 2 ** 20;
+
+/**
+ * The children start with glibc's huge-page tunable, as the notebook kernel does
+ * (scripts/setup.sh): about half the page faults for the boot's new memory.
+ * PVOPS_BENCH_HUGE_PAGES=0 leaves the environment as it is.
+ */
+const HUGE_PAGES = process.env.PVOPS_BENCH_HUGE_PAGES !== '0';
+function hugePagesEnv(): NodeJS.ProcessEnv {
+  if (!HUGE_PAGES) return {};
+  const current = process.env.GLIBC_TUNABLES ?? '';
+  return current.includes('glibc.malloc.hugetlb=') ? {} : { GLIBC_TUNABLES: current === '' ? 'glibc.malloc.hugetlb=1' : `${current}:glibc.malloc.hugetlb=1` };
+}
 
 export function run(): void {
   if (process.env.PVOPS_BENCH_BOOT_ONE !== undefined) {
@@ -210,7 +229,7 @@ export function run(): void {
   for (const memory of sizes) {
     process.stderr.write(`booting 5b5c1af104ab under Xen with ${memory}, end to end...\n`);
     const out = execFileSync(process.execPath, [...process.execArgv, __filename.replace(/boot\.ts$/, 'run.ts'), 'boot'], {
-      env: { ...process.env, PVOPS_BENCH_BOOT_ONE: memory, PVOPS_BENCH_BOOT_CHECKPOINTED: process.env.PVOPS_BENCH_BOOT_CHECKPOINTED ?? '64G' },
+      env: { ...process.env, ...hugePagesEnv(), PVOPS_BENCH_BOOT_ONE: memory, PVOPS_BENCH_BOOT_CHECKPOINTED: process.env.PVOPS_BENCH_BOOT_CHECKPOINTED ?? '64G' },
       encoding: 'utf8', maxBuffer: 1 << 20,
     });
     const parsed = JSON.parse(out.trim().split('\n').pop() as string) as Sample | Refusal;
@@ -243,10 +262,12 @@ export function run(): void {
   const largest = samples[samples.length - 1];
   const oneTiB = refusals.find((r) => r.memory === '1T');
   const result = {
+    hugePages: HUGE_PAGES,
     nsPerPte,
     scaling: values.length > 0 ? Number((Math.max(...values) / Math.min(...values)).toFixed(2)) : null,
     rssOverInherent: s64 === undefined ? null : Number((s64.maxRssBytes / s64.inherent.total).toFixed(2)),
     overheadMiB64G: s64 === undefined ? null : Number(((s64.maxRssBytes - s64.inherent.total) / MiB).toFixed(0)),
+    startRssMiB64G: s64 === undefined ? null : Number((s64.startRssBytes / MiB).toFixed(0)),
     fixedMs: Number(base.ms.toFixed(0)),
     ms64G: s64 === undefined ? null : Number(s64.ms.toFixed(0)),
     wallMs64G: s64 === undefined ? null : Number(s64.wallMs.toFixed(0)),
