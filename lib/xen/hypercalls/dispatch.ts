@@ -138,10 +138,11 @@ function addressArg(where: string, field: string, value: unknown): CallbackAddre
 /**
  * Whether a page-table update writes an entry that is not present now. A TLB caches only
  * translations whose walk found every entry present (Intel SDM vol. 3A, 4.10.2.3 "Details of TLB Use"), so such a
- * write leaves every cached translation right: Xen 4.2's mod_l1_entry (xen/arch/x86/mm.c:1813,
- * RELEASE-4.2.0) flushes nothing for it
- * either (the guest flushes when it replaces a present entry). The hot case: xen_set_pte_at's one
- * mmu_update per vmemmap page.
+ * write leaves every cached translation right. (Xen 4.2's mod_l1_entry, xen/arch/x86/mm.c:1813
+ * at RELEASE-4.2.0, writes it with no flush of its own; __get_page_type may flush when the mapped
+ * page changes type, mm.c:2460-2478, for that page's old mappings, which a fill does not touch; the
+ * guest flushes when it replaces a present entry.) The hot case: xen_set_pte_at's one mmu_update
+ * per vmemmap page.
  */
 function fillsEmptyEntry(v: Vcpu, r: MmuRequest): boolean {
   if (r.cmd !== MMU_NORMAL_PT_UPDATE && r.cmd !== MMU_PT_UPDATE_PRESERVE_AD) return false;
