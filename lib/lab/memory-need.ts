@@ -79,6 +79,18 @@ export function xenMaxMemoryBytes(): number {
   return maxPvDomainPages(__START_KERNEL_map, img._text / 4096, (img._end - img._text) / 4096) * 4096;
 }
 
+/**
+ * About the largest guest whose bootstrap mapping stays short of the first GiB's last 2 MiB
+ * (0xffffffffbfe00000): past it libxc 4.2's setup_pgtables_x86_64 hooks a second L2 over the
+ * first (tools/libxc/xc_dom_x86.c:380, RELEASE-4.2.0) and the guest crashes on boot. "About":
+ * the mapping's end is initialMappingEnd's bound, rounded to 4 MiB.
+ */
+export function xenBootableMemoryBytes(): number {
+  const img = KERNEL_IMAGE;
+  const lastTwoMiB = (__START_KERNEL_map % 2 ** 48) + 2 ** 30 - 2 ** 21; // 0xffffffffbfe00000, bits 47:0
+  return maxPvDomainPages(__START_KERNEL_map, img._text / 4096, (img._end - img._text) / 4096, lastTwoMiB) * 4096;
+}
+
 /** Throws BAD_CONFIG for a Xen guest bigger than the builder's initial mapping allows. */
 export function checkXenLayoutFits(platform: 'xen' | 'bare-metal', memoryBytes: number): void {
   if (platform !== 'xen') return;
@@ -87,6 +99,7 @@ export function checkXenLayoutFits(platform: 'xen' | 'bare-metal', memoryBytes: 
     throw new LabError('BAD_CONFIG',
       `memory ${memoryBytes / 2 ** 30} GiB is too big for a Xen 4.2 PV guest of this kernel: the domain builder maps the p2m list ` +
       `(8 bytes a page) after the kernel at __START_KERNEL_map, in the top 2 GiB of the address space, so at most ` +
-      `${Math.floor(max / 2 ** 30)} GiB fits (bare metal takes up to 1T)`);
+      `${Math.floor(max / 2 ** 30)} GiB can be laid out, and past about ${Math.floor(xenBootableMemoryBytes() / 2 ** 30)} GiB libxc 4.2's ` +
+      `bootstrap tables hook a second L2 over the first, so the guest crashes in xen_start_kernel (bare metal takes up to 1T)`);
   }
 }

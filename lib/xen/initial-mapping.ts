@@ -35,13 +35,16 @@ export function initialMappingEnd(virtBase: number, loadPfn: number, kernelPages
   return Math.ceil((before + (tables + EXTRA_PAGES) * PAGE) / FOUR_MB) * FOUR_MB;
 }
 
-/** The most guest pages (a multiple of 512: 2 MiB) whose initial mapping fits below 2^48 (bits 47:0 of 2^64). */
-export function maxPvDomainPages(virtBase: number, loadPfn: number, kernelPages: number): number {
+/**
+ * The most guest pages (a multiple of 512: 2 MiB) whose initial mapping ends at or below `limit`
+ * (bits 47:0 of an address; default 2^48, i.e. it does not wrap past 2^64).
+ */
+export function maxPvDomainPages(virtBase: number, loadPfn: number, kernelPages: number, limit = 2 ** 48): number {
   let lo = 0;
   let hi = 2 ** 36;
   while (hi - lo > 512) {
     const mid = Math.floor((lo + hi) / 2 / 512) * 512;
-    if (initialMappingEnd(virtBase, loadPfn, kernelPages, mid) <= 2 ** 48) lo = mid; else hi = mid;
+    if (initialMappingEnd(virtBase, loadPfn, kernelPages, mid) <= limit) lo = mid; else hi = mid;
   }
   return lo;
 }
