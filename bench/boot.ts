@@ -53,6 +53,7 @@
 import { execFileSync } from 'node:child_process';
 import { boot } from '../dist/lab/boot';
 import { LabError } from '../dist/errors';
+import { withHugePages } from '../dist/huge-pages';
 import type { Machine } from '../dist/lab/machine';
 
 // 480G is the largest size measured; 1T is asked for and refused. Xen 4.2's builder maps the kernel at __START_KERNEL_map, then the p2m list (8 bytes
@@ -203,15 +204,13 @@ function forward(memory: string): ReturnType<typeof boot> {
 const MiB = 2 ** 20;
 
 /**
- * The children start with glibc's huge-page tunable, as the notebook kernel does
- * (scripts/setup.sh): about half the page faults for the boot's new memory.
+ * The children start with glibc's huge-page tunable, as the notebook kernel and a big CLI boot do
+ * (lib/huge-pages.ts): about half the page faults for the boot's new memory.
  * PVOPS_BENCH_HUGE_PAGES=0 leaves the environment as it is.
  */
 const HUGE_PAGES = process.env.PVOPS_BENCH_HUGE_PAGES !== '0';
 function hugePagesEnv(): NodeJS.ProcessEnv {
-  if (!HUGE_PAGES) return {};
-  const current = process.env.GLIBC_TUNABLES ?? '';
-  return current.includes('glibc.malloc.hugetlb=') ? {} : { GLIBC_TUNABLES: current === '' ? 'glibc.malloc.hugetlb=1' : `${current}:glibc.malloc.hugetlb=1` };
+  return HUGE_PAGES ? withHugePages(process.env) : {};
 }
 
 export function run(): void {
