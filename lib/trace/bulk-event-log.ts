@@ -51,11 +51,6 @@ export class BulkEventLog {
     return this.count;
   }
 
-  /** The seq of the last record (-1 when empty). */
-  get lastSeq(): number {
-    return this.count === 0 ? -1 : this.seqs[this.fill - 1];
-  }
-
   hypercall(seq: number, phase: number, name: string, op: string | null, result: number, domid: number): void {
     const i = this.slot(seq, phase, HYPERCALL);
     this.as[i] = this.intern(name);
