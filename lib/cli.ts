@@ -7,19 +7,22 @@
  * smaller boot gains (16 GiB: about 0.1 s).
  */
 import { rerunWithHugePages } from './huge-pages';
+import { parseMemorySize } from './lab/config'; // light: the lab itself loads in cli-main
 
 /** Runs the command line `argv` (without node and the script); returns the exit status. */
 export function main(argv: string[]): number {
   return (require('./cli-main') as typeof import('./cli-main')).main(argv);
 }
 
-/** The bytes `--memory` asks for, when it is a size like '64G' (the full check is cli-main's). */
+/** The bytes `--memory` asks for; 0 without one or for a bad one (cli-main refuses it). */
 function requestedMemory(argv: readonly string[]): number {
   const i = argv.findIndex((a) => a === '--memory' || a.startsWith('--memory='));
-  const value = i < 0 ? undefined : argv[i].startsWith('--memory=') ? argv[i].slice('--memory='.length) : argv[i + 1];
-  const m = value === undefined ? null : /^\s*(\d+)\s*([KMGT]?)i?B?\s*$/i.exec(value);
-  if (m === null) return 0;
-  return Number(m[1]) * 1024 ** ' KMGT'.indexOf(m[2] === '' ? ' ' : m[2].toUpperCase());
+  if (i < 0) return 0;
+  try {
+    return parseMemorySize(argv[i].startsWith('--memory=') ? argv[i].slice('--memory='.length) : argv[i + 1]);
+  } catch {
+    return 0;
+  }
 }
 
 if (require.main === module) {
